@@ -1,0 +1,80 @@
+"""The Python API under the CLI: build(issue_dir) runs load → preflight → compose → typeset → write."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .compose import compose
+from .errors import BulletinError, Problem
+from .fonts import font_face_css
+from .layout import load_layout
+from .load import load
+from .preflight import preflight
+from .resources import fonts_dir
+from .typeset import typeset
+from .write import write_atomic
+
+
+@dataclass
+class BuildResult:
+    issue_dir: Path
+    stem: str  # <series>-<year>-<number>
+    output: Path | None
+    pages: int
+    pdf: bytes = field(repr=False)
+    warnings: list[Problem] = field(default_factory=list)
+    render_warnings: list[str] = field(default_factory=list)  # WeasyPrint's own
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def render(issue_dir: Path | str) -> BuildResult:
+    """Render an issue folder to PDF bytes without writing anything."""
+    issue_dir = Path(issue_dir)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[stage] = now - t
+        t = now
+
+    loaded = load(issue_dir)
+    bulletin = loaded.bulletin
+    layout = load_layout(bulletin.series.layout)
+    options = layout.resolve_options(
+        {**bulletin.series.layout_options, **bulletin.issue.layout_options}, issue_dir / "issue.md"
+    )
+    lap("load")
+    problems = preflight(loaded, layout)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise BulletinError(errors)
+    lap("preflight")
+    composed = compose(bulletin, layout, options, font_face_css())
+    lap("compose")
+    result = typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()])
+    lap("typeset")
+    if result.denied:
+        raise BulletinError([
+            Problem(issue_dir / "issue.md", None, f"拒绝读取期刊文件夹以外的资源：{url}",
+                    f"refused to read a resource outside the issue folder: {url}")
+            for url in result.denied
+        ])
+    return BuildResult(issue_dir, bulletin.output_stem, None, result.pages, result.pdf,
+                       [p for p in problems if p.severity != "error"], result.warnings, timings)
+
+
+def build(issue_dir: Path | str, out_dir: Path | str | None = None) -> BuildResult:
+    """Render an issue folder and write OUT_DIR/<series>-<year>-<number>.pdf atomically.
+
+    Raises BulletinError (with file/line problems) on bad input; nothing is written then.
+    """
+    result = render(issue_dir)
+    target = Path(out_dir or "out") / f"{result.stem}.pdf"
+    t = time.perf_counter()
+    write_atomic(target, result.pdf)
+    result.timings["write"] = time.perf_counter() - t
+    result.output = target
+    return result

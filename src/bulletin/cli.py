@@ -1,0 +1,135 @@
+"""Command line: a thin shell over bulletin.api. Messages are Chinese first; --lang en for English."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .errors import BulletinError, Problem
+
+app = typer.Typer(
+    help="简报排版：把 issues/ 里的期刊排成可付印的 A4 PDF。\n\nTypesets bulletins (简报) into print-ready A4 PDF.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class Lang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+LangOption = Annotated[Lang, typer.Option("--lang", help="提示信息的语言 / language of messages")]
+
+
+def _say(lang: Lang, zh: str, en: str) -> str:
+    return zh if lang == Lang.zh else en
+
+
+def _print_problems(problems: list[Problem], lang: Lang) -> None:
+    for p in problems:
+        label = _say(lang, "错误", "error") if p.severity == "error" else _say(lang, "警告", "warning")
+        style = "bold red" if p.severity == "error" else "yellow"
+        err.print(f"[{style}]{label}[/{style}] ", end="")
+        err.print(p.format(lang.value), markup=False)
+
+
+def issue_folders(paths: list[Path]) -> list[Path]:
+    """Issue folders named directly, or found below a series folder or an issues/ folder."""
+    found: list[Path] = []
+    for path in paths:
+        if (path / "issue.md").is_file() or not path.is_dir():
+            found.append(path)
+            continue
+        below = sorted({p.parent for p in [*path.glob("*/issue.md"), *path.glob("*/*/issue.md")]})
+        found.extend(below or [path])
+    return found
+
+
+@app.command(help="排版并写出 PDF：OUTDIR/<刊物>-<年>-<期号>.pdf。\n\n"
+                  "Render issue folders to OUTDIR/<series>-<year>-<number>.pdf (written atomically).\n\n"
+                  "ISSUE_DIR 可以是期刊文件夹、刊物文件夹或 issues/ 文件夹。")
+def build(
+    issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False)],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out"),
+    lang: LangOption = Lang.zh,
+) -> None:
+    from .api import build as build_issue
+    from .typeset import harfbuzz_subsetting
+
+    if not harfbuzz_subsetting():
+        err.print(_say(lang, "[yellow]警告[/yellow] 未找到 libharfbuzz-subset，字体子集化将很慢（约慢 28 倍）。"
+                             "请安装：apt-get install libharfbuzz-subset0",
+                       "[yellow]warning[/yellow] libharfbuzz-subset not found: font subsetting will be ~28× slower. "
+                       "Install it: apt-get install libharfbuzz-subset0"))
+    failed = 0
+    for folder in issue_folders(issue_dirs):
+        try:
+            result = build_issue(folder, out_dir)
+        except BulletinError as exc:
+            failed += 1
+            _print_problems(exc.problems, lang)
+            err.print(_say(lang, f"[red]✗[/red] {folder}：未生成 PDF", f"[red]✗[/red] {folder}: no PDF written"))
+            continue
+        _print_problems(result.warnings, lang)
+        for message in result.render_warnings:
+            err.print(f"[yellow]WeasyPrint[/yellow] {message}", markup=False)
+        seconds = sum(result.timings.values())
+        out.print(_say(lang, f"[green]✓[/green] {result.output}（{result.pages} 页，{seconds:.1f} 秒）",
+                       f"[green]✓[/green] {result.output} ({result.pages} pages, {seconds:.1f} s)"))
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command(help="输出期刊与刊物文件的 JSON Schema。\n\nPrint the JSON Schema of series and issue files.")
+def schema(
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="写入文件 / write to a file")] = None,
+) -> None:
+    from .model import json_schema
+    from .write import write_atomic
+
+    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output:
+        write_atomic(output, text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
+
+
+@app.command(help="显示版本。\n\nShow the version.")
+def version() -> None:
+    import weasyprint
+
+    out.print(f"bulletin {__version__} (WeasyPrint {weasyprint.__version__})")
+
+
+def main() -> None:
+    """Entry point: no traceback for the user; BULLETIN_DEBUG=1 shows it."""
+    try:
+        app()
+    except BulletinError as exc:  # raised outside a command's own handling (e.g. missing layouts)
+        _print_problems(exc.problems, Lang.zh)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("已中断 / interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last line of defence, see docstring
+        if os.environ.get("BULLETIN_DEBUG"):
+            raise
+        err.print(f"[bold red]内部错误 / internal error[/bold red]: {type(exc).__name__}: {exc}", markup=True)
+        err.print("请把这条信息和期刊文件发给维护者；设置 BULLETIN_DEBUG=1 可看详细信息。"
+                  " / Please report this with the issue files; set BULLETIN_DEBUG=1 for details.")
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Compose stage: Bulletin model → HTML, through a layout's Jinja2 template.
+
+Issue content is data, never template source: it reaches the template only as values, and
+autoescaping is on, so `{{ 7*7 }}` or `<script>` in an article prints as typed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jinja2
+from markupsafe import Markup, escape
+
+from .layout import Layout, length_pt
+from .model import Article, Bulletin, Span
+from .text import balance_lines
+
+
+@dataclass(frozen=True)
+class Composed:
+    html: str
+    css: str  # generated stylesheet: fonts and the layout options' custom properties
+
+
+def inline(spans: list[Span]) -> Markup:
+    """Spans → HTML: escaped text, <strong>/<em> for emphasis, <br> for hard line breaks."""
+    out = []
+    for span in spans:
+        text = Markup("<br>").join(escape(part) for part in span.text.split("\n"))
+        if span.emphasis:
+            text = Markup("<em>%s</em>") % text
+        if span.strong:
+            text = Markup("<strong>%s</strong>") % text
+        out.append(text)
+    return Markup("").join(out)
+
+
+def lines(text: str) -> Markup:
+    """Plain text with line breaks (titles, editor's note) → escaped HTML with <br>."""
+    return Markup("<br>").join(escape(part) for part in text.split("\n"))
+
+
+def cn_date(value) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _environment(layout: Layout) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(layout.folder)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
+    env.filters.update(inline=inline, lines=lines, cn_date=cn_date)
+    return env
+
+
+_environments: dict[str, jinja2.Environment] = {}
+
+
+def _grid_pt(option_css: dict[str, str]) -> float:
+    """One character of the body grid (the titles' side padding)."""
+    return length_pt(option_css.get("--body-size", "0pt")) + length_pt(option_css.get("--letter-spacing", "0pt"))
+
+
+def _with_balanced_titles(issue, measure_em: float):
+    def fix(article: Article) -> Article:
+        return article.model_copy(update={"title": balance_lines(article.title, measure_em)})
+
+    return issue.model_copy(update={
+        "lead": [fix(a) for a in issue.lead],
+        "sections": [s.model_copy(update={"articles": [fix(a) for a in s.articles]}) for s in issue.sections],
+    })
+
+
+def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font_css: str) -> Composed:
+    env = _environments.get(layout.name)
+    if env is None:
+        env = _environments[layout.name] = _environment(layout)
+    template = env.get_template(layout.template)
+    series, issue = bulletin.series, bulletin.issue
+    if "--title-size" in option_css and layout.measure_pt:
+        measure_em = (layout.measure_pt - 2 * _grid_pt(option_css)) / length_pt(option_css["--title-size"])
+        issue = _with_balanced_titles(issue, measure_em)
+        bulletin = bulletin.model_copy(update={"issue": issue})
+    subject = "、".join(
+        [a.title.replace("\n", "") for a in issue.lead] + [s.name for s in issue.sections]
+    )
+    html = template.render(
+        bulletin=bulletin,
+        series=series,
+        issue=issue,
+        masthead=series.masthead,
+        distribution=bulletin.distribution,
+        print_run=bulletin.print_run,
+        subject=subject,
+        keywords=[series.name, series.publisher, *series.keywords, *(s.name for s in issue.sections)],
+    )
+    props = "".join(f"  {name}: {value};\n" for name, value in option_css.items())
+    css = font_css + ":root {\n" + props + "}\n"
+    return Composed(html=html, css=css)

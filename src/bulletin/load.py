@@ -1,0 +1,648 @@
+"""Load stage: series.yaml + issue.md (YAML front matter + Markdown body) → model, with line numbers.
+
+Layout of the issues folder::
+
+    issues/<series-id>/series.yaml
+    issues/<series-id>/<issue folder>/issue.md
+    issues/<series-id>/<issue folder>/images/...
+
+Every problem is reported with its file and line; several problems are reported at once.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from pydantic import BaseModel, ValidationError
+
+from .errors import BulletinError, Problem, ProblemList
+from .model import Bulletin, Issue, Series
+from .text import join_lines, read_source
+
+SERIES_FILE = "series.yaml"
+ISSUE_FILE = "issue.md"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+
+Path_ = tuple[Any, ...]  # a location inside the loaded data, e.g. ("sections", 0, "articles", 1)
+
+
+@dataclass
+class SourceMap:
+    """Where each piece of loaded data came from: data path → (file, line)."""
+
+    lines: dict[Path_, tuple[Path, int]] = field(default_factory=dict)
+
+    def locate(self, path: Path_, default: tuple[Path, int | None]) -> tuple[Path, int | None]:
+        for end in range(len(path), -1, -1):
+            hit = self.lines.get(tuple(path[:end]))
+            if hit:
+                return hit
+        return default
+
+
+# ---------------------------------------------------------------- YAML with line numbers
+
+
+def _yaml_lines(node: yaml.Node, path: Path_, file: Path, offset: int, out: SourceMap) -> None:
+    out.lines.setdefault(path, (file, node.start_mark.line + 1 + offset))
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value
+            out.lines[path + (name,)] = (file, key.start_mark.line + 1 + offset)
+            _yaml_lines(value, path + (name,), file, offset, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _yaml_lines(item, path + (i,), file, offset, out)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (an editor's copy-paste slip)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen[key]})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay strings: pydantic validates them and says where a wrong one (2021-02-30) is.
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_yaml(text: str, file: Path, offset: int, smap: SourceMap) -> dict:
+    """Parse a YAML mapping, recording line numbers; `offset` = lines before the text in the file."""
+    try:
+        node = yaml.compose(text, Loader=_StrictLoader)
+        data = yaml.load(text, Loader=_StrictLoader) if node is not None else {}
+    except (yaml.YAMLError, ValueError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 + offset if mark else None
+        raise BulletinError(
+            Problem(
+                file, line, f"YAML 格式错误：{getattr(exc, 'problem', exc)}", f"YAML syntax error: {exc}",
+                "检查缩进（用空格，不用 Tab）、冒号后的空格和引号是否成对",
+                "check indentation (spaces, not tabs), the space after each colon, and paired quotes",
+            )
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BulletinError(
+            Problem(file, offset + 1, "应为“键: 值”形式的设置", "expected a mapping of key: value settings")
+        )
+    _yaml_lines(node, (), file, offset, smap)
+    return data
+
+
+# ---------------------------------------------------------------- validation errors → problems
+
+_MESSAGES_ZH = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不认识的设置项",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "greater_than_equal": "数值太小",
+    "date_from_datetime_parsing": "不是有效的日期（格式 YYYY-MM-DD）",
+    "date_parsing": "不是有效的日期（格式 YYYY-MM-DD）",
+    "date_type": "不是有效的日期（格式 YYYY-MM-DD）",
+    "string_type": "应为文字",
+    "list_type": "应为列表",
+    "dict_type": "应为“键: 值”形式",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "literal_error": "取值不在允许范围内",
+    "too_short": "不能为空",
+    "string_too_short": "不能为空",
+    "string_pattern_mismatch": "格式不对",
+    "model_type": "应为“键: 值”形式",
+}
+
+_FIELD_NAMES_ZH = {
+    "number": "期号", "total_number": "总期号", "date": "日期", "editor_note": "编者按",
+    "distribution": "报送", "print_run": "印数", "name": "名称", "publisher": "编发单位",
+    "title": "标题", "body": "正文", "articles": "文章", "label": "报送类别", "recipients": "报送单位",
+    "id": "编号", "layout": "版式", "kicker": "引题", "subtitle": "副题", "byline": "署名",
+}
+
+
+def _problems_from_validation(
+    exc: ValidationError, model: type[BaseModel], smap: SourceMap, default: tuple[Path, int | None]
+) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        # tagged unions put the tag in the location: drop it
+        loc = tuple(p for p in loc if p not in ("paragraph", "heading", "list", "figure", "table"))
+        file, line = smap.locate(loc, default)
+        dotted = ".".join(str(p) for p in loc) or "(top level)"
+        key = str(loc[-1]) if loc else ""
+        zh = _MESSAGES_ZH.get(err["type"], err["msg"])
+        name_zh = _FIELD_NAMES_ZH.get(key, key)
+        hint = hint_en = ""
+        if err["type"] == "extra_forbidden":
+            parent = _model_at(model, loc[:-1])
+            allowed = sorted(parent.model_fields) if parent else []
+            close = difflib.get_close_matches(key, allowed, n=1)
+            if close:
+                hint, hint_en = f"是不是要写 {close[0]}？", f"did you mean {close[0]}?"
+            elif allowed:
+                hint = "可用的设置项：" + "、".join(allowed)
+                hint_en = "known keys: " + ", ".join(allowed)
+        elif err["type"] == "literal_error":
+            hint = hint_en = str(err.get("ctx", {}).get("expected", ""))
+        elif err["type"] == "greater_than_equal":
+            hint = f"应不小于 {err['ctx']['ge']}"
+            hint_en = f"must be at least {err['ctx']['ge']}"
+        problems.append(
+            Problem(
+                file, line,
+                f"{dotted}（{name_zh}）：{zh}" if name_zh != key else f"{dotted}：{zh}",
+                f"{dotted}: {err['msg']}",
+                hint, hint_en,
+            )
+        )
+    return problems
+
+
+def _model_at(model: type[BaseModel], loc: Path_) -> type[BaseModel] | None:
+    """The model class found at a data path (for “did you mean” hints)."""
+    import typing
+
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = current.model_fields.get(part)
+        if info is None:
+            return None
+        current = info.annotation
+        # unwrap Optional[...] / list[...]
+        for _ in range(3):
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            if isinstance(current, type) and issubclass(current, BaseModel):
+                break
+            if not args:
+                break
+            current = args[0]
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _validate(model: type[BaseModel], data: dict, smap: SourceMap, default: tuple[Path, int | None]):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BulletinError(_problems_from_validation(exc, model, smap, default)) from None
+
+
+# ---------------------------------------------------------------- distribution lines
+
+
+def normalise_distribution(value: Any, path: Path_, smap: SourceMap) -> Any:
+    """Accept the editor's form ``{报: [A, B], 送: "C、D"}`` as well as the model's list form."""
+    if not isinstance(value, dict):
+        return value
+    lines = []
+    for i, (label, recipients) in enumerate(value.items()):
+        if isinstance(recipients, str):
+            recipients = [r.strip() for r in re.split(r"[、，,;；]", recipients) if r.strip()]
+        lines.append({"label": str(label).rstrip("：:"), "recipients": recipients})
+        where = smap.lines.get(path + (label,))
+        if where:
+            smap.lines[path + (i,)] = where
+            smap.lines[path + (i, "label")] = where
+            smap.lines[path + (i, "recipients")] = where
+    return lines
+
+
+# ---------------------------------------------------------------- series
+
+
+def load_series(series_dir: Path) -> Series:
+    file = series_dir / SERIES_FILE
+    if not file.is_file():
+        raise BulletinError(
+            Problem(
+                file, None, "找不到刊物设置文件 series.yaml", "series file series.yaml not found",
+                "每个刊物文件夹里需要一个 series.yaml，期刊文件夹放在它下面：issues/<刊物>/<期>/issue.md",
+                "each series folder needs a series.yaml; issue folders go inside it",
+            )
+        )
+    smap = SourceMap()
+    data = parse_yaml(read_source(file), file, 0, smap)
+    data.setdefault("id", series_dir.name)
+    if "distribution" in data:
+        data["distribution"] = normalise_distribution(data["distribution"], ("distribution",), smap)
+    return _validate(Series, data, smap, (file, 1))
+
+
+# ---------------------------------------------------------------- issue.md
+
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*\n", re.S)
+
+
+def split_front_matter(text: str, file: Path) -> tuple[str, str, int]:
+    """Return (yaml text, markdown body, number of lines before the body)."""
+    match = FRONT_MATTER.match(text if text.endswith("\n") else text + "\n")
+    if not match:
+        raise BulletinError(
+            Problem(
+                file, 1, "issue.md 开头缺少 --- 包围的期刊信息（YAML 前言）",
+                "issue.md must start with YAML front matter between --- lines",
+                "第一行写 ---，接着写 number: 7、date: 2021-07-30 等，再写一行 --- 结束",
+                "start with a --- line, then number:, date: …, then a closing --- line",
+            )
+        )
+    yaml_text = match.group(1) or ""
+    body = text[match.end():] if text.endswith("\n") else (text + "\n")[match.end():]
+    return yaml_text, body, match.group(0).count("\n")
+
+
+@dataclass
+class Loaded:
+    bulletin: Bulletin
+    folder: Path
+    sources: SourceMap  # where each part of the issue came from, for later stages' messages
+
+
+def load_issue(issue_dir: Path) -> Bulletin:
+    """Load an issue folder (and its series) into a validated Bulletin."""
+    return load(issue_dir).bulletin
+
+
+def load(issue_dir: Path) -> Loaded:
+    """Load an issue folder (and its series), keeping the source locations."""
+    issue_dir = Path(issue_dir)
+    file = issue_dir / ISSUE_FILE
+    if not issue_dir.is_dir():
+        raise BulletinError(Problem(issue_dir, None, "期刊文件夹不存在", "issue folder does not exist"))
+    if not file.is_file():
+        raise BulletinError(
+            Problem(
+                file, None, "期刊文件夹里没有 issue.md", "no issue.md in the issue folder",
+                "每期一个文件夹，里面放 issue.md 和 images/ 图片", "each issue folder holds an issue.md",
+            )
+        )
+    series = load_series(issue_dir.resolve().parent)
+    text = read_source(file)
+    yaml_text, body, body_offset = split_front_matter(text, file)
+    smap = SourceMap()
+    data = parse_yaml(yaml_text, file, 1, smap)
+    for reserved in ("lead", "sections"):
+        if reserved in data:
+            raise BulletinError(
+                Problem(
+                    file, smap.lines[(reserved,)][1], f"{reserved} 不能写在前言里", f"{reserved} cannot be set in front matter",
+                    "栏目和文章写在第二个 --- 之后的正文里：# 栏目名、## 文章标题",
+                    "write sections and articles in the Markdown body: '# section', '## title'",
+                )
+            )
+    if "distribution" in data:
+        data["distribution"] = normalise_distribution(data["distribution"], ("distribution",), smap)
+    lead, sections = parse_body(body, file, body_offset, issue_dir, smap)
+    data["lead"], data["sections"] = lead, sections
+    issue = _validate(Issue, data, smap, (file, 1))
+    if not issue.articles():
+        raise BulletinError(
+            Problem(file, body_offset + 1, "这一期没有文章", "the issue has no articles",
+                    "用 ## 标题 开始一篇文章", "start an article with a '## title' line")
+        )
+    return Loaded(Bulletin(series=series, issue=issue), issue_dir, smap)
+
+
+# ---------------------------------------------------------------- Markdown body
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+KEYWORD = re.compile(r"^(引题|副题|署名)[：:]\s*(.*)$", re.S)
+BYLINE = re.compile(r"^[（(]([^（）()]{1,40})[）)]$")
+TRAILING_BYLINE = re.compile(r"(?<=[。！？”’…])[ \t\u3000]+[（(]([^（）()，。,]{1,20})[）)]$")
+TITLE_BREAK = re.compile(r"\s*[|｜]\s*")
+
+
+class _Body:
+    """Builds lead articles and sections from markdown-it tokens."""
+
+    def __init__(self, file: Path, offset: int, issue_dir: Path, smap: SourceMap):
+        self.file, self.offset, self.issue_dir, self.smap = file, offset, issue_dir, smap
+        self.problems = ProblemList()
+        self.lead: list[dict] = []
+        self.sections: list[dict] = []
+        self.article: dict | None = None
+        self.pending_kicker: tuple[str, int] | None = None
+
+    # -- locations
+    def line(self, token: Token) -> int:
+        return (token.map[0] if token.map else 0) + 1 + self.offset
+
+    def article_path(self) -> Path_:
+        if self.sections:
+            return ("sections", len(self.sections) - 1, "articles", len(self.sections[-1]["articles"]) - 1)
+        return ("lead", len(self.lead) - 1)
+
+    def mark(self, path: Path_, line: int) -> None:
+        self.smap.lines[path] = (self.file, line)
+
+    def problem(self, line: int, zh: str, en: str, hint: str = "", hint_en: str = "") -> None:
+        self.problems.add(self.file, line, zh, en, hint, hint_en)
+
+    # -- structure
+    def start_section(self, name: str, line: int) -> None:
+        self.finish_article()
+        self.sections.append({"name": name, "articles": []})
+        self.mark(("sections", len(self.sections) - 1), line)
+
+    def start_article(self, title: str, line: int) -> None:
+        self.finish_article()
+        self.article = {"title": TITLE_BREAK.sub("\n", title), "body": [], "_line": line}
+        if self.pending_kicker:
+            self.article["kicker"] = self.pending_kicker[0]
+            self.pending_kicker = None
+        (self.sections[-1]["articles"] if self.sections else self.lead).append(self.article)
+        path = self.article_path()
+        self.mark(path, line)
+        self.mark(path + ("title",), line)
+        self.mark(path + ("body",), line)
+
+    def finish_article(self) -> None:
+        article = self.article
+        if article is None:
+            if self.pending_kicker:
+                self.problem(self.pending_kicker[1], "引题后面没有文章标题", "kicker not followed by a title",
+                             "引题下一行应是 ## 文章标题", "put the '## title' line right after the kicker")
+                self.pending_kicker = None
+            return
+        line = article.pop("_line")
+        body = article["body"]
+        # trailing （署名） paragraph → byline
+        if body and body[-1]["kind"] == "paragraph" and "byline" not in article:
+            text = "".join(s["text"] for s in body[-1]["content"]).strip()
+            m = BYLINE.match(text)
+            tail = TRAILING_BYLINE.search(body[-1]["content"][-1]["text"])
+            if m:
+                article["byline"] = m.group(1).strip()
+                body.pop()
+            elif tail:  # “……作了发言。 （魏程明）”: the byline typed at the end of the last paragraph
+                article["byline"] = tail.group(1).strip()
+                last = body[-1]["content"][-1]
+                last["text"] = last["text"][: tail.start()].rstrip()
+        if not body:
+            self.problem(line, f"文章《{article['title']}》没有正文", f"article '{article['title']}' has no body text",
+                         "在标题下面写正文段落", "write paragraphs below the title")
+        self.article = None
+
+    def add_block(self, block: dict, line: int) -> None:
+        if self.article is None:
+            self.problem(line, "正文出现在第一篇文章标题之前", "text before the first article title",
+                         "先写 ## 文章标题，再写正文", "start an article with a '## title' line first")
+            return
+        self.article["body"].append(block)
+        self.mark(self.article_path() + ("body", len(self.article["body"]) - 1), line)
+
+    # -- token walk
+    def run(self, tokens: list[Token]) -> None:
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            line = self.line(tok)
+            if tok.type == "heading_open":
+                text = self.plain(tokens[i + 1])
+                level = int(tok.tag[1])
+                if level == 1:
+                    self.start_section(text, line)
+                elif level == 2:
+                    self.start_article(text, line)
+                else:
+                    self.add_block({"kind": "heading", "content": self.spans(tokens[i + 1])}, line)
+                i += 3
+            elif tok.type == "paragraph_open":
+                self.paragraph(tokens[i + 1], line, tokens[i + 3] if i + 3 < len(tokens) else None)
+                i += 3
+            elif tok.type in ("bullet_list_open", "ordered_list_open"):
+                i = self.list_block(tokens, i)
+            elif tok.type == "table_open":
+                i = self.table(tokens, i)
+            else:
+                kind = {"fence": "代码块", "code_block": "缩进代码块（行首四个空格）", "blockquote_open": "引用块（>）",
+                        "hr": "分隔线（---）"}.get(tok.type, tok.type)
+                self.problem(line, f"不支持的 Markdown 结构：{kind}", f"unsupported Markdown construct: {tok.type}",
+                             "正文段落不要以四个空格或 Tab 开头；不要使用 >、```、---",
+                             "do not indent paragraphs by four spaces; do not use >, ``` or ---")
+                i = self.skip(tokens, i)
+        self.finish_article()
+
+    @staticmethod
+    def skip(tokens: list[Token], i: int) -> int:
+        depth = 0
+        while i < len(tokens):
+            depth += tokens[i].nesting
+            i += 1
+            if depth <= 0:
+                return i
+        return i
+
+    def paragraph(self, inline: Token, line: int, next_token: Token | None) -> None:
+        children = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
+        images = [c for c in children if c.type == "image"]
+        if images:
+            if len(children) != 1:
+                self.problem(line, "图片必须单独成段", "an image must be a paragraph of its own",
+                             "把 ![图注](images/图片.jpg) 单独放一行，前后空一行", "put the image on its own line")
+                return
+            self.figure(images[0], line)
+            return
+        text = self.plain(inline)
+        m = KEYWORD.match(text)
+        if m:
+            self.keyword_lines(text, line, next_token)
+            return
+        self.add_block({"kind": "paragraph", "content": self.spans(inline)}, line)
+
+    def keyword_lines(self, text: str, line: int, next_token: Token | None) -> None:
+        for offset, raw in enumerate(text.split("\n")):
+            m = KEYWORD.match(raw.strip())
+            if not m:
+                self.problem(line + offset, "引题/副题/署名行之间不能夹正文", "body text among kicker/subtitle lines",
+                             "正文与引题、副题之间空一行", "leave a blank line before the body text")
+                continue
+            key, value = m.group(1), m.group(2).strip()
+            if not value:
+                self.problem(line + offset, f"{key}是空的", f"empty {key}")
+                continue
+            before_title = next_token is not None and next_token.type == "heading_open" and next_token.tag == "h2"
+            if key == "引题" and (self.article is None or self.article["body"] or before_title):
+                self.pending_kicker = (value, line + offset)
+                continue
+            if self.article is None:
+                self.problem(line + offset, f"{key}出现在文章标题之前", f"{key} before any article title",
+                             "写在 ## 标题 下一行", "put it right below the '## title' line")
+                continue
+            field_name = {"引题": "kicker", "副题": "subtitle", "署名": "byline"}[key]
+            if key != "署名" and self.article["body"]:
+                self.problem(line + offset, f"{key}应紧跟在标题下面，不能写在正文中间",
+                             f"{key} must follow the title, not the body", "把这一行移到 ## 标题 的下一行",
+                             "move this line right below the title")
+                continue
+            self.article[field_name] = value
+            self.mark(self.article_path() + (field_name,), line + offset)
+
+    def figure(self, image: Token, line: int) -> None:
+        src = str(image.attrs.get("src", ""))
+        caption = "".join(c.content for c in image.children or []) or str(image.attrs.get("title") or "")
+        problem = check_local_path(src, self.issue_dir)
+        if problem:
+            zh, en, hint = problem
+            self.problem(line, zh, en, hint, "images go in the issue folder, e.g. images/photo.jpg")
+            return
+        self.add_block({"kind": "figure", "src": src, "caption": caption.strip()}, line)
+
+    def list_block(self, tokens: list[Token], i: int) -> int:
+        open_tok = tokens[i]
+        line = self.line(open_tok)
+        end = self.skip(tokens, i)
+        items: list[list[dict]] = []
+        depth = 0
+        for tok in tokens[i + 1:end - 1]:
+            if tok.type in ("bullet_list_open", "ordered_list_open"):
+                self.problem(self.line(tok), "不支持嵌套列表", "nested lists are not supported",
+                             "把子项合并到上一层列表里", "flatten the list")
+                return end
+            depth += tok.nesting
+            if tok.type == "list_item_open":
+                items.append([])
+            elif tok.type == "inline" and items:
+                if items[-1]:
+                    items[-1].append({"text": "\n"})
+                items[-1].extend(self.spans(tok))
+        block = {"kind": "list", "ordered": open_tok.type == "ordered_list_open", "items": [i for i in items if i]}
+        if block["ordered"]:
+            block["start"] = int(open_tok.attrs.get("start", 1) or 1)
+        self.add_block(block, line)
+        return end
+
+    def table(self, tokens: list[Token], i: int) -> int:
+        line = self.line(tokens[i])
+        end = self.skip(tokens, i)
+        header: list = []
+        rows: list = []
+        align: list = []
+        current: list | None = None
+        in_head = False
+        for tok in tokens[i + 1:end - 1]:
+            if tok.type == "thead_open":
+                in_head = True
+            elif tok.type == "thead_close":
+                in_head = False
+            elif tok.type == "tr_open":
+                current = []
+            elif tok.type == "tr_close":
+                if in_head:
+                    header = current or []
+                else:
+                    rows.append(current or [])
+            elif tok.type in ("th_open", "td_open") and in_head:
+                style = str(tok.attrs.get("style", ""))
+                m = re.search(r"text-align:(left|center|right)", style)
+                align.append(m.group(1) if m else None)
+            elif tok.type == "inline" and current is not None:
+                current.append(self.spans(tok))
+        self.add_block({"kind": "table", "header": header, "rows": rows, "align": align}, line)
+        return end
+
+    # -- inline content
+    @staticmethod
+    def plain(inline: Token) -> str:
+        parts: list[str] = []
+        for c in inline.children or []:
+            if c.type in ("softbreak", "hardbreak"):
+                parts.append("\n")
+            elif c.type in ("text", "code_inline"):
+                parts.append(c.content)
+            elif c.type == "image":
+                parts.append("".join(x.content for x in c.children or []))
+        text = "".join(parts)
+        return re.sub(r"\s*\n\s*", "\n", text).strip()
+
+    def spans(self, inline: Token) -> list[dict]:
+        """Inline tokens → spans; soft line breaks join without a space around CJK text."""
+        spans: list[dict] = []
+        strong = emphasis = 0
+        pending_break = False
+
+        def add(text: str) -> None:
+            nonlocal pending_break
+            style = {"strong": strong > 0, "emphasis": emphasis > 0}
+            if pending_break and spans:
+                left, right = spans[-1]["text"].rstrip(), text.lstrip()
+                spans[-1]["text"] = left
+                text = (" " if join_lines(left, right) != left + right else "") + right
+            pending_break = False
+            if spans and {k: spans[-1][k] for k in style} == style:
+                spans[-1]["text"] += text
+            else:
+                spans.append({"text": text, **style})
+
+        for c in inline.children or []:
+            if c.type in ("text", "code_inline"):
+                add(c.content)
+            elif c.type == "softbreak":
+                pending_break = True
+            elif c.type == "hardbreak":
+                add("\n")
+            elif c.type == "strong_open":
+                strong += 1
+            elif c.type == "strong_close":
+                strong -= 1
+            elif c.type == "em_open":
+                emphasis += 1
+            elif c.type == "em_close":
+                emphasis -= 1
+            # links keep their text only: a printed bulletin has no hyperlinks
+        if spans:
+            spans[0]["text"] = spans[0]["text"].lstrip()
+            spans[-1]["text"] = spans[-1]["text"].rstrip()
+        return [s for s in spans if s["text"]]
+
+
+def check_local_path(src: str, base: Path) -> tuple[str, str, str] | None:
+    """Problem (zh, en, hint) if `src` is not an existing image file inside `base`."""
+    if not src or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src) or src.startswith(("/", "\\")):
+        return (f"图片路径 {src!r} 不是期刊文件夹里的文件", f"image path {src!r} is not a file in the issue folder",
+                "图片放在本期文件夹的 images/ 里，写相对路径，如 images/photo.jpg")
+    target = (base / src).resolve()
+    root = base.resolve()
+    if root not in target.parents:
+        return (f"图片路径 {src!r} 指向期刊文件夹以外", f"image path {src!r} points outside the issue folder",
+                "图片放在本期文件夹的 images/ 里")
+    if not target.is_file():
+        return (f"找不到图片 {src}", f"image {src} not found", "检查文件名和大小写，图片应放在本期文件夹里")
+    if target.suffix.lower() not in IMAGE_SUFFIXES:
+        return (f"{src} 不是支持的图片格式", f"{src} is not a supported image type",
+                "使用 PNG、JPEG、GIF、SVG 或 WebP 图片")
+    return None
+
+
+def parse_body(text: str, file: Path, offset: int, issue_dir: Path, smap: SourceMap) -> tuple[list, list]:
+    builder = _Body(file, offset, issue_dir, smap)
+    builder.run(_md.parse(text))
+    builder.problems.raise_if_any()
+    return builder.lead, builder.sections

@@ -1,0 +1,110 @@
+"""Preflight stage: checks beyond the schema before anything is typeset.
+
+Glyph coverage: every character must be drawable by the font chain of the kind of text it is in
+(layout.yaml `fonts:`); a missing one is an error naming the character, its code point, the
+article and the line. A character that only a later font of the chain has is a warning: it prints
+in another typeface mid-text (e.g. a rare name in 宋体 inside 仿宋 body text).
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import Problem
+from .fonts import coverage
+from .layout import Layout
+from .load import Loaded, Path_
+from .model import Article, Bulletin, Figure, Heading, ListBlock, Paragraph, Span, Table
+
+
+def _spans(spans: list[Span], kind: str, path: Path_) -> Iterator[tuple[Path_, str, str]]:
+    for span in spans:
+        yield path, ("heading" if span.strong else "kai" if span.emphasis else kind), span.text
+
+
+def _article(article: Article, path: Path_) -> Iterator[tuple[Path_, str, str]]:
+    if article.kicker:
+        yield path + ("kicker",), "body", article.kicker
+    yield path + ("title",), "title", article.title
+    if article.subtitle:
+        yield path + ("subtitle",), "kai", article.subtitle
+    for i, block in enumerate(article.body):
+        where = path + ("body", i)
+        if isinstance(block, Paragraph):
+            yield from _spans(block.content, "body", where)
+        elif isinstance(block, Heading):
+            yield from _spans(block.content, "heading", where)
+        elif isinstance(block, ListBlock):
+            for item in block.items:
+                yield from _spans(item, "body", where)
+        elif isinstance(block, Figure):
+            yield where, "kai", block.caption
+        elif isinstance(block, Table):
+            for cell in block.header:
+                yield from _spans(cell, "heading", where)
+            for row in block.rows:
+                for cell in row:
+                    yield from _spans(cell, "body", where)
+    if article.byline:
+        yield path + ("byline",), "body", f"（{article.byline}）"
+
+
+def texts(bulletin: Bulletin) -> Iterator[tuple[Path_, str, str]]:
+    """Every printed text of the issue: (data path, kind of text, text)."""
+    series, issue = bulletin.series, bulletin.issue
+    yield ("masthead",), "masthead", series.masthead.title or series.name
+    yield ("masthead",), "body", f"{series.publisher}第{issue.number}期（总第期）年月日0123456789"
+    if series.masthead.notice:
+        yield ("masthead",), "heading", series.masthead.notice
+    if issue.editor_note:
+        yield ("editor_note",), "kai", issue.editor_note
+    for i, article in enumerate(issue.lead):
+        yield from _article(article, ("lead", i))
+    for s, section in enumerate(issue.sections):
+        yield ("sections", s), "heading", f"【{section.name}】"
+        for a, article in enumerate(section.articles):
+            yield from _article(article, ("sections", s, "articles", a))
+    for i, line in enumerate(bulletin.distribution):
+        yield ("distribution", i), "body", f"{line.label}：" + "、".join(line.recipients)
+    yield ("print_run",), "body", "（共印份）"
+
+
+def _describe(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"“{ch}”（U+{ord(ch):04X}{' ' + name if name else ''}）"
+
+
+def check_glyphs(loaded: Loaded, layout: Layout) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    default = (loaded.folder / "issue.md", None)
+    for path, kind, text in texts(loaded.bulletin):
+        chain = layout.text_fonts.get(kind) or layout.text_fonts.get("body", ())
+        for ch in text:
+            if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") or (kind, ch) in seen:
+                continue
+            seen.add((kind, ch))
+            has = [role for role in chain if ord(ch) in coverage(role)]
+            file, line = loaded.sources.locate(path, default)
+            file = Path(file)
+            if not has:
+                problems.append(Problem(
+                    file, line,
+                    f"字符 {_describe(ch)} 没有字体能印出来（会印成方框）",
+                    f"no font of the layout has {_describe(ch)}: it would print as a box",
+                    "换用常用字或同义写法；生僻字可请排版人员补充字体",
+                    "replace it with a common character or spelling",
+                ))
+            elif has[0] != chain[0]:
+                problems.append(Problem(
+                    file, line,
+                    f"字符 {_describe(ch)} 在主字体中没有，将用后备字体印出，字形会略有不同",
+                    f"{_describe(ch)} is not in the main font; it prints in the fallback font ({has[0]})",
+                    severity="warning",
+                ))
+    return problems
+
+
+def preflight(loaded: Loaded, layout: Layout) -> list[Problem]:
+    return check_glyphs(loaded, layout)

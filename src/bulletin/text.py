@@ -1,0 +1,118 @@
+"""Text helpers shared by the stages: reading source files, character classes."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .errors import BulletinError, Problem
+
+# Han ideographs, CJK symbols and punctuation, full-width forms, kana: characters between which
+# Chinese text has no spaces.
+CJK_CHAR = re.compile(
+    "[\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f\u201c\u201d\u2018\u2019\u2014\u2026\u00b7]"
+)
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(ch) and CJK_CHAR.match(ch) is not None
+
+
+def join_lines(left: str, right: str) -> str:
+    """Join two source lines of one paragraph: no space between CJK text, one space between Latin words."""
+    left, right = left.rstrip(), right.lstrip()
+    if not left or not right:
+        return left + right
+    if is_cjk(left[-1]) or is_cjk(right[0]):
+        return left + right
+    return f"{left} {right}"
+
+
+def read_source(path: Path) -> str:
+    """Read an editor's text file: UTF-8 (with or without BOM), any line endings."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BulletinError(Problem(path, None, "找不到文件", "file not found")) from None
+    except OSError as exc:
+        raise BulletinError(Problem(path, None, f"无法读取文件：{exc.strerror}", f"cannot read file: {exc}")) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        encoding_guess = ""
+        try:
+            data.decode("gb18030")
+            encoding_guess = "（看起来是 GBK/GB18030 编码）"
+        except UnicodeDecodeError:
+            pass
+        raise BulletinError(
+            Problem(
+                path, line,
+                f"文件不是 UTF-8 编码{encoding_guess}",
+                "file is not UTF-8 encoded",
+                "请用编辑器“另存为”UTF-8 编码后重试（记事本：另存为 → 编码选 UTF-8）",
+                "save the file as UTF-8 and try again",
+            )
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# 禁则 (clreq §3.1.7): characters that must not begin a line, and that must not end one.
+NO_LINE_START = set("，。、；：？！）》」』】〕〉”’%‰·．,.;:?!)]}…—")
+NO_LINE_END = set("（《「『【〔〈“‘([{")
+_BREAK_AFTER_BONUS = set("、，：；”）》")
+
+
+def _advance(ch: str) -> float:
+    """Approximate advance in em: CJK and full-width characters 1, the rest (Latin, digits) ~0.55."""
+    return 1.0 if is_cjk(ch) else 0.55
+
+
+def balance_lines(text: str, measure_em: float) -> str:
+    """Break a heading that does not fit on one line into lines of similar length.
+
+    Breaks respect 禁则, never fall inside a Latin word or number, and prefer the position after
+    a comma or enumeration mark; the result never leaves a single character alone on a line.
+    Text that fits, or already has manual breaks (newlines), is returned as it is.
+    """
+    if "\n" in text or measure_em <= 1:
+        return text
+    widths = [_advance(c) for c in text]
+    total = sum(widths)
+    if total <= measure_em:
+        return text
+    lines = int(-(-total // measure_em))  # ceil
+    cum = [0.0]
+    for w in widths:
+        cum.append(cum[-1] + w)
+
+    def allowed(i: int) -> bool:  # break between text[i-1] and text[i]
+        a, b = text[i - 1], text[i]
+        if b in NO_LINE_START or a in NO_LINE_END:
+            return False
+        if a.isascii() and b.isascii() and (a.isalnum() or a in "+-./:%") and (b.isalnum() or b in "+-./:%"):
+            return False
+        return 2 <= i <= len(text) - 2  # no single character alone on a line
+
+    breaks: list[int] = []
+    start = 0
+    for k in range(1, lines):
+        target = cum[start] + (total - cum[start]) / (lines - k + 1)
+        best, best_score = None, None
+        for i in range(start + 2, len(text) - 1):
+            if cum[i] - cum[start] > measure_em:
+                break
+            if not allowed(i):
+                continue
+            score = abs(cum[i] - target) - (0.8 if text[i - 1] in _BREAK_AFTER_BONUS else 0)
+            if best_score is None or score < best_score:
+                best, best_score = i, score
+        if best is None:
+            return text  # cannot do better than the browser's own wrapping
+        breaks.append(best)
+        start = best
+    if cum[-1] - cum[start] > measure_em:
+        return text
+    parts = [text[i:j] for i, j in zip([0, *breaks], [*breaks, len(text)])]
+    return "\n".join(parts)

@@ -1,0 +1,120 @@
+"""Typeset stage: composed HTML → PDF bytes with WeasyPrint.
+
+- Only the issue folder, the layout folder and fonts/ can be read (SafeFetcher): no http(s),
+  no file outside them, no `..` or symlink escapes.
+- WeasyPrint's warnings are collected and returned, so callers can show them and tests can
+  fail on them (an unknown CSS property in our own layouts is a bug).
+- Output is reproducible: same input, same bytes (no timestamps, fixed identifier).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+import warnings as _warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from weasyprint import CSS, HTML, __version__ as weasyprint_version
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .compose import Composed
+
+if not weasyprint_version.startswith("70."):  # pragma: no cover - guarded by the pinned dependency
+    raise ImportError(f"bulletin needs WeasyPrint 70.x, found {weasyprint_version}")
+
+
+class FetchDenied(ValueError):
+    pass
+
+
+class SafeFetcher(URLFetcher):
+    """Serves files under the allowed folders and nothing else."""
+
+    def __init__(self, roots: list[Path]):
+        super().__init__(allowed_protocols={"file"}, allow_redirects=False)
+        self.roots = [r.resolve() for r in roots]
+        self.denied: list[str] = []
+
+    def fetch(self, url, headers=None):
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return self._deny(url)
+        path = Path(url2pathname(unquote(parts.path))).resolve()  # resolves .. and symlinks
+        if not any(path == root or root in path.parents for root in self.roots) or not path.is_file():
+            return self._deny(url)
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+
+    def _deny(self, url: str):
+        self.denied.append(url)
+        raise FetchDenied(f"bulletin: access denied to {url}")
+
+
+@dataclass
+class Typeset:
+    pdf: bytes
+    pages: int
+    warnings: list[str] = field(default_factory=list)
+    denied: list[str] = field(default_factory=list)
+
+
+class _Collector(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _collect_weasyprint_warnings():
+    logger = logging.getLogger("weasyprint")
+    handler = _Collector()
+    logger.addHandler(handler)
+    propagate = logger.propagate
+    logger.propagate = False  # shown by our caller, not printed on stderr by the root logger
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+_font_config: FontConfiguration | None = None
+
+
+def font_config() -> FontConfiguration:
+    """One FontConfiguration per process: fonts are loaded once for many renders."""
+    global _font_config
+    if _font_config is None:
+        _font_config = FontConfiguration()
+    return _font_config
+
+
+def harfbuzz_subsetting() -> bool:
+    """False when libharfbuzz-subset is missing: WeasyPrint then subsets with fontTools, ~28× slower."""
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    return harfbuzz_subset is not None
+
+
+def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path]) -> Typeset:
+    base_dir = base_dir.resolve()
+    fetcher = SafeFetcher([base_dir, *roots])
+    config = font_config()
+    with _collect_weasyprint_warnings() as messages, _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", DeprecationWarning)
+        sheets = [CSS(string=composed.css, font_config=config, url_fetcher=fetcher,
+                      base_url=base_dir.as_uri() + "/")]
+        sheets += [CSS(filename=str(p), font_config=config, url_fetcher=fetcher) for p in stylesheets]
+        html = HTML(string=composed.html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher)
+        document = html.render(stylesheets=sheets, font_config=config)
+        identifier = hashlib.sha256(composed.html.encode("utf-8")).hexdigest()[:32].encode()
+        pdf = document.write_pdf(pdf_identifier=identifier, pdf_variant=None, attachments=None)
+    return Typeset(pdf=pdf, pages=len(document.pages), warnings=list(messages), denied=list(fetcher.denied))
