@@ -367,6 +367,7 @@ class _Body:
 
     # -- structure
     def start_section(self, name: str, line: int) -> None:
+        self.dangling_kicker()
         self.finish_article()
         self.sections.append({"name": name, "articles": []})
         self.mark(("sections", len(self.sections) - 1), line)
@@ -383,13 +384,16 @@ class _Body:
         self.mark(path + ("title",), line)
         self.mark(path + ("body",), line)
 
+    def dangling_kicker(self) -> None:
+        """A kicker line must be followed by the title it belongs to."""
+        if self.pending_kicker:
+            self.problem(self.pending_kicker[1], "引题后面没有文章标题", "kicker not followed by a title",
+                         "引题下一行应是 ## 文章标题", "put the '## title' line right after the kicker")
+            self.pending_kicker = None
+
     def finish_article(self) -> None:
         article = self.article
         if article is None:
-            if self.pending_kicker:
-                self.problem(self.pending_kicker[1], "引题后面没有文章标题", "kicker not followed by a title",
-                             "引题下一行应是 ## 文章标题", "put the '## title' line right after the kicker")
-                self.pending_kicker = None
             return
         line = article.pop("_line")
         body = article["body"]
@@ -448,6 +452,7 @@ class _Body:
                              "正文段落不要以四个空格或 Tab 开头；不要使用 >、```、---",
                              "do not indent paragraphs by four spaces; do not use >, ``` or ---")
                 i = self.skip(tokens, i)
+        self.dangling_kicker()
         self.finish_article()
 
     @staticmethod

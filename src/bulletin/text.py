@@ -61,7 +61,8 @@ def read_source(path: Path) -> str:
 # 禁则 (clreq §3.1.7): characters that must not begin a line, and that must not end one.
 NO_LINE_START = set("，。、；：？！）》」』】〕〉”’%‰·．,.;:?!)]}…—")
 NO_LINE_END = set("（《「『【〔〈“‘([{")
-_BREAK_AFTER_BONUS = set("、，：；”）》")
+_BREAK_AFTER = set("、，：；”）》")  # a phrase ends here: a good place for a heading to break
+_BREAK_BEFORE = set("“《（")
 
 
 def _advance(ch: str) -> float:
@@ -105,7 +106,8 @@ def balance_lines(text: str, measure_em: float) -> str:
                 break
             if not allowed(i):
                 continue
-            score = abs(cum[i] - target) - (0.8 if text[i - 1] in _BREAK_AFTER_BONUS else 0)
+            bonus = 2.5 if text[i - 1] in _BREAK_AFTER else 2.0 if text[i] in _BREAK_BEFORE else 0.0
+            score = abs(cum[i] - target) - bonus
             if best_score is None or score < best_score:
                 best, best_score = i, score
         if best is None:
