@@ -117,3 +117,24 @@ def is_red(color) -> bool:
         r, g, b = color
         return r > 0.6 and g < 0.35 and b < 0.35
     return False
+
+
+def horizontal_rules(path: Path, page_index: int, xs_pt: list[float], dpi: int = 600) -> list[tuple[float, float]]:
+    """Rules seen on the rendered page: (top in pt, thickness in mm) for each run of pixel rows that
+    is dark at every x in `xs_pt` (choose x positions where no text is, e.g. the block's insets)."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(path))
+    image = doc[page_index].render(scale=dpi / 72).to_pil().convert("L")
+    doc.close()
+    scale = dpi / 72
+    columns = [[image.getpixel((int(x * scale), y)) for y in range(image.height)] for x in xs_pt]
+    dark = [all(col[y] < 128 for col in columns) for y in range(image.height)]
+    rules, start = [], None
+    for y, is_dark in enumerate([*dark, False]):
+        if is_dark and start is None:
+            start = y
+        elif not is_dark and start is not None:
+            rules.append((start / scale, (y - start) / scale / MM))
+            start = None
+    return rules

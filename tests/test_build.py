@@ -79,7 +79,7 @@ def test_page_numbers_in_dash_form_on_the_outer_side(sample_pdf):
             assert abs(ln.x0 - (pc.BLOCK_LEFT + 14)) < 2
 
 
-def test_distribution_block_at_the_foot_of_the_last_page(sample_pdf):
+def test_distribution_block_at_the_foot_of_the_last_page(sample_pdf, sample_build):
     lines = [ln for ln in pc.lines(sample_pdf) if ln.top < pc.BLOCK_BOTTOM]  # without page numbers
     last_page = len(sample_pdf.pages)
     dist = [ln for ln in lines if re.match(r"^(报|送|抄送|发)：", ln.text)]
@@ -92,15 +92,10 @@ def test_distribution_block_at_the_foot_of_the_last_page(sample_pdf):
     # within one body line of the bottom of the text block
     assert pc.BLOCK_BOTTOM - max(ln.bottom for ln in dist) < 22.78
     # between rules: a thick rule above and below, a thin one between the lines
-    # (table borders are stroked cell by cell: join the segments of each rule)
-    segments: dict[float, list[dict]] = {}
-    for seg in sample_pdf.pages[-1].lines:
-        if seg["top"] > min(ln.top for ln in dist) - 20:
-            segments.setdefault(round(seg["top"], 1), []).append(seg)
-    rules = sorted((y, max(s["x1"] for s in segs) - min(s["x0"] for s in segs), segs[0]["linewidth"])
-                   for y, segs in segments.items())
-    assert len(rules) == 3 and all(width > 150 * pc.MM for _, width, _ in rules)
-    assert [round(w / pc.MM, 2) for _, _, w in rules] == [0.35, 0.25, 0.35]
+    # the rules, measured on the rendered page in the empty one-character insets at both ends
+    rules = pc.horizontal_rules(sample_build.output, last_page - 1, [pc.BLOCK_LEFT + 3, pc.BLOCK_RIGHT - 3])
+    rules = [(top, mm) for top, mm in rules if max(ln.bottom for ln in others) < top < pc.BLOCK_BOTTOM + 1]
+    assert [mm for _, mm in rules] == pytest.approx([0.35, 0.25, 0.35], abs=0.05)
     assert rules[0][0] < dist[0].top < rules[1][0] < dist[1].top < rules[2][0]
 
 

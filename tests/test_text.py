@@ -35,9 +35,10 @@ def test_balance_lines_properties(pieces, measure):
             assert after[0] not in NO_LINE_START
             assert before[-1] not in NO_LINE_END
         widths = [sum(_advance(c) for c in line) for line in lines]
-        # balanced: no line is more than half as long again as the shortest (on pure CJK text)
-        if all(c >= "\u4e00" for c in text):
-            assert max(widths) - min(widths) <= max(3, 0.5 * min(widths))
+        # balanced (on pure Han text, where every position may break): lines differ by little more
+        # than the phrase-end preference allows (~20 % each way)
+        if all("\u4e00" <= c <= "\u9fff" for c in text):
+            assert max(widths) - min(widths) <= max(3, 0.6 * min(widths))
 
 
 def test_balance_examples():

@@ -96,25 +96,35 @@ def balance_lines(text: str, measure_em: float) -> str:
             return False
         return 2 <= i <= len(text) - 2  # no single character alone on a line
 
-    breaks: list[int] = []
-    start = 0
-    for k in range(1, lines):
-        target = cum[start] + (total - cum[start]) / (lines - k + 1)
-        best, best_score = None, None
-        for i in range(start + 2, len(text) - 1):
-            if cum[i] - cum[start] > measure_em:
-                break
-            if not allowed(i):
+    # Dynamic programme over break positions: minimise the squared deviation of each line from
+    # an equal share, with a bonus for breaking at a phrase end that is worth about a 20 %
+    # deviation of two lines (“强化新建住宅区、|商务楼宇通信配套设施建设” beats an even split).
+    ideal = total / lines
+    after_bonus, before_bonus = 0.09 * ideal**2, 0.07 * ideal**2
+    n = len(text)
+    inf = float("inf")
+    best = [[inf] * (n + 1) for _ in range(lines + 1)]
+    back = [[0] * (n + 1) for _ in range(lines + 1)]
+    best[0][0] = 0.0
+    for k in range(1, lines + 1):
+        for i in range(2 * k, n + 1):
+            if i < n and not allowed(i):
                 continue
-            bonus = 2.5 if text[i - 1] in _BREAK_AFTER else 2.0 if text[i] in _BREAK_BEFORE else 0.0
-            score = abs(cum[i] - target) - bonus
-            if best_score is None or score < best_score:
-                best, best_score = i, score
-        if best is None:
-            return text  # cannot do better than the browser's own wrapping
-        breaks.append(best)
-        start = best
-    if cum[-1] - cum[start] > measure_em:
-        return text
+            bonus = (0.0 if i == n else after_bonus if text[i - 1] in _BREAK_AFTER
+                     else before_bonus if text[i] in _BREAK_BEFORE else 0.0)
+            for j in range(2 * (k - 1), i - 1):
+                width = cum[i] - cum[j]
+                if best[k - 1][j] == inf or width > measure_em:
+                    continue
+                cost = best[k - 1][j] + (width - ideal) ** 2 - bonus
+                if cost < best[k][i]:
+                    best[k][i], back[k][i] = cost, j
+    if best[lines][n] == inf:
+        return text  # cannot do better than the browser's own wrapping
+    breaks = []
+    i = n
+    for k in range(lines, 1, -1):
+        i = back[k][i]
+        breaks.insert(0, i)
     parts = [text[i:j] for i, j in zip([0, *breaks], [*breaks, len(text)])]
     return "\n".join(parts)

@@ -18,9 +18,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import CSS, HTML, __version__ as weasyprint_version
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+with _warnings.catch_warnings():
+    # WeasyPrint warns at import when the host has no fonts ("Expect ugly output"): irrelevant
+    # here, layouts use only the project's own @font-face fonts.
+    _warnings.filterwarnings("ignore", message=".*Expect ugly output")
+    from weasyprint import CSS, HTML, __version__ as weasyprint_version
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .compose import Composed
 
