@@ -108,13 +108,41 @@ def test_sections_lists_tables_emphasis_and_subheadings(make_issue, tmp_path):
     assert table.rows[0][1][0].text == "191.55"
 
 
+def _png(path):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (4, 3), "red").save(path)
+
+
 def test_figure_with_caption(make_issue):
     folder = make_issue("## 标题\n\n正文。\n\n![现场照片](images/photo.png)\n")
-    (folder / "images").mkdir()
-    (folder / "images" / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    _png(folder / "images" / "photo.png")
     figure = load_issue(folder).issue.lead[0].body[1]
     assert isinstance(figure, Figure)
     assert (figure.src, figure.caption) == ("images/photo.png", "现场照片")
+
+
+@pytest.mark.parametrize("name, content", [
+    ("images/fake.png", b"not an image at all"),
+    ("images/cut.png", b"\x89PNG\r\n\x1a\n\x00\x00"),
+    ("images/notes.txt", b"text"),
+])
+def test_files_that_are_not_images_are_refused(make_issue, name, content):
+    folder = make_issue(f"## 标题\n\n正文。\n\n![图]({name})\n")
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(content)
+    with pytest.raises(BulletinError) as exc:
+        load(folder)
+    (problem,) = exc.value.problems
+    assert problem.line == 10 and "不是能用的图片" in problem.message
+
+
+def test_api_at_package_level():
+    import bulletin
+
+    assert bulletin.load_issue(SAMPLE).issue.number == 7
+    assert callable(bulletin.build) and callable(bulletin.render)
 
 
 def test_raw_html_and_template_syntax_stay_text(make_issue):
@@ -219,3 +247,15 @@ def test_series_errors_are_located(make_issue):
         load(make_issue("## 标题\n\n正文。\n", series="name: 测试\npublisher: 协会\nmasthed: {}\n"))
     (problem,) = exc.value.problems
     assert problem.file.name == "series.yaml" and problem.line == 3 and "masthead" in problem.hint
+
+
+def test_unknown_layout_and_option_values(make_issue):
+    from bulletin.api import render
+
+    with pytest.raises(BulletinError) as exc:
+        render(make_issue("## 标题\n\n正文。\n", series="name: 测试\npublisher: 协会\nlayout: nosuch\n"))
+    assert "没有名为 nosuch 的版式" in exc.value.problems[0].message and "jianbao" in exc.value.problems[0].hint
+    with pytest.raises(BulletinError) as exc:
+        render(make_issue("## 标题\n\n正文。\n", series="name: 测试\npublisher: 协会\nlayout_options: {body_size: 五号}\n"))
+    problem = exc.value.problems[0]
+    assert problem.file.name == "series.yaml" and "五号" in problem.message and "四号" in problem.hint

@@ -43,6 +43,8 @@ def render(issue_dir: Path | str) -> BuildResult:
     loaded = load(issue_dir)
     bulletin = loaded.bulletin
     layout = load_layout(bulletin.series.layout)
+    series_file = issue_dir.resolve().parent / "series.yaml"
+    layout.resolve_options(bulletin.series.layout_options, series_file)  # errors name the file that has them
     options = layout.resolve_options(
         {**bulletin.series.layout_options, **bulletin.issue.layout_options}, issue_dir / "issue.md"
     )

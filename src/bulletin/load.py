@@ -640,10 +640,25 @@ def check_local_path(src: str, base: Path) -> tuple[str, str, str] | None:
                 "图片放在本期文件夹的 images/ 里")
     if not target.is_file():
         return (f"找不到图片 {src}", f"image {src} not found", "检查文件名和大小写，图片应放在本期文件夹里")
-    if target.suffix.lower() not in IMAGE_SUFFIXES:
-        return (f"{src} 不是支持的图片格式", f"{src} is not a supported image type",
-                "使用 PNG、JPEG、GIF、SVG 或 WebP 图片")
+    if target.suffix.lower() not in IMAGE_SUFFIXES or not _looks_like_image(target):
+        return (f"{src} 不是能用的图片（格式不支持或文件已损坏）", f"{src} is not a usable image (unsupported or damaged)",
+                "使用 PNG、JPEG、GIF、SVG 或 WebP 图片，并确认它能在看图软件里打开")
     return None
+
+
+def _looks_like_image(path: Path) -> bool:
+    """A real image of a kind we print, judged by its content rather than its name."""
+    if path.suffix.lower() == ".svg":
+        head = path.read_bytes()[:2048].lstrip().lower()
+        return head.startswith((b"<?xml", b"<svg")) and b"<svg" in head
+    from PIL import Image  # Pillow comes with WeasyPrint
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+            return image.format in ("PNG", "JPEG", "GIF", "WEBP")
+    except Exception:  # noqa: BLE001 - any failure to decode means “not a usable image”
+        return False
 
 
 def parse_body(text: str, file: Path, offset: int, issue_dir: Path, smap: SourceMap) -> tuple[list, list]:
