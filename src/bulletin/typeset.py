@@ -26,6 +26,7 @@ with _warnings.catch_warnings():
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from . import cjk
 from .compose import Composed
 
 if not weasyprint_version.startswith("70."):  # pragma: no cover - guarded by the pinned dependency
@@ -109,6 +110,7 @@ def harfbuzz_subsetting() -> bool:
 
 
 def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path]) -> Typeset:
+    cjk.install()  # inter-character justification for Chinese (see cjk.py)
     base_dir = base_dir.resolve()
     fetcher = SafeFetcher([base_dir, *roots])
     config = font_config()

@@ -1,0 +1,218 @@
+"""Chinese line adjustment for WeasyPrint 70 (W3C clreq §3.8): inter-character justification.
+
+WeasyPrint justifies only at spaces (layout/inline.py `justify_line` → `count_expandable_spaces`
+→ `add_word_spacing`, drawn through Pango letter-spacing on the spaces in text/line_break.py
+`Layout.set_text`). Chinese has no spaces, so a full line that Pango's line breaking ended short
+(a character pushed down by 禁则, a Latin word that did not fit) stays ragged.
+
+This module widens the set of *justification opportunities* to every boundary where either side is
+a CJK character (Han, kana, full-width punctuation), besides the spaces; never inside a Latin word
+or a number, never between the two halves of “——” or “……”, never after the last character of a
+line. The slack of the line is spread evenly over all opportunities, so a mixed line such as
+“推进5G技术在工业行业深度应用” does not pile it on its few spaces.
+
+No character is inserted: the extra space is Pango letter-spacing, so the PDF text layer stays
+exactly the source text.
+
+How the spacing is placed. Pango gives a character with letter-spacing x half of x before and half
+after it, and drops the halves at the start and end of a line. Each WeasyPrint text box has its own
+one-line Pango layout, so inside a box the gap after character i is (x[i] + x[i+1]) / 2; the wanted
+gaps g[i] determine the x[i] as a chain: x[0] = g[0], x[i+1] = 2·g[i] − x[i]. A gap at the end of a
+box (before the next inline box on the line) is made by the box's width, which positions the next
+box — as WeasyPrint itself does for spaces.
+
+`install()` patches three functions of the pinned WeasyPrint and checks first that they are the
+ones this was written against; a WeasyPrint that moved them makes it fail loudly (tests call it).
+"""
+from __future__ import annotations
+
+import inspect
+
+from .text import is_cjk
+
+WEASYPRINT_SERIES = "70."
+_installed = False
+
+SPACES = (" ", "\u00a0")
+_KEEP_TOGETHER = {"—", "…", "⸺"}  # “——” and “……” are one mark drawn as two characters
+
+
+def opportunity_after(left: str, right: str) -> bool:
+    """Whether the line may be stretched between `left` and `right` (adjacent characters)."""
+    if left in SPACES:
+        return True  # the space itself stretches, as in WeasyPrint
+    if right in SPACES:
+        return False  # the following space takes it
+    if left == right and left in _KEEP_TOGETHER:
+        return False
+    return is_cjk(left) or is_cjk(right)
+
+
+def line_opportunities(text: str) -> list[int]:
+    """Indices i of `text` (one line) with an opportunity between text[i] and text[i+1]."""
+    return [i for i in range(len(text) - 1) if opportunity_after(text[i], text[i + 1])]
+
+
+def chain_spacing(gaps: list[float]) -> list[float]:
+    """Per-character letter-spacing values that give exactly `gaps[i]` between characters i and
+    i+1 of a one-line Pango layout (see the module docstring). len(result) == len(gaps) + 1."""
+    if not gaps:
+        return [0.0]
+    values = [gaps[0]]
+    for gap in gaps:
+        values.append(2 * gap - values[-1])
+    return values
+
+
+class WeasyPrintChanged(RuntimeError):
+    pass
+
+
+class ExactAdjustment(int):
+    """Stands in for `int` in weasyprint/draw/text.py, where a glyph's position adjustment is written
+    into the PDF as `int(kerning)` in 1/1000 em: truncation moves every glyph of a letter-spaced or
+    justified line up to 0.014 pt (at 14 pt), 0.25–0.45 pt over a line. This keeps the exact value
+    for the PDF text (3 decimals, no exponent: a valid PDF number) and is an ordinary int elsewhere
+    (the module's other use passes it to C)."""
+
+    def __new__(cls, value=0, *args):
+        obj = super().__new__(cls, value, *args)
+        obj.exact = value if isinstance(value, float) else float(obj)
+        return obj
+
+    def __format__(self, spec: str) -> str:
+        if spec:
+            return format(int(self), spec)
+        text = f"{self.exact:.3f}".rstrip("0").rstrip(".")
+        return "0" if text in ("", "-0") else text
+
+
+def _check_internals(inline, line_break) -> None:
+    import weasyprint
+
+    problems = []
+    if not weasyprint.__version__.startswith(WEASYPRINT_SERIES):
+        problems.append(f"WeasyPrint {weasyprint.__version__} (written for {WEASYPRINT_SERIES}x)")
+    expected = {
+        (inline, "justify_line"): ["context", "line", "extra_width"],
+        (inline, "count_expandable_spaces"): ["box"],
+        (inline, "add_word_spacing"): ["context", "box", "justification_spacing", "x_advance"],
+        (line_break.Layout, "set_text"): ["self", "text", "justify"],
+    }
+    for (owner, name), params in expected.items():
+        func = getattr(owner, name, None)
+        if func is None or list(inspect.signature(func).parameters) != params:
+            problems.append(f"{getattr(owner, '__name__', owner)}.{name} changed")
+    from weasyprint.draw import text as draw_text
+
+    draw_source = inspect.getsource(draw_text)
+    if "f'>{int(kerning)}<'" not in draw_source or draw_source.count("int(") != 2:
+        problems.append("draw/text.py no longer writes glyph adjustments as int(kerning)")
+    source = inspect.getsource(inline.add_word_spacing)
+    if "count_expandable_spaces(box)" not in source or "create_layout(" not in source:
+        problems.append("add_word_spacing no longer sizes boxes through count_expandable_spaces")
+    if "justify_line(context, line, offset)" not in inspect.getsource(inline.text_align):
+        problems.append("text_align no longer calls justify_line")
+    if problems:
+        raise WeasyPrintChanged("bulletin's CJK justification cannot hook into this WeasyPrint: " + "; ".join(problems))
+
+
+def install() -> None:
+    """Hook CJK justification into WeasyPrint (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import inline
+    from weasyprint.text import line_break
+    from weasyprint.text.ffi import ffi, pango
+    from weasyprint.text.line_break import TO_UNITS
+
+    _check_internals(inline, line_break)
+    original_count = inline.count_expandable_spaces
+    original_add = inline.add_word_spacing
+    original_set_text = line_break.Layout.set_text
+
+    def leaf_text_boxes(box):
+        for child in getattr(box, "children", ()):
+            if isinstance(child, boxes.TextBox):
+                yield child
+            elif isinstance(child, boxes.InlineBox):
+                yield from leaf_text_boxes(child)
+            elif child.is_in_normal_flow():
+                yield None  # an atomic inline (image, inline-block): no opportunity across it
+
+    def justify_line(context, line, extra_width):
+        """Mark each text box with its opportunities, then let WeasyPrint spread the slack."""
+        leaves = list(leaf_text_boxes(line))
+        chars: list[tuple[object, int]] = []  # (box, index in box) for every character of the line
+        text = []
+        for leaf in leaves:
+            if leaf is None:
+                chars.append((None, 0))
+                text.append("\ufffc")
+                continue
+            leaf.bulletin_gaps, leaf.bulletin_trailing = [], False
+            for i, ch in enumerate(leaf.text):
+                chars.append((leaf, i))
+                text.append(ch)
+        total = 0
+        for i in line_opportunities("".join(text)):
+            box, index = chars[i]
+            if box is None:
+                continue
+            if index == len(box.text) - 1:
+                box.bulletin_trailing = True  # the gap is made by the box's width
+            else:
+                box.bulletin_gaps.append(index)
+            total += 1
+        if total:
+            inline.add_word_spacing(context, line, extra_width / total, 0)
+
+    def count_expandable_spaces(box):
+        if isinstance(box, boxes.TextBox) and hasattr(box, "bulletin_gaps"):
+            return len(box.bulletin_gaps) + box.bulletin_trailing
+        return original_count(box)
+
+    def add_word_spacing(context, box, justification_spacing, x_advance):
+        result = original_add(context, box, justification_spacing, x_advance)
+        if isinstance(box, boxes.TextBox) and hasattr(box, "bulletin_gaps") and box.bulletin_gaps:
+            # the layout made for drawing: tell it where its gaps are (it is set up again at draw time)
+            box.pango_layout.bulletin_gaps = frozenset(box.bulletin_gaps)
+        return result
+
+    def set_text(self, text, justify=False):
+        original_set_text(self, text, justify)
+        gaps = getattr(self, "bulletin_gaps", None)
+        if not (justify and gaps and self.justification_spacing and self.text):
+            return
+        style = self.style
+        letter = style["letter_spacing"]
+        letter = 0 if letter == "normal" else letter
+        word = style["word_spacing"]
+        extra = self.justification_spacing
+        chars = self.text
+        wanted = [
+            letter + (extra if i in gaps else 0) + (word if chars[i] in SPACES else 0)
+            for i in range(len(chars) - 1)
+        ]
+        attr_list = pango.pango_layout_get_attributes(self.layout)
+        if attr_list == ffi.NULL:
+            attr_list = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
+        start = 0
+        for ch, value in zip(chars, chain_spacing(wanted)):
+            end = start + len(ch.encode("utf-8"))
+            attr = pango.pango_attr_letter_spacing_new(int(round(value * TO_UNITS)))
+            attr.start_index, attr.end_index = start, end
+            pango.pango_attr_list_change(attr_list, attr)
+            start = end
+        pango.pango_layout_set_attributes(self.layout, attr_list)
+
+    from weasyprint.draw import text as draw_text
+
+    draw_text.int = ExactAdjustment  # module-level name shadows the builtin inside draw/text.py only
+    inline.justify_line = justify_line
+    inline.count_expandable_spaces = count_expandable_spaces
+    inline.add_word_spacing = add_word_spacing
+    line_break.Layout.set_text = set_text
+    _installed = True
