@@ -21,17 +21,28 @@ gaps g[i] determine the x[i] as a chain: x[0] = g[0], x[i+1] = 2·g[i] − x[i].
 box (before the next inline box on the line) is made by the box's width, which positions the next
 box — as WeasyPrint itself does for spaces.
 
+The same hook, applied whenever Pango lays out Chinese text (so line breaking accounts for it):
+punctuation compression (标点挤压, clreq §3.1.6): of two adjacent full-width marks the blank half
+between them goes, using the font's `halt` feature (“。”” “，“” “）（” “（“”).
+
+Not done here: the quarter-em between Han and Latin (text-autospace). A gap at one boundary only
+needs letter-spacing values that alternate along the rest of the text (±0.5 em and growing, by the
+half-before/half-after rule), and Pango clamps and trims such values at line ends depending on their
+sign, so measured widths go wrong by up to a quarter em per boundary. Uniform justification values
+are small and safe; autospace needs another mechanism.
+
 `install()` patches three functions of the pinned WeasyPrint and checks first that they are the
 ones this was written against; a WeasyPrint that moved them makes it fail loudly (tests call it).
 """
 from __future__ import annotations
 
 import inspect
+import re
 
-from .text import is_cjk
+from .text import CJK_CHAR, is_cjk
 
 WEASYPRINT_SERIES = "70."
-_installed = False
+_restore: list[tuple[object, str, object]] = []  # (owner, name, original) while installed
 
 SPACES = (" ", "\u00a0")
 _KEEP_TOGETHER = {"—", "…", "⸺"}  # “——” and “……” are one mark drawn as two characters
@@ -62,6 +73,21 @@ def chain_spacing(gaps: list[float]) -> list[float]:
     for gap in gaps:
         values.append(2 * gap - values[-1])
     return values
+
+
+# Full-width marks whose blank half is on the right (zh-Hans: sitting left, or closing) and on the left.
+CLOSING = set("，。、；：！？）》」』】〕〉”’")
+OPENING = set("（《「『【〔〈“‘")
+def compressed(text: str) -> list[int]:
+    """Indices of marks set half-width because a neighbouring mark already gives the blank."""
+    out = []
+    for i in range(len(text) - 1):
+        a, b = text[i], text[i + 1]
+        if a in CLOSING and (b in CLOSING or b in OPENING):
+            out.append(i)  # “。”” “，“”: the first mark's right blank goes
+        elif a in OPENING and b in OPENING:
+            out.append(i + 1)  # “（“”: the second mark's left blank goes
+    return out
 
 
 class WeasyPrintChanged(RuntimeError):
@@ -98,6 +124,7 @@ def _check_internals(inline, line_break) -> None:
         (inline, "count_expandable_spaces"): ["box"],
         (inline, "add_word_spacing"): ["context", "box", "justification_spacing", "x_advance"],
         (line_break.Layout, "set_text"): ["self", "text", "justify"],
+        (line_break.Layout, "get_first_line"): ["self"],
     }
     for (owner, name), params in expected.items():
         func = getattr(owner, name, None)
@@ -111,16 +138,34 @@ def _check_internals(inline, line_break) -> None:
     source = inspect.getsource(inline.add_word_spacing)
     if "count_expandable_spaces(box)" not in source or "create_layout(" not in source:
         problems.append("add_word_spacing no longer sizes boxes through count_expandable_spaces")
+    if "first_line, index = textbox.pango_layout.get_first_line()" not in draw_source:
+        problems.append("draw/text.py no longer draws from Layout.get_first_line")
     if "justify_line(context, line, offset)" not in inspect.getsource(inline.text_align):
         problems.append("text_align no longer calls justify_line")
     if problems:
         raise WeasyPrintChanged("bulletin's CJK justification cannot hook into this WeasyPrint: " + "; ".join(problems))
 
 
+def installed() -> bool:
+    return bool(_restore)
+
+
+def uninstall() -> None:
+    """Put WeasyPrint back as it was (for comparisons with the plain engine)."""
+    while _restore:
+        owner, name, original = _restore.pop()
+        if original is _MISSING:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
+
+
+_MISSING = object()
+
+
 def install() -> None:
-    """Hook CJK justification into WeasyPrint (idempotent)."""
-    global _installed
-    if _installed:
+    """Hook Chinese line adjustment into WeasyPrint (idempotent)."""
+    if _restore:
         return
     from weasyprint.formatting_structure import boxes
     from weasyprint.layout import inline
@@ -132,6 +177,7 @@ def install() -> None:
     original_count = inline.count_expandable_spaces
     original_add = inline.add_word_spacing
     original_set_text = line_break.Layout.set_text
+    original_get_first_line = line_break.Layout.get_first_line
 
     def leaf_text_boxes(box):
         for child in getattr(box, "children", ()):
@@ -183,36 +229,83 @@ def install() -> None:
 
     def set_text(self, text, justify=False):
         original_set_text(self, text, justify)
-        gaps = getattr(self, "bulletin_gaps", None)
-        if not (justify and gaps and self.justification_spacing and self.text):
-            return
+        chars = self.text
         style = self.style
+        if not chars or not str(style["lang"] or "").startswith("zh") or not CJK_CHAR.search(chars):
+            return
         letter = style["letter_spacing"]
         letter = 0 if letter == "normal" else letter
-        word = style["word_spacing"]
-        extra = self.justification_spacing
-        chars = self.text
-        wanted = [
-            letter + (extra if i in gaps else 0) + (word if chars[i] in SPACES else 0)
-            for i in range(len(chars) - 1)
-        ]
+        gaps = getattr(self, "bulletin_gaps", None) if justify and self.justification_spacing else None
+        extra = self.justification_spacing if gaps else 0
+        # spaces outside our gaps keep WeasyPrint's own justification, as its set_text gave them
+        word = style["word_spacing"] + (self.justification_spacing if justify and not gaps else 0)
+        wanted = []
+        for i in range(len(chars) - 1):
+            gap = letter
+            if gaps and i in gaps:
+                gap += extra
+            if chars[i] in SPACES:
+                gap += word
+            wanted.append(gap)
+        halves = compressed(chars)
+        if not (gaps or halves):
+            return
         attr_list = pango.pango_layout_get_attributes(self.layout)
         if attr_list == ffi.NULL:
             attr_list = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
-        start = 0
-        for ch, value in zip(chars, chain_spacing(wanted)):
-            end = start + len(ch.encode("utf-8"))
-            attr = pango.pango_attr_letter_spacing_new(int(round(value * TO_UNITS)))
-            attr.start_index, attr.end_index = start, end
-            pango.pango_attr_list_change(attr_list, attr)
-            start = end
+        offsets = [0]
+        for ch in chars:
+            offsets.append(offsets[-1] + len(ch.encode("utf-8")))
+        if gaps:
+            for i, value in enumerate(chain_spacing(wanted)):
+                attr = pango.pango_attr_letter_spacing_new(int(round(value * TO_UNITS)))
+                attr.start_index, attr.end_index = offsets[i], offsets[i + 1]
+                pango.pango_attr_list_change(attr_list, attr)
+        for i in halves:
+            attr = pango.pango_attr_font_features_new(b"halt 1")
+            attr.start_index, attr.end_index = offsets[i], offsets[i + 1]
+            pango.pango_attr_list_insert(attr_list, attr)
         pango.pango_layout_set_attributes(self.layout, attr_list)
+        self.bulletin_draw = justify  # set up for drawing: see get_first_line
+
+    def get_first_line(self):
+        first_line, index = original_get_first_line(self)
+        if getattr(self, "bulletin_draw", False):
+            _offsets_into_advances(first_line)
+        return first_line, index
+
+    def _offsets_into_advances(line):
+        """Move each glyph's x_offset into the previous glyph's advance: same positions, no offsets.
+
+        Pango places half of a character's letter-spacing in its glyph's x_offset; WeasyPrint 70
+        writes x_offset / font_size into the PDF as if it were in 1/1000 em (it is in 1/1024 of a
+        unit), misplacing the glyph by 2.4 % of its offset — negligible for mark positioning, a
+        visible jitter for the alternating values of the spacing chain.
+        """
+        previous = None
+        run = line.runs
+        while run != ffi.NULL:
+            glyphs = run.data.glyphs
+            for k in range(glyphs.num_glyphs):
+                glyph = glyphs.glyphs[k]
+                offset = glyph.geometry.x_offset
+                if offset and previous is not None:
+                    previous.geometry.width += offset
+                    glyph.geometry.width -= offset
+                    glyph.geometry.x_offset = 0
+                previous = glyph
+            run = run.next
 
     from weasyprint.draw import text as draw_text
 
-    draw_text.int = ExactAdjustment  # module-level name shadows the builtin inside draw/text.py only
-    inline.justify_line = justify_line
-    inline.count_expandable_spaces = count_expandable_spaces
-    inline.add_word_spacing = add_word_spacing
-    line_break.Layout.set_text = set_text
-    _installed = True
+    patches = [
+        (draw_text, "int", ExactAdjustment),  # shadows the builtin inside draw/text.py only
+        (inline, "justify_line", justify_line),
+        (inline, "count_expandable_spaces", count_expandable_spaces),
+        (inline, "add_word_spacing", add_word_spacing),
+        (line_break.Layout, "set_text", set_text),
+        (line_break.Layout, "get_first_line", get_first_line),
+    ]
+    for owner, name, replacement in patches:
+        _restore.append((owner, name, owner.__dict__.get(name, _MISSING)))
+        setattr(owner, name, replacement)
