@@ -25,11 +25,12 @@ The same hook, applied whenever Pango lays out Chinese text (so line breaking ac
 punctuation compression (标点挤压, clreq §3.1.6): of two adjacent full-width marks the blank half
 between them goes, using the font's `halt` feature (“。”” “，“” “）（” “（“”).
 
-Not done here: the quarter-em between Han and Latin (text-autospace). A gap at one boundary only
-needs letter-spacing values that alternate along the rest of the text (±0.5 em and growing, by the
-half-before/half-after rule), and Pango clamps and trims such values at line ends depending on their
-sign, so measured widths go wrong by up to a quarter em per boundary. Uniform justification values
-are small and safe; autospace needs another mechanism.
+The quarter em between Han and Latin (text-autospace) is not letter-spacing: a gap at one boundary
+would need values that alternate along the rest of the text (half-before/half-after rule), which
+Pango clamps and trims at line ends. compose.py wraps such Latin runs in spans with a quarter-em
+margin on the Han side (`as-l`, `as-r`), which line breaking measures like any margin; the
+`text_align` hook here removes the margin where it falls at the start or end of a line, where
+clreq wants no space.
 
 `install()` patches three functions of the pinned WeasyPrint and checks first that they are the
 ones this was written against; a WeasyPrint that moved them makes it fail loudly (tests call it).
@@ -121,6 +122,7 @@ def _check_internals(inline, line_break) -> None:
         problems.append(f"WeasyPrint {weasyprint.__version__} (written for {WEASYPRINT_SERIES}x)")
     expected = {
         (inline, "justify_line"): ["context", "line", "extra_width"],
+        (inline, "text_align"): ["context", "line", "available_width", "last"],
         (inline, "count_expandable_spaces"): ["box"],
         (inline, "add_word_spacing"): ["context", "box", "justification_spacing", "x_advance"],
         (line_break.Layout, "set_text"): ["self", "text", "justify"],
@@ -140,6 +142,8 @@ def _check_internals(inline, line_break) -> None:
         problems.append("add_word_spacing no longer sizes boxes through count_expandable_spaces")
     if "first_line, index = textbox.pango_layout.get_first_line()" not in draw_source:
         problems.append("draw/text.py no longer draws from Layout.get_first_line")
+    if "offset_x = text_align(" not in inspect.getsource(inline.get_next_linebox):
+        problems.append("get_next_linebox no longer aligns lines through text_align")
     if "justify_line(context, line, offset)" not in inspect.getsource(inline.text_align):
         problems.append("text_align no longer calls justify_line")
     if problems:
@@ -174,6 +178,7 @@ def install() -> None:
     from weasyprint.text.line_break import TO_UNITS
 
     _check_internals(inline, line_break)
+    original_text_align = inline.text_align
     original_count = inline.count_expandable_spaces
     original_add = inline.add_word_spacing
     original_set_text = line_break.Layout.set_text
@@ -187,6 +192,43 @@ def install() -> None:
                 yield from leaf_text_boxes(child)
             elif child.is_in_normal_flow():
                 yield None  # an atomic inline (image, inline-block): no opportunity across it
+
+    def edge_spacing_box(line, at_start):
+        """The autospace span whose margin sits at the start (end) of the line, with its ancestors."""
+        path, box = [], line
+        while True:
+            children = [c for c in getattr(box, "children", ()) if c.is_in_normal_flow()]
+            if not children or not isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+                return None, path
+            box = children[0] if at_start else children[-1]
+            if isinstance(box, boxes.InlineBox):
+                classes = (box.element.get("class") or "").split() if box.element is not None else []
+                wanted = "as-l" if at_start else "as-r"
+                margin = box.margin_left if at_start else box.margin_right
+                if wanted in classes and margin:
+                    return box, path
+                path.append(box)
+            else:
+                return None, path
+
+    def text_align(context, line, available_width, last):
+        for at_start in (True, False):
+            span, ancestors = edge_spacing_box(line, at_start)
+            if span is None:
+                continue
+            if at_start:
+                margin = span.margin_left
+                for child in line.children:
+                    child.translate(-margin, 0)
+                span.position_x += margin  # its margin edge stays at the line start
+                span.margin_left = 0
+            else:
+                margin = span.margin_right
+                span.margin_right = 0
+            for box in ancestors:
+                box.width -= margin
+            line.width -= margin
+        return original_text_align(context, line, available_width, last)
 
     def justify_line(context, line, extra_width):
         """Mark each text box with its opportunities, then let WeasyPrint spread the slack."""
@@ -300,6 +342,7 @@ def install() -> None:
 
     patches = [
         (draw_text, "int", ExactAdjustment),  # shadows the builtin inside draw/text.py only
+        (inline, "text_align", text_align),
         (inline, "justify_line", justify_line),
         (inline, "count_expandable_spaces", count_expandable_spaces),
         (inline, "add_word_spacing", add_word_spacing),

@@ -5,6 +5,7 @@ autoescaping is on, so `{{ 7*7 }}` or `<script>` in an article prints as typed.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import jinja2
@@ -21,11 +22,40 @@ class Composed:
     css: str  # generated stylesheet: fonts and the layout options' custom properties
 
 
+# A run of Latin letters and digits as one unit: “5G”, “191.55”, “8:30”, “1,234”, “2021-2023”.
+LATIN_RUN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.,:/+\-%&_']*[A-Za-z0-9%])?")
+HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def autospace(text: str) -> Markup:
+    """Escape `text`; wrap each Latin/digit run that touches a Han character in a span whose margin
+    on that side is the clreq quarter em (as-l / as-r). No character is added: the space is a
+    margin, so the text layer stays the source text; cjk.py drops it at line starts and ends."""
+    out: list[Markup] = []
+    pos = 0
+    for m in LATIN_RUN.finditer(text):
+        before = text[m.start() - 1] if m.start() else ""
+        after = text[m.end()] if m.end() < len(text) else ""
+        classes = [c for c, ch in (("as-l", before), ("as-r", after)) if HAN.match(ch or " ")]
+        if not classes:
+            continue
+        out.append(escape(text[pos:m.start()]))
+        out.append(Markup('<span class="%s">%s</span>') % (" ".join(classes), m.group()))
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
+def plain(text: str) -> Markup:
+    """A plain text field (kicker, subtitle, byline, recipients) → escaped, spaced HTML."""
+    return autospace(text)
+
+
 def inline(spans: list[Span]) -> Markup:
     """Spans → HTML: escaped text, <strong>/<em> for emphasis, <br> for hard line breaks."""
     out = []
     for span in spans:
-        text = Markup("<br>").join(escape(part) for part in span.text.split("\n"))
+        text = Markup("<br>").join(autospace(part) for part in span.text.split("\n"))
         if span.emphasis:
             text = Markup("<em>%s</em>") % text
         if span.strong:
@@ -36,7 +66,7 @@ def inline(spans: list[Span]) -> Markup:
 
 def lines(text: str) -> Markup:
     """Plain text with line breaks (titles, editor's note) → escaped HTML with <br>."""
-    return Markup("<br>").join(escape(part) for part in text.split("\n"))
+    return Markup("<br>").join(autospace(part) for part in text.split("\n"))
 
 
 def cn_date(value) -> str:
@@ -51,7 +81,7 @@ def _environment(layout: Layout) -> jinja2.Environment:
         trim_blocks=False,
         lstrip_blocks=False,
     )
-    env.filters.update(inline=inline, lines=lines, cn_date=cn_date)
+    env.filters.update(inline=inline, lines=lines, plain=plain, cn_date=cn_date)
     return env
 
 
