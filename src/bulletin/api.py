@@ -28,8 +28,11 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def render(issue_dir: Path | str) -> BuildResult:
-    """Render an issue folder to PDF bytes without writing anything."""
+def render(issue_dir: Path | str, adjust: bool = True) -> BuildResult:
+    """Render an issue folder to PDF bytes without writing anything.
+
+    adjust=False renders without bulletin's Chinese line adjustment (cjk.py), to compare with the
+    bare engine."""
     issue_dir = Path(issue_dir)
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -56,7 +59,7 @@ def render(issue_dir: Path | str) -> BuildResult:
     lap("preflight")
     composed = compose(bulletin, layout, options, font_face_css())
     lap("compose")
-    result = typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()])
+    result = typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust)
     lap("typeset")
     if result.denied:
         raise BulletinError([

@@ -22,21 +22,28 @@ class Composed:
     css: str  # generated stylesheet: fonts and the layout options' custom properties
 
 
-# A run of Latin letters and digits as one unit: “5G”, “191.55”, “8:30”, “1,234”, “2021-2023”.
-LATIN_RUN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.,:/+\-%&_']*[A-Za-z0-9%])?")
+# A run of Latin letters and digits as one unit: “5G”, “191.55”, “8:30”, “1,234”, “2021-2023”,
+# “ops-team@example.org”, “https://example.org/a-b.html”.
+LATIN_RUN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.,:/+\-%&_'@?=#~]*[A-Za-z0-9%/])?")
+# Runs up to this length are never broken at their hyphens or slashes (a 32-character line holds
+# about 55 Latin characters); longer ones may break where the line needs it.
+KEEP_WHOLE = 50
 HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 def autospace(text: str) -> Markup:
     """Escape `text`; wrap each Latin/digit run that touches a Han character in a span whose margin
     on that side is the clreq quarter em (as-l / as-r). No character is added: the space is a
-    margin, so the text layer stays the source text; cjk.py drops it at line starts and ends."""
+    margin, so the text layer stays the source text; cjk.py drops it at line starts and ends.
+    Runs with hyphens or slashes (URLs, e-mail addresses, “Wi-Fi”) are kept whole (nobr)."""
     out: list[Markup] = []
     pos = 0
     for m in LATIN_RUN.finditer(text):
         before = text[m.start() - 1] if m.start() else ""
         after = text[m.end()] if m.end() < len(text) else ""
         classes = [c for c, ch in (("as-l", before), ("as-r", after)) if HAN.match(ch or " ")]
+        if any(c in m.group() for c in "-/") and len(m.group()) <= KEEP_WHOLE:
+            classes.append("nobr")
         if not classes:
             continue
         out.append(escape(text[pos:m.start()]))

@@ -109,8 +109,13 @@ def harfbuzz_subsetting() -> bool:
     return harfbuzz_subset is not None
 
 
-def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path]) -> Typeset:
-    cjk.install()  # inter-character justification for Chinese (see cjk.py)
+def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path],
+            adjust: bool = True) -> Typeset:
+    """Render to PDF. `adjust=False` leaves WeasyPrint's own line adjustment (for comparisons)."""
+    if adjust:
+        cjk.install()  # Chinese line adjustment (see cjk.py)
+    else:
+        cjk.uninstall()
     base_dir = base_dir.resolve()
     fetcher = SafeFetcher([base_dir, *roots])
     config = font_config()

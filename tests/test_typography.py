@@ -1,0 +1,247 @@
+"""Chinese typesetting: justification, 禁则, punctuation compression, Han/Latin spacing.
+
+Unit and property tests on the line-adjustment code (bulletin.cjk, bulletin.compose.autospace),
+then end-to-end checks that read character positions back from rendered PDFs.
+"""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bulletin import cjk
+from bulletin.api import render
+from bulletin.compose import autospace
+from bulletin.load import load_issue
+from bulletin.model import Paragraph
+from bulletin.typeset import typeset
+
+from . import pdfcheck as pc
+from .conftest import FIXTURES, SAMPLE
+
+HARD = FIXTURES / "hard" / "2024-05"
+FEATURES = FIXTURES / "features" / "2024-03"
+# what a printed line must not start or end with (clreq 禁则; the set the audit tool checks)
+NO_START = set("，。、；：？！）》」』】〕〉”’%‰·．")
+NO_END = set("（《「『【〔〈“‘")
+HAN = re.compile("[\u4e00-\u9fff]")
+
+
+# ---------------------------------------------------------------- units
+
+
+@pytest.mark.parametrize("left, right, expected", [
+    ("中", "文", True), ("中", "5", True), ("G", "网", True), ("，", "中", True), ("中", "，", True),
+    ("5", "G", False), ("1", ".", False), ("a", "b", False),
+    ("—", "—", False), ("…", "…", False),  # one mark drawn as two characters
+    (" ", "a", True), ("a", " ", False), ("中", " ", False),  # a space stretches itself, once
+])
+def test_opportunities(left, right, expected):
+    assert cjk.opportunity_after(left, right) is expected
+
+
+def test_line_opportunities_skip_numbers_and_words():
+    text = "光缆191.55公里IP网络"
+    opportunities = cjk.line_opportunities(text)
+    # 缆|1, 5|公, 公|里, 里|I, P|网, 网|络 — nothing inside “191.55” or “IP”
+    assert [text[i] + text[i + 1] for i in opportunities] == ["光缆", "缆1", "5公", "公里", "里I", "P网", "网络"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=-5, max_value=20, allow_nan=False), min_size=0, max_size=60))
+def test_chain_spacing_gives_each_gap(gaps):
+    values = cjk.chain_spacing(gaps)
+    assert len(values) == len(gaps) + 1
+    for i, gap in enumerate(gaps):
+        assert (values[i] + values[i + 1]) / 2 == pytest.approx(gap, abs=1e-9)
+
+
+def test_uniform_gaps_give_uniform_values():
+    assert cjk.chain_spacing([0.3] * 10) == pytest.approx([0.3] * 11)
+
+
+@pytest.mark.parametrize("text, halves", [
+    ("好。”（注）", [1, 2]),          # 。” then ”（: the closing marks lose their right half
+    ("他说：“好”", [2]),              # ：“
+    ("（“甲”）", [1, 3]),             # （“ and ”）
+    ("《甲》、“乙”，", [2, 3, 6]),      # 》、 、“ ”，
+    ("中文，中文", []),
+])
+def test_punctuation_compression_positions(text, halves):
+    assert cjk.compressed(text) == halves
+
+
+@pytest.mark.parametrize("value, text", [(13.571428, "13.571"), (-0.0004, "0"), (1e-9, "0"), (-244.0263, "-244.026"), (7, "7")])
+def test_exact_adjustment_formats_pdf_numbers(value, text):
+    number = cjk.ExactAdjustment(value)
+    assert f"{number}" == text and "e" not in f"{number}"
+    assert int(number) == int(value) and isinstance(number, int)
+
+
+def test_autospace_markup():
+    html = str(autospace("建成5G基站10.5万个，IPv6与<b>"))
+    assert html == ('建成<span class="as-l as-r">5G</span>基站<span class="as-l as-r">10.5</span>万个，'
+                    '<span class="as-r">IPv6</span>与&lt;b&gt;')
+    assert str(autospace("邮箱ops-team@example.org")) == '邮箱<span class="as-l nobr">ops-team@example.org</span>'
+    assert str(autospace("2024年")) == '<span class="as-r">2024</span>年'  # no space at the start
+
+
+def test_install_is_reversible_and_idempotent():
+    from weasyprint.layout import inline
+    from weasyprint.text import line_break
+
+    cjk.install()
+    patched = inline.justify_line
+    cjk.install()
+    assert inline.justify_line is patched
+    cjk.uninstall()
+    assert inline.justify_line is not patched and not cjk.installed()
+    assert "bulletin" not in line_break.Layout.set_text.__qualname__
+    cjk.install()
+    assert cjk.installed()
+
+
+def test_changed_weasyprint_internals_fail_loudly(monkeypatch):
+    from weasyprint.layout import inline
+    from weasyprint.text import line_break
+
+    monkeypatch.setattr(inline, "justify_line", lambda context, line: None)
+    with pytest.raises(cjk.WeasyPrintChanged, match="justify_line changed"):
+        cjk._check_internals(inline, line_break)
+
+
+# ---------------------------------------------------------------- rendered PDFs
+
+
+def _pdf(path: Path) -> pdfplumber.PDF:
+    return pdfplumber.open(io.BytesIO(render(path).pdf))
+
+
+@pytest.fixture(scope="module")
+def rendered(sample_build):
+    pdfs = {"sample": pdfplumber.open(sample_build.output), "hard": _pdf(HARD), "features": _pdf(FEATURES)}
+    yield pdfs
+    for pdf in pdfs.values():
+        pdf.close()
+
+
+def body_lines(pdf: pdfplumber.PDF) -> list[pc.Line]:
+    """Lines of running text (body size, inside the block, not the 报送 block)."""
+    size = max(((round(c["size"], 1), 1) for p in pdf.pages for c in p.chars), key=lambda s: s)[0]
+    sizes = {}
+    for p in pdf.pages:
+        for c in p.chars:
+            sizes[round(c["size"], 1)] = sizes.get(round(c["size"], 1), 0) + 1
+    size = max(sizes, key=sizes.get)
+    return [ln for ln in pc.lines(pdf) if ln.top < pc.BLOCK_BOTTOM and abs(ln.size - size) < 0.1
+            and not re.match(r"^(报|送|抄送|发)：", ln.text)]
+
+
+def full_lines(pdf: pdfplumber.PDF) -> list[pc.Line]:
+    """Lines followed by another line of the same paragraph (same page, adjacent, not indented)."""
+    lines = body_lines(pdf)
+    out = []
+    for a, b in zip(lines, lines[1:]):
+        same_block = a.page == b.page and b.top - a.bottom < a.size
+        if same_block and abs(b.x0 - pc.BLOCK_LEFT) < 1 and a.x0 - pc.BLOCK_LEFT < 3 * a.size:
+            out.append(a)
+    return out
+
+
+@pytest.mark.parametrize("name", ["sample", "hard", "features"])
+def test_full_lines_are_flush_with_the_block(rendered, name):
+    lines = full_lines(rendered[name])
+    assert len(lines) >= {"sample": 150, "hard": 8, "features": 3}[name]
+    off = [(round(pc.BLOCK_RIGHT - ln.x1, 2), ln.text) for ln in lines if abs(pc.BLOCK_RIGHT - ln.x1) > 0.5]
+    assert off == []
+
+
+@pytest.mark.parametrize("name", ["sample", "hard", "features"])
+def test_no_line_breaks_against_kinsoku(rendered, name):
+    bad = [ln.text for ln in pc.lines(rendered[name]) if ln.text[0] in NO_START or ln.text[-1] in NO_END]
+    assert bad == []
+
+
+@pytest.mark.parametrize("name", ["sample", "hard", "features"])
+def test_text_layer_has_no_injected_characters(rendered, name):
+    """Every paragraph of the source is in the PDF, and the PDF has no space the source lacks."""
+    folder = {"sample": SAMPLE, "hard": HARD, "features": FEATURES}[name]
+    paragraphs = ["".join(s.text for s in block.content)
+                  for article in load_issue(folder).issue.articles()
+                  for block in article.body if isinstance(block, Paragraph)]
+    pdf = rendered[name]
+    flow = pc.flow_text(pdf)
+    assert pc.find_in_order(flow, paragraphs) == []
+    chars = [c for p in pdf.pages for c in sorted(p.chars, key=lambda c: (round(c["bottom"]), c["x0"]))]
+    between_cjk = sum(1 for a, b, c in zip(chars, chars[1:], chars[2:])
+                      if b["text"] == " " and HAN.match(a["text"]) and HAN.match(c["text"]))
+    source_between = sum(len(re.findall(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", p)) for p in paragraphs)
+    assert between_cjk <= source_between
+
+
+def test_han_latin_spacing_is_a_quarter_em_inside_lines(rendered):
+    gaps = []
+    for ln in body_lines(rendered["hard"]):
+        if "https://" in ln.text or ln.text.startswith("排版测试组"):
+            continue  # a line stretched around a URL kept whole; the masthead's publisher/date line
+        for a, b in zip(ln.chars, ln.chars[1:]):
+            pair = (bool(HAN.match(a["text"])), b["text"].isascii() and b["text"].isalnum()), \
+                   (a["text"].isascii() and a["text"].isalnum(), bool(HAN.match(b["text"])))
+            if pair[0] == (True, True) or pair[1] == (True, True):
+                gaps.append((b["x0"] - a["x1"]) / a["size"])
+    assert len(gaps) > 20
+    # a quarter em, plus what justification adds to every gap of a line (rarely much)
+    assert all(0.22 <= g <= 0.5 for g in gaps), sorted(gaps)
+
+
+def test_latin_runs_at_line_edges_sit_flush(rendered):
+    lines = body_lines(rendered["sample"]) + body_lines(rendered["hard"])
+    starts = [ln for ln in lines if ln.text[0].isascii() and ln.text[0].isalnum()]
+    for ln in starts:  # either a paragraph's first line (indented 2 characters) or flush left
+        indent = ln.x0 - pc.BLOCK_LEFT
+        assert indent < 0.05 or abs(indent - 2 * (ln.size - 0.19)) < 0.5, (ln.text, indent)
+    assert any(ln.x0 - pc.BLOCK_LEFT < 0.05 for ln in starts)
+
+
+def test_keep_together_urls_and_dashes(rendered):
+    text = [ln.text for ln in pc.lines(rendered["hard"]) if ln.top < pc.BLOCK_BOTTOM]
+    assert any("ops-team@example.org" in t for t in text)
+    assert any("https://www.example.org/5g/report-2024.html" in t for t in text)
+    assert not any(t.startswith(("—", "…")) for t in text)  # a split pair would start a line
+
+
+def test_compressed_punctuation_advances(rendered):
+    """In “确保高效）。”” the closing marks give up their blank halves (plus what justification adds)."""
+    seen = 0
+    for ln in pc.lines(rendered["hard"]):
+        cs = ln.chars
+        for a, b in zip(cs, cs[1:]):
+            if a["text"] + b["text"] in ("）。", "。”", "》（", "》《"):
+                assert 0.45 < (b["x0"] - a["x0"]) / a["size"] < 0.65, a["text"] + b["text"]
+                seen += 1
+    assert seen >= 4
+
+
+def test_plain_weasyprint_is_ragged_and_ours_is_not():
+    """The same sample through the bare engine (hooks removed) and through ours."""
+    plain = pdfplumber.open(io.BytesIO(render(SAMPLE, adjust=False).pdf))
+    ours = pdfplumber.open(io.BytesIO(render(SAMPLE).pdf))
+    ragged = [sum(1 for ln in full_lines(pdf) if pc.BLOCK_RIGHT - ln.x1 > 1.0) / len(full_lines(pdf))
+              for pdf in (plain, ours)]
+    assert ragged[0] > 0.15 and ragged[1] == 0
+
+
+def test_weasyprint_warnings_are_collected(tmp_path):
+    """An unknown CSS property in a layout is reported, not lost (tests fail on them)."""
+    from bulletin.compose import Composed
+
+    composed = Composed(html='<html lang="zh-CN"><p style="text-justify: inter-character">中文</p></html>',
+                        css="p { colour: red; }")
+    result = typeset(composed, tmp_path, [], [])
+    assert any("colour" in w for w in result.warnings)
+    assert any("text-justify" in w for w in result.warnings)
