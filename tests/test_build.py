@@ -160,13 +160,24 @@ def _dist_and_text(pdf):
     return lines, dist
 
 
-def test_distribution_moves_to_a_new_page_rather_than_overlap(make_issue):
-    """Fill the last page line by line: the block stays at the foot and never overlaps text."""
-    front = "number: 1\ndate: 2024-01-15\ndistribution:\n  报: [甲单位, 乙单位]\n  送: [丙单位]\n"
-    line = "这是正好占满一整行的测试文字这是正好占满一整行的测试文字这是"  # 30 characters + 2 indent = 32
+@pytest.mark.parametrize("byline, options", [
+    (False, "{body_size: 四号}"),
+    (True, "{body_size: 四号}"),  # the last line also holds a floated byline: WeasyPrint once lost it
+    (True, "{body_size: 三号, grid: on}"),
+])
+def test_distribution_moves_to_a_new_page_rather_than_overlap(make_issue, byline, options):
+    """Fill the last page line by line: the block stays at the foot, never overlaps text, and
+    takes the last lines of text with it when it must move; no line of text is lost."""
+    front = ("number: 1\ndate: 2024-01-15\ndistribution:\n  报: [甲单位, 乙单位]\n  送: [丙单位]\n"
+             f"layout_options: {options}\n")
+    per_line = 28 if "三号" in options else 32
+    line = ("这是正好占满一整行的测试文字" * 3)[: per_line - 2]  # with the 2-character indent: one full line
     pages_seen = set()
-    for count in range(16, 26):
-        body = "## 标题\n\n" + "\n\n".join([line] * count) + "\n"
+    first, last_count = (9, 17) if "三号" in options else (16, 26)
+    for count in range(first, last_count):
+        # with a byline, the last paragraph ends in a short line that the floated byline shares
+        ending = line + "财产损失。 （张冰）\n" if byline else line + "\n"
+        body = "## 标题\n\n" + "\n\n".join([line] * (count - 1) + [ending])
         result = render(make_issue(body, front))
         with pdfplumber.open(__import__("io").BytesIO(result.pdf)) as pdf:
             lines, dist = _dist_and_text(pdf)
@@ -175,9 +186,11 @@ def test_distribution_moves_to_a_new_page_rather_than_overlap(make_issue):
             above = [ln for ln in lines if ln.page == last and ln not in dist]
             assert above, f"{count} paragraphs: the block is alone on the last page"
             assert max(ln.bottom for ln in above) < min(d.top for d in dist)
-            assert pc.BLOCK_BOTTOM - max(d.bottom for d in dist) < 22.78
-            body_lines = sum(1 for ln in lines if ln.text.startswith("这是") or ln.text.endswith("这是"))
-            assert body_lines == count
+            assert pc.BLOCK_BOTTOM - max(d.bottom for d in dist) < 30
+            body_lines = sum(1 for ln in lines if ln.text.startswith(line[:4]))
+            assert body_lines == count, f"{count} paragraphs: {body_lines} lines printed"
+            if byline:
+                assert any(ln.text == "财产损失。（张冰）" for ln in above), f"{count}: the last line is lost"
         pages_seen.add(last)
     assert pages_seen == {1, 2}, "the range must cross the point where the block no longer fits on page 1"
 

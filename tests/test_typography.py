@@ -245,3 +245,72 @@ def test_weasyprint_warnings_are_collected(tmp_path):
     result = typeset(composed, tmp_path, [], [])
     assert any("colour" in w for w in result.warnings)
     assert any("text-justify" in w for w in result.warnings)
+
+
+# ---------------------------------------------------------------- grid mode (GB/T 9704: 28 × 22)
+
+
+@pytest.fixture(scope="module")
+def grid_pdf(tmp_path_factory):
+    """The sample set in 三号 on the grid (the issue's own front matter chooses the options)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("grid")
+    shutil.copytree(SAMPLE.parent, root / "shanxi-tongxin")
+    issue = root / "shanxi-tongxin" / SAMPLE.name / "issue.md"
+    text = issue.read_text(encoding="utf-8")
+    issue.write_text(text.replace("\nassumed:", "\nlayout_options: {body_size: 三号, grid: on}\nassumed:", 1),
+                     encoding="utf-8")
+    with pdfplumber.open(io.BytesIO(render(issue.parent).pdf)) as pdf:
+        yield pdf
+
+
+def baseline(pdf, line: pc.Line) -> float:
+    return float(pdf.pages[line.page - 1].height) - line.chars[0]["matrix"][5]
+
+
+def test_grid_keeps_every_sentence(grid_pdf, expected):
+    flow = pc.flow_text(grid_pdf)
+    assert pc.find_in_order(flow, expected["paragraphs"]) == []
+    assert pc.find_in_order(flow, expected["titles"][:15]) == []
+
+
+def test_grid_lines_share_one_baseline_grid(grid_pdf):
+    pitch = 225 * pc.MM / 22
+    lines = [ln for ln in pc.lines(grid_pdf) if pc.BLOCK_TOP < ln.top < pc.BLOCK_BOTTOM
+             and not ln.text.startswith(("报：", "送："))]
+    page_one_masthead = {"山西通信行业", "第 7 期", "第7期"}
+    phases = {}
+    for ln in lines:
+        if ln.page == 1 and (ln.text in page_one_masthead or ln.text.endswith("日") and "协会" in ln.text):
+            continue  # the masthead is a block of whole pitches with its own inner spacing
+        steps = (baseline(grid_pdf, ln) - pc.BLOCK_TOP) / pitch
+        phases[ln.text] = (steps - int(steps)) * pitch
+    values = sorted(phases.values())
+    assert len(values) > 300
+    assert values[-1] - values[0] < 0.2, [(t, round(p, 2)) for t, p in phases.items() if abs(p - values[0]) > 0.2][:5]
+
+
+def test_grid_holds_28_characters_and_22_lines(grid_pdf):
+    """Pure-CJK full lines hold 28 characters; a line holds 27 only where the next line would
+    otherwise start with a mark that may not start a line (push-out) or with an unbreakable Latin
+    run, and 29 only with a compressed pair of marks."""
+    lines = [ln for ln in pc.lines(grid_pdf) if pc.BLOCK_TOP < ln.top < pc.BLOCK_BOTTOM]
+    counted = 0
+    for a, b in zip(lines, lines[1:]):
+        full = (a.page == b.page and abs(a.x0 - pc.BLOCK_LEFT) < 1 and abs(b.x0 - pc.BLOCK_LEFT) < 1
+                and b.chars[0]["fontname"] == a.chars[0]["fontname"])  # the next line continues the text
+        if not (full and re.fullmatch("[\u4e00-\u9fff，。、；：“”（）《》！？]+", a.text)):
+            continue
+        counted += 1
+        if len(a.text) == 27:
+            assert b.text[1] in NO_START or b.text[0].isascii(), (a.text, b.text)
+        elif len(a.text) == 29:
+            assert cjk.compressed(a.text), a.text
+        else:
+            assert len(a.text) == 28, a.text
+    assert counted > 100
+    per_page: dict[int, int] = {}
+    for ln in lines:
+        per_page[ln.page] = per_page.get(ln.page, 0) + 1
+    assert max(per_page.values()) <= 22 and 22 in per_page.values()

@@ -41,7 +41,10 @@ class Layout:
             )
         props: dict[str, str] = {}
         for name, spec in self.options.items():
-            value = str(chosen.get(name, spec["default"]))
+            value = chosen.get(name, spec["default"])
+            if isinstance(value, bool):  # YAML reads on/off as booleans
+                value = "on" if value else "off"
+            value = str(value)
             if value not in spec["values"]:
                 raise BulletinError(
                     Problem(where, None, f"版式选项 {name} 不能取 {value}", f"layout option {name} cannot be {value}",
