@@ -142,6 +142,17 @@ def body_lines(pdf: pdfplumber.PDF) -> list[pc.Line]:
             and not re.match(r"^(报|送|抄送|发)：", ln.text)]
 
 
+def body_font(pdf: pdfplumber.PDF) -> str:
+    """The face most body-size characters are set in."""
+    counts: dict[str, int] = {}
+    size = body_lines(pdf)[0].size
+    for p in pdf.pages:
+        for c in p.chars:
+            if abs(c["size"] - size) < 0.1:
+                counts[c["fontname"]] = counts.get(c["fontname"], 0) + 1
+    return max(counts, key=counts.get)
+
+
 def full_lines(pdf: pdfplumber.PDF) -> list[pc.Line]:
     """Lines followed by another line of the same paragraph (same page, adjacent, not indented)."""
     lines = body_lines(pdf)
@@ -317,3 +328,71 @@ def test_grid_holds_28_characters_and_22_lines(grid_pdf):
     for ln in lines:
         per_page[ln.page] = per_page.get(ln.page, 0) + 1
     assert max(per_page.values()) <= 22 and 22 in per_page.values()
+
+
+# ---------------------------------------------------------------- paragraph and page rules
+
+
+def _page_rule_documents(rendered, grid_pdf):
+    return {"sample": rendered["sample"], "grid": grid_pdf, "hard": rendered["hard"], "features": rendered["features"]}
+
+
+SOURCES = {"sample": SAMPLE, "grid": SAMPLE, "hard": HARD, "features": FEATURES}
+
+
+@pytest.mark.parametrize("name", ["sample", "grid", "hard", "features"])
+def test_bylines_are_flush_right_and_never_alone_at_a_page_top(rendered, grid_pdf, name):
+    pdf = _page_rule_documents(rendered, grid_pdf)[name]
+    lines = [ln for ln in pc.lines(pdf) if pc.BLOCK_TOP - 5 < ln.top < pc.BLOCK_BOTTOM]
+    names = {f"（{a.byline}）" for a in load_issue(SOURCES[name]).issue.articles() if a.byline}
+    bylines = [ln for ln in lines if any(ln.text.endswith(n) for n in names)]
+    assert len(bylines) == len(names)
+    for ln in bylines:
+        assert abs(pc.BLOCK_RIGHT - ln.x1) < 0.5, ln.text
+    first_on_page = {}
+    for ln in lines:
+        first_on_page.setdefault(ln.page, ln)
+    for ln in first_on_page.values():
+        assert not re.fullmatch(r"（[^（）]{1,20}）", ln.text), f"page {ln.page} starts with a lone byline"
+
+
+@pytest.mark.parametrize("name", ["sample", "grid"])
+def test_split_paragraphs_keep_two_lines_each_side(grid_pdf, rendered, name):
+    """orphans: 2, widows: 2 — a paragraph broken across pages leaves at least two lines on each."""
+    pdf = _page_rule_documents(rendered, grid_pdf)[name]
+    face = body_font(pdf)
+    lines = [ln for ln in body_lines(pdf) if ln.chars[0]["fontname"] == face]
+    indent = lambda ln: ln.x0 - pc.BLOCK_LEFT > ln.size  # noqa: E731 - the first line of a paragraph
+    for page in range(1, len(pdf.pages)):
+        bottom = [ln for ln in lines if ln.page == page]
+        top = [ln for ln in lines if ln.page == page + 1]
+        if not bottom or not top or indent(top[0]):
+            continue  # the page break falls between paragraphs
+        tail = 0  # lines of the split paragraph at the foot of `page`
+        for ln in reversed(bottom):
+            tail += 1
+            if indent(ln):
+                break
+        head = 0  # lines of it at the top of the next page
+        for ln in top:
+            if indent(ln):
+                break
+            head += 1
+        assert tail >= 2 and head >= 2, (page, tail, head, top[0].text)
+
+
+@pytest.mark.parametrize("name", ["sample", "grid", "features"])
+def test_headings_keep_with_their_text(rendered, grid_pdf, name):
+    """A section header, kicker or title is never the last thing on a page."""
+    pdf = _page_rule_documents(rendered, grid_pdf)[name]
+    lines = [ln for ln in pc.lines(pdf) if pc.BLOCK_TOP - 5 < ln.top < pc.BLOCK_BOTTOM
+             and not re.match(r"^(报|送|抄送|发)：|^（共印", ln.text)]
+    face = body_font(pdf)
+    titles = {a.title.replace("\n", "") for a in load_issue(SOURCES[name]).issue.articles()}
+    for page in range(1, len(pdf.pages) + 1):
+        on_page = [ln for ln in lines if ln.page == page]
+        if not on_page:
+            continue
+        last = on_page[-1]
+        assert last.chars[0]["fontname"] == face or last.text.endswith("）"), (page, last.text)
+        assert not any(last.text in t for t in titles), (page, last.text)

@@ -211,7 +211,26 @@ def install() -> None:
             else:
                 return None, path
 
+    def last_box_with_class(line, name):
+        box = line
+        while True:
+            children = [c for c in getattr(box, "children", ()) if c.is_in_normal_flow()]
+            if not children or not isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+                return None
+            box = children[-1]
+            if isinstance(box, boxes.InlineBox):
+                classes = (box.element.get("class") or "").split() if box.element is not None else []
+                if name in classes:
+                    return box
+            elif not isinstance(box, boxes.InlineBox):
+                return None
+
     def text_align(context, line, available_width, last):
+        byline = last_box_with_class(line, "byline") if last else None
+        if byline is not None and available_width > line.width:
+            # 署名 flush right on the paragraph's last line (see jianbao.css .byline)
+            byline.translate(available_width - line.width, 0)
+            line.width = available_width
         for at_start in (True, False):
             span, ancestors = edge_spacing_box(line, at_start)
             if span is None:
@@ -230,9 +249,27 @@ def install() -> None:
             line.width -= margin
         return original_text_align(context, line, available_width, last)
 
+    def text_before_byline(element) -> str | None:
+        """The paragraph's text up to its 署名 span, or None when it has none."""
+        parts: list[str] = [element.text or ""]
+        for child in element:
+            classes = (child.get("class") or "").split()
+            if "byline" in classes:
+                return "".join(parts)
+            if "distribution" not in classes:  # the 报送 footnote is not part of the text
+                parts.append("".join(child.itertext()))
+            parts.append(child.tail or "")
+        return None
+
     def justify_line(context, line, extra_width):
         """Mark each text box with its opportunities, then let WeasyPrint spread the slack."""
         leaves = list(leaf_text_boxes(line))
+        element = getattr(line, "element", None)
+        if element is not None and leaves and leaves[-1] is not None:
+            before = text_before_byline(element)
+            line_text = "".join(leaf.text for leaf in leaves if leaf is not None)
+            if before is not None and re.sub(r"\s+", "", before).endswith(re.sub(r"\s+", "", line_text)):
+                return  # the paragraph's last line of text; its 署名 went to a line of its own
         chars: list[tuple[object, int]] = []  # (box, index in box) for every character of the line
         text = []
         for leaf in leaves:
