@@ -86,9 +86,10 @@ def test_distribution_lines_hang_after_their_labels(features):
     assert abs(continuation[0].x0 - name_start) < 1
     cc = line_with(lines, "抄送：各市通信行业分会")
     assert cc.page == last and abs(cc.x0 - (pc.BLOCK_LEFT + 14)) < 1
-    run = line_with(lines, "（共印200份）")
-    assert run.page == last and abs(run.x1 - (pc.BLOCK_RIGHT - 14)) < 1.5
-    assert report.top < cc.top < run.top
+    # 共印×份 at the right end of the block's last line, inside the one-character inset
+    assert cc.text.endswith("（共印200份）") and abs(cc.x1 - (pc.BLOCK_RIGHT - 14)) < 0.5
+    assert report.top < cc.top
+    assert not [ln for ln in lines if ln.page == last and cc.bottom < ln.top < pc.BLOCK_BOTTOM]
 
 
 def test_output_does_not_depend_on_host_fonts(sample_build, tmp_path):

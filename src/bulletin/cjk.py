@@ -226,10 +226,10 @@ def install() -> None:
                 return None
 
     def text_align(context, line, available_width, last):
-        byline = last_box_with_class(line, "byline") if last else None
-        if byline is not None and available_width > line.width:
-            # 署名 flush right on the paragraph's last line (see jianbao.css .byline)
-            byline.translate(available_width - line.width, 0)
+        end_item = last_box_with_class(line, "line-end") if last else None
+        if end_item is not None and available_width > line.width:
+            # 署名, 共印×份: flush right on the last line of their block (layouts mark them .line-end)
+            end_item.translate(available_width - line.width, 0)
             line.width = available_width
         for at_start in (True, False):
             span, ancestors = edge_spacing_box(line, at_start)
@@ -250,11 +250,11 @@ def install() -> None:
         return original_text_align(context, line, available_width, last)
 
     def text_before_byline(element) -> str | None:
-        """The paragraph's text up to its 署名 span, or None when it has none."""
+        """The block's text up to its .line-end item (署名, 共印×份), or None when it has none."""
         parts: list[str] = [element.text or ""]
         for child in element:
             classes = (child.get("class") or "").split()
-            if "byline" in classes:
+            if "line-end" in classes:
                 return "".join(parts)
             if "distribution" not in classes:  # the 报送 footnote is not part of the text
                 parts.append("".join(child.itertext()))
@@ -269,7 +269,7 @@ def install() -> None:
             before = text_before_byline(element)
             line_text = "".join(leaf.text for leaf in leaves if leaf is not None)
             if before is not None and re.sub(r"\s+", "", before).endswith(re.sub(r"\s+", "", line_text)):
-                return  # the paragraph's last line of text; its 署名 went to a line of its own
+                return  # the block's last line of text; its .line-end item went to a line of its own
         chars: list[tuple[object, int]] = []  # (box, index in box) for every character of the line
         text = []
         for leaf in leaves:
