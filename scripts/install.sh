@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what bulletin needs on Debian/Ubuntu: system libraries for WeasyPrint, poppler-utils
-# (pdftoppm, for looking at pages), then the package and its test tools into .venv.
+# (pdftoppm, for looking at pages), fontconfig (fc-list, used by a test), then the package and
+# its test tools into .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libharfbuzz0b poppler-utils)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libharfbuzz0b fontconfig poppler-utils)
 python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || packages+=(python3 python3-venv python3-pip)
 python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 missing=()
