@@ -25,6 +25,11 @@ The same hook, applied whenever Pango lays out Chinese text (so line breaking ac
 punctuation compression (标点挤压, clreq §3.1.6): of two adjacent full-width marks the blank half
 between them goes, using the font's `halt` feature (“。”” “，“” “）（” “（“”).
 
+Hanging punctuation at line ends (行末点号悬挂, Word's “允许标点溢出边界”): where Pango would end a
+line one character early because the next line would begin with 、，。；：！？ (禁则 push-out),
+the line keeps that character and the mark hangs past the block edge, so full lines keep their
+full count of characters (GB/T 9704 grid: 28) instead of being stretched.
+
 The quarter em between Han and Latin (text-autospace) is not letter-spacing: a gap at one boundary
 would need values that alternate along the rest of the text (half-before/half-after rule), which
 Pango clamps and trims at line ends. compose.py wraps such Latin runs in spans with a quarter-em
@@ -78,6 +83,7 @@ def chain_spacing(gaps: list[float]) -> list[float]:
 
 # Full-width marks whose blank half is on the right (zh-Hans: sitting left, or closing) and on the left.
 CLOSING = set("，。、；：！？）》」』】〕〉”’")
+HANGING = set("，。、；：！？")  # marks whose ink sits in their left half: they may hang at a line end
 OPENING = set("（《「『【〔〈“‘")
 def compressed(text: str) -> list[int]:
     """Indices of marks set half-width because a neighbouring mark already gives the blank."""
@@ -123,6 +129,8 @@ def _check_internals(inline, line_break) -> None:
     expected = {
         (inline, "justify_line"): ["context", "line", "extra_width"],
         (inline, "text_align"): ["context", "line", "available_width", "last"],
+        (inline, "split_first_line"): ["text", "style", "context", "max_width", "justification_spacing",
+                                       "is_line_start", "minimum"],
         (inline, "count_expandable_spaces"): ["box"],
         (inline, "add_word_spacing"): ["context", "box", "justification_spacing", "x_advance"],
         (line_break.Layout, "set_text"): ["self", "text", "justify"],
@@ -179,6 +187,8 @@ def install() -> None:
 
     _check_internals(inline, line_break)
     original_text_align = inline.text_align
+    original_split_first_line = inline.split_first_line
+    create_layout = line_break.create_layout
     original_count = inline.count_expandable_spaces
     original_add = inline.add_word_spacing
     original_set_text = line_break.Layout.set_text
@@ -224,6 +234,30 @@ def install() -> None:
                     return box
             elif not isinstance(box, boxes.InlineBox):
                 return None
+
+    def split_first_line(text, style, context, max_width, justification_spacing,
+                         is_line_start=True, minimum=False):
+        result = original_split_first_line(
+            text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        resume = result[2]
+        if resume is None or minimum or max_width is None or not str(style["lang"] or "").startswith("zh"):
+            return result
+        rest = text.encode()[resume:].decode()
+        if len(rest) < 2 or rest[1] not in HANGING or rest[0] in HANGING:
+            return result  # not a push-out before a mark that could hang
+        wider = original_split_first_line(
+            text, style, context, max_width + style["font_size"], justification_spacing, is_line_start, minimum)
+        line_text = text.encode()[: wider[1]].decode()
+        if len(line_text) < 2 or line_text[-1] not in HANGING or wider[1] <= result[1]:
+            return result
+        inner = create_layout(line_text[:-1], style, context, None, justification_spacing)
+        inner_width, _ = line_break.line_size(inner.get_first_line()[0], style)
+        inner.deactivate()
+        if inner_width > max_width + 0.01:
+            return result
+        layout, length, resume_index, _width, height, baseline = wider
+        layout.bulletin_hanging = True  # see justify_line: no stretch before the hanging mark
+        return layout, length, resume_index, inner_width, height, baseline  # the mark hangs outside
 
     def text_align(context, line, available_width, last):
         end_item = last_box_with_class(line, "line-end") if last else None
@@ -281,8 +315,13 @@ def install() -> None:
             for i, ch in enumerate(leaf.text):
                 chars.append((leaf, i))
                 text.append(ch)
+        opportunities = line_opportunities("".join(text))
+        last_leaf = leaves[-1] if leaves else None
+        if opportunities and last_leaf is not None and getattr(last_leaf.pango_layout, "bulletin_hanging", False):
+            if opportunities[-1] == len(text) - 2:
+                opportunities.pop()  # the hanging mark follows its character directly
         total = 0
-        for i in line_opportunities("".join(text)):
+        for i in opportunities:
             box, index = chars[i]
             if box is None:
                 continue
@@ -380,6 +419,7 @@ def install() -> None:
     patches = [
         (draw_text, "int", ExactAdjustment),  # shadows the builtin inside draw/text.py only
         (inline, "text_align", text_align),
+        (inline, "split_first_line", split_first_line),
         (inline, "justify_line", justify_line),
         (inline, "count_expandable_spaces", count_expandable_spaces),
         (inline, "add_word_spacing", add_word_spacing),
