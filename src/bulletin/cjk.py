@@ -85,16 +85,15 @@ def chain_spacing(gaps: list[float]) -> list[float]:
 CLOSING = set("，。、；：！？）》」』】〕〉”’")
 HANGING = set("，。、；：！？")  # marks whose ink sits in their left half: they may hang at a line end
 OPENING = set("（《「『【〔〈“‘")
+_C, _O = re.escape("".join(sorted(CLOSING))), re.escape("".join(sorted(OPENING)))
+# zero-width, so that overlapping pairs (“。”（”) are all found; group 1: closing first, 2: opening pair
+_PAIRS = re.compile(f"(?=([{_C}][{_C}{_O}])|([{_O}][{_O}]))")
+
+
 def compressed(text: str) -> list[int]:
-    """Indices of marks set half-width because a neighbouring mark already gives the blank."""
-    out = []
-    for i in range(len(text) - 1):
-        a, b = text[i], text[i + 1]
-        if a in CLOSING and (b in CLOSING or b in OPENING):
-            out.append(i)  # “。”” “，“”: the first mark's right blank goes
-        elif a in OPENING and b in OPENING:
-            out.append(i + 1)  # “（“”: the second mark's left blank goes
-    return out
+    """Indices of marks set half-width because a neighbouring mark already gives the blank:
+    of “。”” “，“” the first mark loses its right blank; of “（“” the second its left blank."""
+    return [m.start() if m.group(1) else m.start() + 1 for m in _PAIRS.finditer(text)]
 
 
 class WeasyPrintChanged(RuntimeError):
@@ -351,23 +350,10 @@ def install() -> None:
         style = self.style
         if not chars or not str(style["lang"] or "").startswith("zh") or not CJK_CHAR.search(chars):
             return
-        letter = style["letter_spacing"]
-        letter = 0 if letter == "normal" else letter
         gaps = getattr(self, "bulletin_gaps", None) if justify and self.justification_spacing else None
-        extra = self.justification_spacing if gaps else 0
-        # spaces outside our gaps keep WeasyPrint's own justification, as its set_text gave them
-        word = style["word_spacing"] + (self.justification_spacing if justify and not gaps else 0)
-        wanted = []
-        for i in range(len(chars) - 1):
-            gap = letter
-            if gaps and i in gaps:
-                gap += extra
-            if chars[i] in SPACES:
-                gap += word
-            wanted.append(gap)
         halves = compressed(chars)
         if not (gaps or halves):
-            return
+            return  # most calls: measuring text with no adjacent marks
         attr_list = pango.pango_layout_get_attributes(self.layout)
         if attr_list == ffi.NULL:
             attr_list = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
@@ -375,6 +361,13 @@ def install() -> None:
         for ch in chars:
             offsets.append(offsets[-1] + len(ch.encode("utf-8")))
         if gaps:
+            letter = style["letter_spacing"]
+            letter = 0 if letter == "normal" else letter
+            extra = self.justification_spacing
+            wanted = [
+                letter + (extra if i in gaps else 0) + (style["word_spacing"] if chars[i] in SPACES else 0)
+                for i in range(len(chars) - 1)
+            ]
             for i, value in enumerate(chain_spacing(wanted)):
                 attr = pango.pango_attr_letter_spacing_new(int(round(value * TO_UNITS)))
                 attr.start_index, attr.end_index = offsets[i], offsets[i + 1]
