@@ -30,6 +30,10 @@ line one character early because the next line would begin with 、，。；：�
 the line keeps that character and the mark hangs past the block edge, so full lines keep their
 full count of characters (GB/T 9704 grid: 28) instead of being stretched.
 
+Where Pango's UAX #14 refuses a break that Chinese rules allow — before an opening quote “‘ (class
+QU), between ”“ — and so ends a line a character or more short, the break is moved to the latest
+position clreq allows that still fits, by laying out exactly that much text.
+
 The quarter em between Han and Latin (text-autospace) is not letter-spacing: a gap at one boundary
 would need values that alternate along the rest of the text (half-before/half-after rule), which
 Pango clamps and trims at line ends. compose.py wraps such Latin runs in spans with a quarter-em
@@ -45,7 +49,7 @@ from __future__ import annotations
 import inspect
 import re
 
-from .text import CJK_CHAR, is_cjk
+from .text import CJK_CHAR, NO_LINE_END, NO_LINE_START, is_cjk
 
 WEASYPRINT_SERIES = "70."
 _restore: list[tuple[object, str, object]] = []  # (owner, name, original) while installed
@@ -88,6 +92,17 @@ OPENING = set("（《「『【〔〈“‘")
 _C, _O = re.escape("".join(sorted(CLOSING))), re.escape("".join(sorted(OPENING)))
 # zero-width, so that overlapping pairs (“。”（”) are all found; group 1: closing first, 2: opening pair
 _PAIRS = re.compile(f"(?=([{_C}][{_C}{_O}])|([{_O}][{_O}]))")
+
+
+def break_allowed(left: str, right: str) -> bool:
+    """Whether Chinese rules (clreq 禁则) allow a line break between `left` and `right`."""
+    if right in NO_LINE_START or left in NO_LINE_END:
+        return False
+    if left == right and left in _KEEP_TOGETHER:
+        return False
+    if left.isascii() and right.isascii():
+        return False  # Latin words, numbers, URLs: Pango's business
+    return is_cjk(left) or is_cjk(right)
 
 
 def compressed(text: str) -> list[int]:
@@ -243,7 +258,8 @@ def install() -> None:
             return result
         rest = text.encode()[resume:].decode()
         if len(rest) < 2 or rest[1] not in HANGING or rest[0] in HANGING:
-            return result  # not a push-out before a mark that could hang
+            return later_break(text, style, context, max_width, justification_spacing,
+                               is_line_start, minimum, result) or result
         wider = original_split_first_line(
             text, style, context, max_width + style["font_size"], justification_spacing, is_line_start, minimum)
         line_text = text.encode()[: wider[1]].decode()
@@ -257,6 +273,28 @@ def install() -> None:
         layout, length, resume_index, _width, height, baseline = wider
         layout.bulletin_hanging = True  # see justify_line: no stretch before the hanging mark
         return layout, length, resume_index, inner_width, height, baseline  # the mark hangs outside
+
+    def later_break(text, style, context, max_width, justification_spacing, is_line_start, minimum,
+                    result):
+        """A later break that Chinese rules allow and Pango refused, if the longer line fits."""
+        _layout, length, resume, width, _height, _baseline = result
+        if max_width - width < 0.9 * style["font_size"]:
+            return None  # the line is (nearly) full: nothing more would fit
+        encoded = text.encode()
+        line, rest = encoded[:resume].decode(), encoded[resume:].decode()
+        if not line or length != resume:
+            return None  # trailing spaces or a preserved line break: leave it to WeasyPrint
+        best = None
+        for extra in range(1, min(4, len(rest))):
+            candidate = line + rest[:extra]
+            if not break_allowed(candidate[-1], rest[extra]):
+                continue
+            trial = original_split_first_line(
+                candidate, style, context, max_width, justification_spacing, is_line_start, minimum)
+            if trial[2] is not None or trial[3] > max_width + 0.01:
+                break  # it no longer fits on one line: a longer one will not either
+            best = trial[:2] + (len(candidate.encode()),) + trial[3:]
+        return best
 
     def text_align(context, line, available_width, last):
         end_item = last_box_with_class(line, "line-end") if last else None
