@@ -30,6 +30,10 @@ line one character early because the next line would begin with 、，。；：�
 the line keeps that character and the mark hangs past the block edge, so full lines keep their
 full count of characters (GB/T 9704 grid: 28) instead of being stretched.
 
+Push-in (推入, clreq §3.1.7) before push-out: when the only allowed break that keeps the right
+characters on a line makes it overflow by up to one em, up to two marks inside the line (the ones
+nearest its end) are set half-width to make room.
+
 Where Pango's UAX #14 refuses a break that Chinese rules allow — before an opening quote “‘ (class
 QU), between ”“ — and so ends a line a character or more short, the break is moved to the latest
 position clreq allows that still fits, by laying out exactly that much text.
@@ -89,6 +93,7 @@ def chain_spacing(gaps: list[float]) -> list[float]:
 CLOSING = set("，。、；：！？）》」』】〕〉”’")
 HANGING = set("，。、；：！？")  # marks whose ink sits in their left half: they may hang at a line end
 OPENING = set("（《「『【〔〈“‘")
+PUSH_IN = CLOSING | OPENING  # marks that can give up half their width to pull a character in
 _C, _O = re.escape("".join(sorted(CLOSING))), re.escape("".join(sorted(OPENING)))
 # zero-width, so that overlapping pairs (“。”（”) are all found; group 1: closing first, 2: opening pair
 _PAIRS = re.compile(f"(?=([{_C}][{_C}{_O}])|([{_O}][{_O}]))")
@@ -200,6 +205,7 @@ def install() -> None:
     from weasyprint.text.line_break import TO_UNITS
 
     _check_internals(inline, line_break)
+    pushed_in: dict[str, frozenset[int]] = {}  # line text → marks set half-width to fit (push-in)
     original_text_align = inline.text_align
     original_split_first_line = inline.split_first_line
     create_layout = line_break.create_layout
@@ -292,9 +298,31 @@ def install() -> None:
             trial = original_split_first_line(
                 candidate, style, context, max_width, justification_spacing, is_line_start, minimum)
             if trial[2] is not None or trial[3] > max_width + 0.01:
-                break  # it no longer fits on one line: a longer one will not either
+                trial = push_in(candidate, style, context, max_width, justification_spacing,
+                                is_line_start, minimum, trial)
+                if trial is None:
+                    break  # it no longer fits on one line: a longer one will not either
             best = trial[:2] + (len(candidate.encode()),) + trial[3:]
+            if trial[0].text in pushed_in:
+                break  # compressed to fit: take it rather than look further
         return best
+
+    def push_in(candidate, style, context, max_width, justification_spacing, is_line_start, minimum,
+                trial):
+        """`candidate` on one line with up to two more marks set half-width, or None."""
+        overflow = trial[3] - max_width if trial[2] is None else style["font_size"]
+        needed = int(-(-overflow // (0.5 * style["font_size"])))  # marks to compress
+        already = set(compressed(candidate))
+        marks = [i for i in range(len(candidate) - 1) if candidate[i] in PUSH_IN and i not in already]
+        if not 1 <= needed <= 2 or len(marks) < needed:
+            return None
+        pushed_in[candidate] = frozenset(marks[-needed:])
+        trial = original_split_first_line(
+            candidate, style, context, max_width, justification_spacing, is_line_start, minimum)
+        if trial[2] is not None or trial[3] > max_width + 0.01:
+            del pushed_in[candidate]
+            return None
+        return trial
 
     def text_align(context, line, available_width, last):
         end_item = last_box_with_class(line, "line-end") if last else None
@@ -390,6 +418,8 @@ def install() -> None:
             return
         gaps = getattr(self, "bulletin_gaps", None) if justify and self.justification_spacing else None
         halves = compressed(chars)
+        if chars in pushed_in:  # a line set by push_in: its extra half-width marks
+            halves = sorted(set(halves) | pushed_in[chars])
         if not (gaps or halves):
             return  # most calls: measuring text with no adjacent marks
         attr_list = pango.pango_layout_get_attributes(self.layout)
