@@ -177,6 +177,15 @@ def _check_internals(inline, line_break) -> None:
         raise WeasyPrintChanged("bulletin's CJK justification cannot hook into this WeasyPrint: " + "; ".join(problems))
 
 
+# line text → marks set half-width to fit it on its line (push-in); kept for one document
+_pushed_in: dict[str, frozenset[int]] = {}
+
+
+def new_document() -> None:
+    """Forget the previous document's push-in lines (call before each render)."""
+    _pushed_in.clear()
+
+
 def installed() -> bool:
     return bool(_restore)
 
@@ -205,7 +214,7 @@ def install() -> None:
     from weasyprint.text.line_break import TO_UNITS
 
     _check_internals(inline, line_break)
-    pushed_in: dict[str, frozenset[int]] = {}  # line text → marks set half-width to fit (push-in)
+    pushed_in = _pushed_in
     original_text_align = inline.text_align
     original_split_first_line = inline.split_first_line
     create_layout = line_break.create_layout

@@ -114,6 +114,7 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
     """Render to PDF. `adjust=False` leaves WeasyPrint's own line adjustment (for comparisons)."""
     if adjust:
         cjk.install()  # Chinese line adjustment (see cjk.py)
+        cjk.new_document()
     else:
         cjk.uninstall()
     base_dir = base_dir.resolve()
