@@ -432,3 +432,23 @@ def test_headings_keep_with_their_text(rendered, grid_pdf, name):
         last = on_page[-1]
         assert last.chars[0]["fontname"] == face or last.text.endswith("）"), (page, last.text)
         assert not any(last.text in t for t in titles), (page, last.text)
+
+
+@pytest.mark.parametrize("folder, options", [
+    (HARD, None), (FEATURES, None), (SAMPLE, "{body_size: 四号, grid: on}"), (FEATURES, "{body_size: 四号}"),
+])
+def test_our_layouts_render_without_weasyprint_warnings(folder, options, tmp_path):
+    """An unknown CSS property, a failed resource or a .notdef glyph in our layouts fails here."""
+    import shutil
+
+    if options:
+        copy = tmp_path / folder.parent.name
+        shutil.copytree(folder.parent, copy)
+        issue = copy / folder.name / "issue.md"
+        text = issue.read_text(encoding="utf-8")
+        head, sep, rest = text[4:].partition("\n---\n")
+        issue.write_text(f"---\n{head}\nlayout_options: {options}{sep}{rest}", encoding="utf-8")
+        folder = issue.parent
+    result = render(folder)
+    assert result.render_warnings == []
+    assert [w for w in result.warnings if w.severity == "error"] == []
