@@ -100,8 +100,8 @@ def parse_yaml(text: str, file: Path, offset: int, smap: SourceMap) -> dict:
                 "check indentation (spaces, not tabs), the space after each colon, and paired quotes",
             )
         ) from None
-    if data is None:
-        data = {}
+    if data is None or node is None:
+        return {}
     if not isinstance(data, dict):
         raise BulletinError(
             Problem(file, offset + 1, "应为“键: 值”形式的设置", "expected a mapping of key: value settings")
