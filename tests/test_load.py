@@ -51,8 +51,8 @@ def test_sample_paragraph_text_has_no_line_joining_spaces():
     assert "\n" not in text
     # sentences written one per source line are joined without a space between Chinese characters
     assert "设想。希望通过此次交流" in text
-    # real spaces of the source stay (a slogan with two halves)
-    assert "聚力数字新基建 赋智赋能开新局" in text
+    # the separating space of a slogan's two halves is a full-width space
+    assert "聚力数字新基建\u3000赋智赋能开新局" in text
 
 
 # ---------------------------------------------------------------- Markdown conventions

@@ -10,7 +10,8 @@ from .errors import BulletinError, Problem
 from .fonts import font_face_css
 from .layout import load_layout
 from .load import load
-from .preflight import preflight
+from .lint import lint
+from .preflight import check_semantics, preflight
 from .resources import fonts_dir
 from .typeset import typeset
 from .write import write_atomic
@@ -28,6 +29,46 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class CheckResult:
+    issue_dir: Path
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def _prepare(issue_dir: Path):
+    """Load an issue and its layout; raises BulletinError on what cannot be loaded."""
+    loaded = load(issue_dir)
+    bulletin = loaded.bulletin
+    layout = load_layout(bulletin.series.layout)
+    series_file = issue_dir.resolve().parent / "series.yaml"
+    layout.resolve_options(bulletin.series.layout_options, series_file)  # errors name the file that has them
+    options = layout.resolve_options(
+        {**bulletin.series.layout_options, **bulletin.issue.layout_options}, issue_dir / "issue.md"
+    )
+    return loaded, layout, options
+
+
+def check(issue_dir: Path | str) -> CheckResult:
+    """Every problem of an issue (errors, warnings, notices), without typesetting it."""
+    issue_dir = Path(issue_dir)
+    try:
+        loaded, layout, options = _prepare(issue_dir)
+    except BulletinError as exc:
+        return CheckResult(issue_dir, exc.problems)
+    problems = preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
+    order = {"error": 0, "warning": 1, "info": 2}
+    problems.sort(key=lambda p: (order.get(p.severity, 3), str(p.file), p.line or 0, p.column or 0))
+    return CheckResult(issue_dir, problems)
+
+
 def render(issue_dir: Path | str, adjust: bool = True) -> BuildResult:
     """Render an issue folder to PDF bytes without writing anything.
 
@@ -43,16 +84,10 @@ def render(issue_dir: Path | str, adjust: bool = True) -> BuildResult:
         timings[stage] = now - t
         t = now
 
-    loaded = load(issue_dir)
+    loaded, layout, options = _prepare(issue_dir)
     bulletin = loaded.bulletin
-    layout = load_layout(bulletin.series.layout)
-    series_file = issue_dir.resolve().parent / "series.yaml"
-    layout.resolve_options(bulletin.series.layout_options, series_file)  # errors name the file that has them
-    options = layout.resolve_options(
-        {**bulletin.series.layout_options, **bulletin.issue.layout_options}, issue_dir / "issue.md"
-    )
     lap("load")
-    problems = preflight(loaded, layout)
+    problems = preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise BulletinError(errors)

@@ -36,10 +36,13 @@ def _say(lang: Lang, zh: str, en: str) -> str:
     return zh if lang == Lang.zh else en
 
 
+_LABELS = {"error": ("错误", "error", "bold red"), "warning": ("警告", "warning", "yellow"), "info": ("提示", "note", "cyan")}
+
+
 def _print_problems(problems: list[Problem], lang: Lang) -> None:
     for p in problems:
-        label = _say(lang, "错误", "error") if p.severity == "error" else _say(lang, "警告", "warning")
-        style = "bold red" if p.severity == "error" else "yellow"
+        zh, en, style = _LABELS.get(p.severity, _LABELS["error"])
+        label = _say(lang, zh, en)
         err.print(f"[{style}]{label}[/{style}] ", end="")
         err.print(p.format(lang.value), markup=False)
 
@@ -89,6 +92,46 @@ def build(
                        f"[green]✓[/green] {result.output} ({result.pages} pages, {seconds:.1f} s)"))
     if failed:
         raise typer.Exit(2)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command(help="检查期刊：格式、字形、排版用字；不生成 PDF。\n\n"
+                  "Check issues (schema, glyphs, typographic lint) without rendering.\n\n"
+                  "退出码 / exit: 0 无错误 no errors; 1 仅有警告且用了 --strict; 2 有错误 errors.")
+def check(
+    issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False)],
+    strict: Annotated[bool, typer.Option("--strict", help="有警告也算不通过 / fail on warnings")] = False,
+    output_format: Annotated[Format, typer.Option("--format", help="输出格式 / output format")] = Format.text,
+    lang: LangOption = Lang.zh,
+) -> None:
+    from .api import check as check_issue
+
+    results = [check_issue(folder) for folder in issue_folders(issue_dirs)]
+    errors = sum(len(r.errors) for r in results)
+    warnings = sum(len(r.warnings) for r in results)
+    if output_format == Format.json:
+        rows = [
+            {"issue": str(r.issue_dir), "file": str(p.file) if p.file else None, "line": p.line, "column": p.column,
+             "severity": p.severity, "message": p.message, "message_en": p.message_en, "hint": p.hint,
+             "hint_en": p.hint_en}
+            for r in results for p in r.problems
+        ]
+        sys.stdout.write(json.dumps({"errors": errors, "warnings": warnings, "problems": rows},
+                                    ensure_ascii=False, indent=2) + "\n")
+    else:
+        for r in results:
+            _print_problems(r.problems, lang)
+            mark = "[red]✗[/red]" if r.errors else "[yellow]![/yellow]" if r.warnings else "[green]✓[/green]"
+            out.print(_say(lang, f"{mark} {r.issue_dir}：{len(r.errors)} 个错误，{len(r.warnings)} 个警告",
+                           f"{mark} {r.issue_dir}: {len(r.errors)} errors, {len(r.warnings)} warnings"))
+    if errors:
+        raise typer.Exit(2)
+    if strict and warnings:
+        raise typer.Exit(1)
 
 
 @app.command(help="输出期刊与刊物文件的 JSON Schema。\n\nPrint the JSON Schema of series and issue files.")

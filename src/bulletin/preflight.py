@@ -108,3 +108,75 @@ def check_glyphs(loaded: Loaded, layout: Layout) -> list[Problem]:
 
 def preflight(loaded: Loaded, layout: Layout) -> list[Problem]:
     return check_glyphs(loaded, layout)
+
+
+def check_semantics(loaded: Loaded) -> list[Problem]:
+    """Checks that need the whole issue (and its neighbours in the series)."""
+    problems: list[Problem] = []
+    bulletin = loaded.bulletin
+    issue = bulletin.issue
+    file = loaded.folder / "issue.md"
+    seen: dict[str, Path_] = {}
+    paths = [(("lead", i), a) for i, a in enumerate(issue.lead)] + [
+        (("sections", s, "articles", i), a) for s, sec in enumerate(issue.sections) for i, a in enumerate(sec.articles)]
+    for path, article in paths:
+        title = article.title.replace("\n", "")
+        if title in seen:
+            first = loaded.sources.locate(seen[title], (file, None))[1]
+            f, line = loaded.sources.locate(path, (file, None))
+            problems.append(Problem(Path(f), line, f"文章标题重复：《{title}》（第 {first} 行已有）",
+                                    f"duplicate article title '{title}' (also on line {first})",
+                                    "同一期里每篇文章的标题应不同；是否重复粘贴了同一篇？",
+                                    "each article of an issue needs its own title; pasted twice?"))
+        seen.setdefault(title, path)
+    if issue.distribution is not None and not issue.distribution:
+        f, line = loaded.sources.locate(("distribution",), (file, None))
+        problems.append(Problem(Path(f), line, "报送为空", "the distribution is empty",
+                                "写出报、送单位，或删去 distribution 一项以沿用刊物设置",
+                                "list the recipients, or remove distribution to use the series' lines"))
+    elif not bulletin.distribution:
+        problems.append(Problem(file, None, "本期没有报送单位（版记中不印报、送）", "no distribution lines: no 报/送 block",
+                                "在本期或 series.yaml 中写 distribution", "add distribution to the issue or the series",
+                                severity="warning"))
+    problems.extend(_check_numbering(loaded))
+    return problems
+
+
+def _check_numbering(loaded: Loaded) -> list[Problem]:
+    """期号 against the other issues of the series in the same year: no duplicates, no gaps."""
+    import yaml
+
+    from .load import FRONT_MATTER
+
+    issue = loaded.bulletin.issue
+    file = loaded.folder / "issue.md"
+    here = loaded.folder.resolve()
+    line = loaded.sources.locate(("number",), (file, None))[1]
+    others = []
+    for sibling in sorted(here.parent.glob("*/issue.md")):
+        if sibling.parent.resolve() == here:
+            continue
+        try:
+            match = FRONT_MATTER.match(sibling.read_text(encoding="utf-8-sig").replace("\r\n", "\n"))
+            data = yaml.safe_load(match.group(1) or "") if match else None
+            number, date = int(data["number"]), data["date"]
+            year = date.year if hasattr(date, "year") else int(str(date)[:4])
+        except Exception:  # noqa: BLE001 - a broken neighbour is its own check's business
+            continue
+        if year == issue.year:
+            others.append((str(date), number, sibling.parent.name))
+    problems = []
+    for date, number, name in others:
+        if number == issue.number:
+            problems.append(Problem(file, line, f"期号与 {name} 重复：都是 {issue.year} 年第 {number} 期",
+                                    f"issue number {number} is also used by {name}",
+                                    "改正期号", "correct the number"))
+    earlier = [o for o in others if o[0] < issue.date.isoformat()]
+    if earlier and not problems:
+        date, number, name = max(earlier)
+        if number + 1 != issue.number:
+            problems.append(Problem(file, line, f"期号不连续：上一期 {name} 是第 {number} 期，本期是第 {issue.number} 期",
+                                    f"issue number does not follow {name} (number {number})",
+                                    f"本期应为第 {number + 1} 期？", f"should this be number {number + 1}?",
+                                    severity="warning"))
+    return problems

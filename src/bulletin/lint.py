@@ -1,0 +1,175 @@
+"""Typographic lint: what an experienced Chinese editor would mark in an issue's source.
+
+Works on the source lines of issue.md (so every finding has its exact line and column) and returns
+warnings; notices (severity "info") are shown but never fail a check. Each rule says what to type
+instead. Rules that can be applied mechanically also carry a replacement (see `fix`).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problem
+from .text import NO_LINE_END, balance_lines
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_PUNCT = "，。、；：？！“”‘’（）《》【】…—"
+CN = f"[{HAN}{CJK_PUNCT}]"  # Chinese context
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    pattern: re.Pattern
+    message: str  # 中文, with {found}
+    message_en: str
+    hint: str
+    replace: object = None  # str template or callable(match) → str; None: not fixable
+
+
+_HALF_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+_FULLWIDTH_ALNUM = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"
+
+RULES = [
+    Rule("half-width-punctuation",
+         re.compile(f"(?<={CN})[,;:?!](?!//)|[,;:?!](?={CN})"),
+         "中文里用了半角标点“{found}”", "half-width punctuation '{found}' in Chinese text",
+         "改为全角：，；：？！", lambda m: _HALF_TO_FULL[m.group()]),
+    Rule("half-width-period",
+         re.compile(f"(?<=[{HAN}])\\.(?![0-9A-Za-z.])"),
+         "中文句末用了半角句点“.”", "half-width full stop after Chinese text", "改为“。”", "。"),
+    Rule("half-width-parentheses",
+         re.compile(f"\\(([^()\\n]*[{HAN}][^()\\n]*)\\)"),
+         "中文括注用了半角括号", "half-width parentheses around Chinese text", "改为全角括号（）",
+         lambda m: f"（{m.group(1)}）"),
+    Rule("straight-quotes",
+         re.compile(f"\"(?=[^\"\\n]*[{HAN}])([^\"\\n]*)\""),
+         "中文里用了直引号 \"", "straight double quotes in Chinese text", "改为弯引号“”",
+         lambda m: f"“{m.group(1)}”"),
+    Rule("ellipsis",
+         re.compile(r"\.{3,}|。{2,}|…(?!…)(?<!…)"),
+         "省略号写法不规范：“{found}”", "non-standard ellipsis '{found}'", "省略号是两个“…”：……", "……"),
+    Rule("dash",
+         re.compile(r"(?<!-)--(?!-)|—(?!—)(?<!—)"),
+         "破折号写法不规范：“{found}”", "non-standard dash '{found}'", "破折号是两个“—”：——", "——"),
+    Rule("space-between-han",
+         re.compile(f"(?<=[{HAN}]) +(?=[{HAN}])"),
+         "汉字之间有半角空格", "a space between Chinese characters",
+         "删去空格；确需分隔（如口号两半）用全角空格“　”", "　"),
+    Rule("fullwidth-alnum",
+         re.compile(f"[{_FULLWIDTH_ALNUM}]+"),
+         "数字或字母用了全角：“{found}”", "full-width digits or letters '{found}'", "改为半角",
+         lambda m: m.group().translate({ord(c): ord(c) - 0xFEE0 for c in _FULLWIDTH_ALNUM})),
+]
+
+_PAIRS = [("“", "”"), ("‘", "’"), ("（", "）"), ("《", "》"), ("【", "】")]
+_SKIP_LINE = re.compile(r"^\s*(!\[|\|[\s:|-]*$|```|<!--)")  # images, table rules, code fences, comments
+
+
+@dataclass(frozen=True)
+class Finding:
+    problem: Problem
+    line: int  # 1-based line in the file
+    start: int  # 0-based column range of the text to replace
+    end: int
+    replacement: str | None
+
+
+def _body_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of the Markdown body, after the front matter."""
+    lines = text.split("\n")
+    start = 0
+    if lines and lines[0].strip() == "---":
+        for i in range(1, len(lines)):
+            if lines[i].strip() == "---":
+                start = i + 1
+                break
+    for i in range(start, len(lines)):
+        yield i + 1, lines[i]
+
+
+def findings(text: str, file: Path) -> list[Finding]:
+    out: list[Finding] = []
+    from .load import BYLINE, TRAILING_BYLINE
+
+    for number, line in _body_lines(text):
+        if _SKIP_LINE.match(line):
+            continue
+        byline = BYLINE.match(line.strip()) or TRAILING_BYLINE.search(line.rstrip())
+        byline_from = len(line) - len(line.lstrip()) if BYLINE.match(line.strip()) else (byline.start() if byline else None)
+        for rule in RULES:
+            for m in rule.pattern.finditer(line):
+                if rule.name == "ellipsis" and m.group() == "……":
+                    continue
+                if byline_from is not None and m.start() >= byline_from and rule.name == "half-width-parentheses":
+                    continue  # a （署名） in half-width parentheses is normalised by the loader
+                replacement = None
+                if rule.replace is not None:
+                    replacement = rule.replace(m) if callable(rule.replace) else rule.replace
+                out.append(Finding(
+                    Problem(file, number, rule.message.format(found=m.group()), rule.message_en.format(found=m.group()),
+                            rule.hint, f"fix: {rule.name}", column=m.start() + 1, severity="warning"),
+                    number, m.start(), m.end(), replacement))
+        for left, right in _PAIRS:
+            opened, closed = line.count(left), line.count(right)
+            if opened != closed:
+                out.append(Finding(
+                    Problem(file, number, f"“{left}{right}”不成对（{opened} 个“{left}”，{closed} 个“{right}”）",
+                            f"unbalanced {left}{right}: {opened} vs {closed}",
+                            "检查是否漏打或多打", "check for a missing or extra mark", severity="warning"),
+                    number, 0, 0, None))
+    return out
+
+
+def lint(loaded, layout, option_css: dict[str, str]) -> list[Problem]:
+    """Warnings (and notices) for an issue, with file, line and column."""
+    from .layout import length_pt
+
+    file = loaded.folder / "issue.md"
+    problems = [f.problem for f in findings(file.read_text(encoding="utf-8-sig").replace("\r\n", "\n"), file)]
+    issue = loaded.bulletin.issue
+    measure_em = None
+    if layout.measure_pt and "--title-size" in option_css:
+        grid = length_pt(option_css.get("--body-size", "0pt")) + length_pt(option_css.get("--letter-spacing", "0pt"))
+        measure_em = (layout.measure_pt - 2 * grid) / length_pt(option_css["--title-size"])
+    paths = [(("lead", i), a) for i, a in enumerate(issue.lead)] + [
+        (("sections", s, "articles", i), a) for s, sec in enumerate(issue.sections) for i, a in enumerate(sec.articles)]
+    for path, article in paths:
+        file_, line = loaded.sources.locate(path, (file, None))
+        if not article.byline:
+            problems.append(Problem(
+                Path(file_), line, f"文章《{article.title}》没有署名", f"article '{article.title}' has no attribution",
+                "如有作者或来源，在文末另起一行写（作者）", "add （author） on a line after the last paragraph",
+                severity="info"))
+        if measure_em and "\n" not in article.title and balance_lines(article.title, measure_em).count("\n") >= 2:
+            problems.append(Problem(
+                Path(file_), line, f"标题《{article.title}》太长，要排三行以上", f"title '{article.title}' needs three lines or more",
+                "精简标题，或用 | 指定断行并考虑加副题", "shorten it, or move part into a subtitle", severity="warning"))
+    return problems
+
+
+def fix(text: str, file: Path) -> tuple[str, int]:
+    """Apply every mechanical replacement; returns the new text and how many were made."""
+    lines = text.split("\n")
+    count = 0
+    by_line: dict[int, list[Finding]] = {}
+    for f in findings(text, file):
+        if f.replacement is not None:
+            by_line.setdefault(f.line, []).append(f)
+    for number, items in by_line.items():
+        line = lines[number - 1]
+        taken: list[tuple[int, int]] = []
+        for f in sorted(items, key=lambda f: (f.start, -(f.end - f.start))):
+            if any(f.start < e and s < f.end for s, e in taken):
+                continue  # overlapping findings: the first (longest) wins; run again for the rest
+            taken.append((f.start, f.end))
+        for f in sorted((f for f in items if (f.start, f.end) in taken), key=lambda f: -f.start):
+            line = line[: f.start] + f.replacement + line[f.end:]
+            count += 1
+        lines[number - 1] = line
+    return "\n".join(lines), count
+
+
+__all__ = ["lint", "fix", "findings", "RULES", "NO_LINE_END"]
