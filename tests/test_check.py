@@ -93,3 +93,19 @@ def test_cli_exit_codes_and_json(tmp_path):
     data = json.loads(proc.stdout)
     assert data["errors"] == 1 and data["problems"][0]["line"] == 2 and data["problems"][0]["severity"] == "error"
     assert "greater than or equal" in data["problems"][0]["message_en"]
+
+
+def test_cli_fix_rewrites_with_backup_and_diff(tmp_path):
+    folder = write_issue(tmp_path, "number: 1\ndate: 2024-01-15\n", '## 标题\n\n他说:"你好",再见...\n')
+    target = folder / "issue.md"
+    original = target.read_bytes().replace(b"\n", b"\r\n")
+    target.write_bytes(b"\xef\xbb\xbf" + original)  # a Windows editor's file
+    proc = run_cli("check", str(folder), "--fix")
+    assert proc.returncode == 0, proc.stderr
+    assert "-他说:\"你好\",再见..." in proc.stdout and "+他说：“你好”，再见……" in proc.stdout
+    assert (folder / "issue.md.bak").read_bytes() == b"\xef\xbb\xbf" + original
+    fixed = target.read_bytes()
+    assert fixed.startswith(b"\xef\xbb\xbf") and b"\r\n" in fixed and "他说：“你好”，再见……".encode() in fixed
+    assert "半角" not in run_cli("check", str(folder)).stderr
+    run_cli("check", str(folder), "--fix")  # nothing left to fix: no second backup
+    assert not (folder / "issue.md.bak2").exists()

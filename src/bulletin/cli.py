@@ -106,11 +106,30 @@ def check(
     issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False)],
     strict: Annotated[bool, typer.Option("--strict", help="有警告也算不通过 / fail on warnings")] = False,
     output_format: Annotated[Format, typer.Option("--format", help="输出格式 / output format")] = Format.text,
+    fix: Annotated[bool, typer.Option("--fix", help="自动改正能改的排版问题（先备份为 issue.md.bak）并显示改动 / "
+                                                   "fix what can be fixed (backup issue.md.bak first), show the diff")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
     from .api import check as check_issue
 
-    results = [check_issue(folder) for folder in issue_folders(issue_dirs)]
+    folders = issue_folders(issue_dirs)
+    if fix:
+        from .lint import fix_file
+
+        for folder in folders:
+            target = folder / "issue.md"
+            if not target.is_file():
+                continue
+            try:
+                done = fix_file(target)
+            except (UnicodeDecodeError, OSError) as exc:
+                err.print(_say(lang, f"[red]无法修改[/red] {target}：{exc}", f"[red]cannot fix[/red] {target}: {exc}"))
+                continue
+            if done.count:
+                out.print(done.diff, markup=False, highlight=False, end="")
+                out.print(_say(lang, f"已改正 {done.count} 处，原文件备份为 {done.backup}",
+                               f"fixed {done.count} place(s); the original is saved as {done.backup}"))
+    results = [check_issue(folder) for folder in folders]
     errors = sum(len(r.errors) for r in results)
     warnings = sum(len(r.warnings) for r in results)
     if output_format == Format.json:

@@ -172,4 +172,40 @@ def fix(text: str, file: Path) -> tuple[str, int]:
     return "\n".join(lines), count
 
 
-__all__ = ["lint", "fix", "findings", "RULES", "NO_LINE_END"]
+@dataclass(frozen=True)
+class FileFix:
+    file: Path
+    count: int
+    diff: str
+    backup: Path | None
+
+
+def fix_file(file: Path, write: bool = True) -> FileFix:
+    """Fix issue.md in place: a backup beside it first (issue.md.bak, .bak2, …), then an atomic write.
+    Keeps a byte-order mark and CRLF line endings if the file had them."""
+    import difflib
+
+    from .write import write_atomic
+
+    raw = file.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    crlf = "\r\n" in text
+    text = text.replace("\r\n", "\n")
+    fixed, count = fix(text, file)
+    diff = "".join(difflib.unified_diff(text.splitlines(True), fixed.splitlines(True),
+                                        f"{file} (before)", f"{file} (fixed)"))
+    backup = None
+    if count and write:
+        backup = file.with_name(file.name + ".bak")
+        n = 1
+        while backup.exists():
+            n += 1
+            backup = file.with_name(f"{file.name}.bak{n}")
+        write_atomic(backup, raw)
+        out = fixed.replace("\n", "\r\n") if crlf else fixed
+        write_atomic(file, (b"\xef\xbb\xbf" if bom else b"") + out.encode("utf-8"))
+    return FileFix(file, count, diff, backup)
+
+
+__all__ = ["lint", "fix", "fix_file", "findings", "RULES", "NO_LINE_END"]
