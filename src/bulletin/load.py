@@ -28,6 +28,7 @@ from .text import join_lines, read_source
 SERIES_FILE = "series.yaml"
 ISSUE_FILE = "issue.md"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+MAX_IMAGE_BYTES = 20 * 10**6  # a full A4 page at 300 dpi is 2–5 MB as JPEG
 
 Path_ = tuple[Any, ...]  # a location inside the loaded data, e.g. ("sections", 0, "articles", 1)
 
@@ -640,6 +641,10 @@ def check_local_path(src: str, base: Path) -> tuple[str, str, str] | None:
                 "图片放在本期文件夹的 images/ 里")
     if not target.is_file():
         return (f"找不到图片 {src}", f"image {src} not found", "检查文件名和大小写，图片应放在本期文件夹里")
+    size = target.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        return (f"图片 {src} 太大（{size / 1e6:.0f} MB）", f"image {src} is too large ({size / 1e6:.0f} MB)",
+                f"印刷用图片压缩到 {MAX_IMAGE_BYTES // 10**6} MB 以下即可（300 dpi 的 A4 整页 JPEG 约 2–5 MB）")
     if target.suffix.lower() not in IMAGE_SUFFIXES or not _looks_like_image(target):
         return (f"{src} 不是能用的图片（格式不支持或文件已损坏）", f"{src} is not a usable image (unsupported or damaged)",
                 "使用 PNG、JPEG、GIF、SVG 或 WebP 图片，并确认它能在看图软件里打开")
