@@ -55,7 +55,7 @@ CASES = [
     ("image-not-image", issue(body="## 标题\n\n![图](images/fake.png)\n"), GOOD_SERIES, "issue.md", 8, "不是能用的图片"),
     ("image-inline", issue(body="## 标题\n\n文字 ![图](images/fake.png) 文字\n"), GOOD_SERIES, "issue.md", 8, "单独成段"),
     ("duplicate-titles", issue(body="## 同名\n\n正文。\n\n## 同名\n\n正文。\n"), GOOD_SERIES, "issue.md", 10, "文章标题重复"),
-    ("glyph-missing", issue(body="## 标题\n\n表情😀不能印。\n"), GOOD_SERIES, "issue.md", 8, "U+1F600"),
+    ("glyph-missing", issue(body="## 标题\n\n表情😀不能印。\n"), GOOD_SERIES, "issue.md", 8, "文章《标题》中：字符 “😀”（U+1F600"),
     ("gbk-file", issue(body="## 标题\n\n正文。\n").encode("gbk"), GOOD_SERIES, "issue.md", 6, "不是 UTF-8 编码"),
     ("series-missing", issue(), None, "series.yaml", None, "找不到刊物设置文件"),
     ("series-unknown-key", issue(), GOOD_SERIES + "publsher: 甲\n", "series.yaml", 3, "是不是要写 publisher"),

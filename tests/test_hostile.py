@@ -63,6 +63,34 @@ def test_hostile_markup_prints_literally_and_fetches_nothing(tmp_path, http_serv
         assert line.replace(" ", "") in text, line
 
 
+def test_the_fetcher_serves_only_our_fonts_layout_and_the_issue(tmp_path, http_server, monkeypatch):
+    """Every URL WeasyPrint asks for while rendering a hostile issue with a picture."""
+    from PIL import Image
+
+    from bulletin import typeset
+    from bulletin.resources import fonts_dir, layouts_dir
+
+    url, hits = http_server
+    folder = write_issue(tmp_path, "number: 1\ndate: 2024-01-15\n",
+                         f'## 标题\n\n<img src="{url}/a.png"> <link rel="stylesheet" href="{url}/s.css">\n\n'
+                         "![现场](images/p.png)\n")
+    (folder / "images").mkdir()
+    Image.new("RGB", (8, 8), "blue").save(folder / "images" / "p.png")
+    asked: list[str] = []
+    original = typeset.SafeFetcher.fetch
+
+    def recording(self, url, headers=None):
+        asked.append(url)
+        return original(self, url, headers)
+
+    monkeypatch.setattr(typeset.SafeFetcher, "fetch", recording)
+    result = render(folder)
+    roots = [p.resolve().as_uri() for p in (fonts_dir(), layouts_dir(), folder)]
+    assert asked and all(any(u.startswith(r + "/") for r in roots) for u in asked), asked
+    assert any(u.endswith("/images/p.png") for u in asked)
+    assert hits == [] and b"/EmbeddedFile" not in result.pdf
+
+
 def test_remote_and_outside_images_are_refused_without_a_request(tmp_path, http_server):
     url, hits = http_server
     for src in (f"{url}/x.png", "/etc/passwd", "../../../../etc/hostname"):

@@ -70,6 +70,20 @@ def texts(bulletin: Bulletin) -> Iterator[tuple[Path_, str, str]]:
     yield ("print_run",), "body", "（共印份）"
 
 
+def _article_of(bulletin: Bulletin, path: Path_) -> tuple[str, str]:
+    """“文章《…》中：” for a data path inside an article."""
+    issue = bulletin.issue
+    article = None
+    if path[:1] == ("lead",) and len(path) > 1:
+        article = issue.lead[path[1]]
+    elif path[:1] == ("sections",) and len(path) > 3:
+        article = issue.sections[path[1]].articles[path[3]]
+    if article is None:
+        return "", ""
+    title = article.title.replace("\n", "")
+    return f"文章《{title}》中：", f"in '{title}': "
+
+
 def _describe(ch: str) -> str:
     name = unicodedata.name(ch, "")
     return f"“{ch}”（U+{ord(ch):04X}{' ' + name if name else ''}）"
@@ -88,11 +102,12 @@ def check_glyphs(loaded: Loaded, layout: Layout) -> list[Problem]:
             has = [role for role in chain if ord(ch) in coverage(role)]
             file, line = loaded.sources.locate(path, default)
             file = Path(file)
+            where_zh, where_en = _article_of(loaded.bulletin, path)
             if not has:
                 problems.append(Problem(
                     file, line,
-                    f"字符 {_describe(ch)} 没有字体能印出来（会印成方框）",
-                    f"no font of the layout has {_describe(ch)}: it would print as a box",
+                    f"{where_zh}字符 {_describe(ch)} 没有字体能印出来（会印成方框）",
+                    f"{where_en}no font of the layout has {_describe(ch)}: it would print as a box",
                     "换用常用字或同义写法；生僻字可请排版人员补充字体",
                     "replace it with a common character or spelling",
                 ))
