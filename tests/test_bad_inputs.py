@@ -41,6 +41,7 @@ CASES = [
     ("empty-article", issue(body="## 标题\n\n正文。\n\n## 空的\n"), GOOD_SERIES, "issue.md", 10, "没有正文"),
     ("empty-section", issue(body="# 栏目甲\n\n# 栏目乙\n\n## 标题\n\n正文。\n"), GOOD_SERIES, "issue.md", 6, "不能为空"),
     ("no-articles", issue(body="\n"), GOOD_SERIES, "issue.md", 5, "没有文章"),
+    ("missing-title", issue(body="## \n\n正文。\n"), GOOD_SERIES, "issue.md", 6, "title（标题）：不能为空"),
     ("kicker-without-title", issue(body="## 标题\n\n正文。\n\n引题：某局\n\n# 栏目\n"), GOOD_SERIES, "issue.md", 10, "引题后面没有文章标题"),
     ("empty-kicker", issue(body="## 标题\n\n引题：\n\n正文。\n"), GOOD_SERIES, "issue.md", 8, "引题是空的"),
     ("subtitle-in-body", issue(body="## 标题\n\n正文。\n\n副题：——讲话\n"), GOOD_SERIES, "issue.md", 10, "副题应紧跟在标题下面"),
@@ -89,3 +90,19 @@ def test_bad_input(tmp_path, case, text, series, file, line, words):
 
 def test_the_corpus_is_large_enough():
     assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("text, where", [
+    (issue(FRONT + "print_rn: 100\n"), "issue.md:4:1:"),                       # the key
+    (issue(FRONT + "distribution:\n  转: [甲]\n"), "issue.md:5:3:"),           # the nested key
+    (issue("number: [1\ndate: 2024-01-15\n"), "issue.md:3:5:"),                # where YAML stopped
+    (issue(body="## 标题\n\n正文。\n\n    缩进四格\n"), "issue.md:10:5:"),      # the block's first character
+    (issue(body="## 标题\n\n表情是😀。\n"), "issue.md:8:4:"),                  # the character itself
+])
+def test_errors_name_the_column(tmp_path, text, where):
+    folder = tmp_path / "s" / "2024-01"
+    folder.mkdir(parents=True)
+    (folder.parent / "series.yaml").write_text(GOOD_SERIES, encoding="utf-8")
+    (folder / "issue.md").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(folder)])
+    assert result.exit_code == 2 and where in result.output, result.output

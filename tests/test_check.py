@@ -24,6 +24,7 @@ def run_cli(*args):
     ("说完了.", "半角句点", "。"),
     ("价格(含税)", "半角括号", "（含税）"),
     ('他说"你好"', "直引号", "“你好”"),
+    ("他说'好的'", "直单引号", "‘好的’"),
     ("等等...", "省略号", "……"),
     ("等等。。。", "省略号", "……"),
     ("这是--破折号", "破折号", "——"),
@@ -39,7 +40,7 @@ def test_lint_rules(text, message, replacement):
     assert found[0].line == 3 and found[0].problem.severity == "warning"
 
 
-@pytest.mark.parametrize("text", ["191.55公里", "8:30开始", "见 https://a.example/x?y=1", "a, b", "2021.7", "（魏程明）",
+@pytest.mark.parametrize("text", ["it's 中文", "Don't 说", "191.55公里", "8:30开始", "见 https://a.example/x?y=1", "a, b", "2021.7", "（魏程明）",
                                   "他说：“好。”", "1,234人次", "IPv6", "5G+工业互联网", "Wi-Fi", "……", "——"])
 def test_lint_leaves_good_text_alone(text):
     assert findings(f"---\n---\n## 标题\n\n{text}\n", Path("issue.md")) == []

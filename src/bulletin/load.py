@@ -38,6 +38,7 @@ class SourceMap:
     """Where each piece of loaded data came from: data path → (file, line)."""
 
     lines: dict[Path_, tuple[Path, int]] = field(default_factory=dict)
+    columns: dict[Path_, int] = field(default_factory=dict)  # 1-based, where known
 
     def locate(self, path: Path_, default: tuple[Path, int | None]) -> tuple[Path, int | None]:
         for end in range(len(path), -1, -1):
@@ -46,16 +47,24 @@ class SourceMap:
                 return hit
         return default
 
+    def column(self, path: Path_) -> int | None:
+        for end in range(len(path), -1, -1):
+            if tuple(path[:end]) in self.lines:
+                return self.columns.get(tuple(path[:end]))
+        return None
+
 
 # ---------------------------------------------------------------- YAML with line numbers
 
 
 def _yaml_lines(node: yaml.Node, path: Path_, file: Path, offset: int, out: SourceMap) -> None:
     out.lines.setdefault(path, (file, node.start_mark.line + 1 + offset))
+    out.columns.setdefault(path, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             name = key.value
             out.lines[path + (name,)] = (file, key.start_mark.line + 1 + offset)
+            out.columns[path + (name,)] = key.start_mark.column + 1
             _yaml_lines(value, path + (name,), file, offset, out)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
@@ -99,6 +108,7 @@ def parse_yaml(text: str, file: Path, offset: int, smap: SourceMap) -> dict:
                 file, line, f"YAML 格式错误：{getattr(exc, 'problem', exc)}", f"YAML syntax error: {exc}",
                 "检查缩进（用空格，不用 Tab）、冒号后的空格和引号是否成对",
                 "check indentation (spaces, not tabs), the space after each colon, and paired quotes",
+                column=mark.column + 1 if mark else None,
             )
         ) from None
     if data is None or node is None:
@@ -176,7 +186,7 @@ def _problems_from_validation(
                 file, line,
                 f"{dotted}（{name_zh}）：{zh}" if name_zh != key else f"{dotted}：{zh}",
                 f"{dotted}: {err['msg']}",
-                hint, hint_en,
+                hint, hint_en, column=smap.column(loc),
             )
         )
     return problems
@@ -227,10 +237,12 @@ def normalise_distribution(value: Any, path: Path_, smap: SourceMap) -> Any:
             recipients = [r.strip() for r in re.split(r"[、，,;；]", recipients) if r.strip()]
         lines.append({"label": str(label).rstrip("：:"), "recipients": recipients})
         where = smap.lines.get(path + (label,))
-        if where:
-            smap.lines[path + (i,)] = where
-            smap.lines[path + (i, "label")] = where
-            smap.lines[path + (i, "recipients")] = where
+        column = smap.columns.get(path + (label,))
+        for sub in ((i,), (i, "label"), (i, "recipients")):
+            if where:
+                smap.lines[path + sub] = where
+            if column:
+                smap.columns[path + sub] = column
     return lines
 
 
@@ -343,8 +355,9 @@ TITLE_BREAK = re.compile(r"\s*[|｜]\s*")
 class _Body:
     """Builds lead articles and sections from markdown-it tokens."""
 
-    def __init__(self, file: Path, offset: int, issue_dir: Path, smap: SourceMap):
+    def __init__(self, file: Path, offset: int, issue_dir: Path, smap: SourceMap, text: str = ""):
         self.file, self.offset, self.issue_dir, self.smap = file, offset, issue_dir, smap
+        self.source_lines = text.split("\n")
         self.problems = ProblemList()
         self.lead: list[dict] = []
         self.sections: list[dict] = []
@@ -360,11 +373,22 @@ class _Body:
             return ("sections", len(self.sections) - 1, "articles", len(self.sections[-1]["articles"]) - 1)
         return ("lead", len(self.lead) - 1)
 
+    def column_of(self, line: int) -> int | None:
+        """Column of the first character of a file line in the body (1-based)."""
+        index = line - self.offset - 1
+        if 0 <= index < len(self.source_lines):
+            text = self.source_lines[index]
+            return len(text) - len(text.lstrip()) + 1
+        return None
+
     def mark(self, path: Path_, line: int) -> None:
         self.smap.lines[path] = (self.file, line)
+        column = self.column_of(line)
+        if column:
+            self.smap.columns[path] = column
 
     def problem(self, line: int, zh: str, en: str, hint: str = "", hint_en: str = "") -> None:
-        self.problems.add(self.file, line, zh, en, hint, hint_en)
+        self.problems.add(self.file, line, zh, en, hint, hint_en, self.column_of(line))
 
     # -- structure
     def start_section(self, name: str, line: int) -> None:
@@ -667,7 +691,7 @@ def _looks_like_image(path: Path) -> bool:
 
 
 def parse_body(text: str, file: Path, offset: int, issue_dir: Path, smap: SourceMap) -> tuple[list, list]:
-    builder = _Body(file, offset, issue_dir, smap)
+    builder = _Body(file, offset, issue_dir, smap, text)
     builder.run(_md.parse(text))
     builder.problems.raise_if_any()
     return builder.lead, builder.sections

@@ -84,6 +84,18 @@ def _article_of(bulletin: Bulletin, path: Path_) -> tuple[str, str]:
     return f"文章《{title}》中：", f"in '{title}': "
 
 
+def _column_in_file(file: Path, line: int | None, ch: str) -> int | None:
+    """Where `ch` first stands on that line of the file (1-based), if it does."""
+    if line is None:
+        return None
+    try:
+        text = file.read_text(encoding="utf-8-sig").split("\n")[line - 1]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+    at = text.find(ch)
+    return at + 1 if at >= 0 else None
+
+
 def _describe(ch: str) -> str:
     name = unicodedata.name(ch, "")
     return f"“{ch}”（U+{ord(ch):04X}{' ' + name if name else ''}）"
@@ -110,6 +122,7 @@ def check_glyphs(loaded: Loaded, layout: Layout) -> list[Problem]:
                     f"{where_en}no font of the layout has {_describe(ch)}: it would print as a box",
                     "换用常用字或同义写法；生僻字可请排版人员补充字体",
                     "replace it with a common character or spelling",
+                    column=_column_in_file(file, line, ch),
                 ))
             elif has[0] != chain[0]:
                 problems.append(Problem(
