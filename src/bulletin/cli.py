@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -61,13 +62,16 @@ def issue_folders(paths: list[Path]) -> list[Path]:
 
 @app.command(help="排版并写出 PDF：OUTDIR/<刊物>-<年>-<期号>.pdf。\n\n"
                   "Render issue folders to OUTDIR/<series>-<year>-<number>.pdf (written atomically).\n\n"
-                  "ISSUE_DIR 可以是期刊文件夹、刊物文件夹或 issues/ 文件夹。")
+                  "ISSUE_DIR 可以是期刊文件夹、刊物文件夹或 issues/ 文件夹；多期并行排版，未改动的跳过。\n\n"
+                  "Several issues render in parallel; unchanged ones are skipped (--force renders anyway).")
 def build(
     issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False)],
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out"),
+    jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", help="并行进程数（默认为 CPU 核数）/ worker processes")] = None,
+    force: Annotated[bool, typer.Option("--force", help="未改动的也重新排版 / render unchanged issues too")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
-    from .api import build as build_issue
+    from .batch import Outcome, build_many
     from .typeset import harfbuzz_subsetting
 
     if not harfbuzz_subsetting():
@@ -75,21 +79,49 @@ def build(
                              "请安装：apt-get install libharfbuzz-subset0",
                        "[yellow]warning[/yellow] libharfbuzz-subset not found: font subsetting will be ~28× slower. "
                        "Install it: apt-get install libharfbuzz-subset0"))
-    failed = 0
-    for folder in issue_folders(issue_dirs):
-        try:
-            result = build_issue(folder, out_dir)
-        except BulletinError as exc:
-            failed += 1
-            _print_problems(exc.problems, lang)
-            err.print(_say(lang, f"[red]✗[/red] {folder}：未生成 PDF", f"[red]✗[/red] {folder}: no PDF written"))
-            continue
-        _print_problems(result.warnings, lang)
-        for message in result.render_warnings:
-            err.print(f"[yellow]WeasyPrint[/yellow] {message}", markup=False)
-        seconds = sum(result.timings.values())
-        out.print(_say(lang, f"[green]✓[/green] {result.output}（{result.pages} 页，{seconds:.1f} 秒）",
-                       f"[green]✓[/green] {result.output} ({result.pages} pages, {seconds:.1f} s)"))
+    folders = issue_folders(issue_dirs)
+
+    def line(outcome: Outcome) -> str:
+        if outcome.status == "built":
+            return _say(lang, f"[green]✓[/green] {outcome.output}（{outcome.pages} 页，{outcome.seconds:.1f} 秒）",
+                        f"[green]✓[/green] {outcome.output} ({outcome.pages} pages, {outcome.seconds:.1f} s)")
+        if outcome.status == "skipped":
+            return _say(lang, f"[dim]= {outcome.output}（未改动，跳过）[/dim]",
+                        f"[dim]= {outcome.output} (unchanged, skipped)[/dim]")
+        return _say(lang, f"[red]✗[/red] {outcome.issue_dir}：未生成 PDF", f"[red]✗[/red] {outcome.issue_dir}: no PDF written")
+
+    started = time.perf_counter()
+    if out.is_terminal and len(folders) > 1:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        pages = 0
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[pages]} 页"), TimeElapsedColumn(), TimeRemainingColumn(),
+                      console=out) as bar:
+            task = bar.add_task(_say(lang, "排版", "rendering"), total=len(folders), pages=0)
+
+            def progress(outcome: Outcome) -> None:
+                nonlocal pages
+                pages += outcome.pages
+                bar.console.print(line(outcome))
+                bar.update(task, advance=1, pages=pages)
+
+            outcomes = build_many(folders, out_dir, jobs, force, progress)
+    else:
+        outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)))
+    failed = [o for o in outcomes if o.status == "failed"]
+    for outcome in outcomes:
+        if outcome.status == "built":
+            _print_problems([p for p in outcome.problem_objects() if p.severity == "warning"], lang)
+    for outcome in failed:
+        _print_problems(outcome.problem_objects(), lang)
+        err.print(_say(lang, f"[red]✗[/red] {outcome.issue_dir}：未生成 PDF", f"[red]✗[/red] {outcome.issue_dir}: no PDF written"))
+    if len(outcomes) > 1:
+        built = sum(o.status == "built" for o in outcomes)
+        skipped = sum(o.status == "skipped" for o in outcomes)
+        out.print(_say(lang, f"共 {len(outcomes)} 期：排版 {built}，跳过 {skipped}，失败 {len(failed)}（{time.perf_counter() - started:.1f} 秒）",
+                       f"{len(outcomes)} issues: {built} rendered, {skipped} skipped, {len(failed)} failed "
+                       f"({time.perf_counter() - started:.1f} s)"))
     if failed:
         raise typer.Exit(2)
 
