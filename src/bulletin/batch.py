@@ -172,7 +172,7 @@ def build_many(
                     outcome = Outcome(key, "failed", problems=_problem_dicts([Problem(
                         Path(key), None, f"排版进程异常退出：{exc}", f"the worker process died: {exc}")]))
                 record(outcome, digest)
-    if todo:
+    if manifest != _read_manifest(out_dir):  # a failed build alone leaves nothing behind
         out_dir.mkdir(parents=True, exist_ok=True)
         _write_manifest(out_dir, manifest)
     return [outcomes[str(folder)] for folder in issue_dirs]
