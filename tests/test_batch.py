@@ -79,3 +79,24 @@ def test_the_sample_through_the_batch_path_is_the_same_pdf(tmp_path, sample_buil
     shutil.copytree(SAMPLE.parent, copy)
     (outcome,) = build_many([copy / SAMPLE.name], tmp_path / "out", jobs=2)
     assert Path(outcome.output).read_bytes() == sample_build.pdf
+
+
+def test_html_export_renders_with_the_plain_weasyprint_command(tmp_path, expected):
+    import subprocess
+    import sys
+
+    from tests import pdfcheck as pc
+
+    folder = tmp_path / "html"
+    result = CliRunner().invoke(app, ["html", str(SAMPLE), "-o", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (folder / "index.html").is_file() and (folder / "fonts" / "FandolFang-Regular.otf").is_file()
+    weasyprint = Path(sys.executable).with_name("weasyprint")
+    proc = subprocess.run([str(weasyprint), str(folder / "index.html"), str(tmp_path / "bare.pdf")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "WARNING" not in proc.stderr.upper(), proc.stderr
+    with pdfplumber.open(tmp_path / "bare.pdf") as pdf:
+        assert len(pdf.pages) >= 10
+        assert pc.find_in_order(pc.flow_text(pdf), expected["paragraphs"]) == []
+        fonts = {c["fontname"].split("+")[-1] for p in pdf.pages for c in p.chars}
+        assert fonts <= {"Bulletin-Fang", "Bulletin-Serif", "Bulletin-Title-Bold", "Bulletin-Masthead-Heavy", "Bulletin-Hei"}

@@ -118,3 +118,39 @@ def build(issue_dir: Path | str, out_dir: Path | str | None = None) -> BuildResu
     result.timings["write"] = time.perf_counter() - t
     result.output = target
     return result
+
+
+def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
+    """Write the composed issue as OUT_DIR/index.html with its stylesheets, fonts and images, so the
+    plain `weasyprint OUT_DIR/index.html out.pdf` renders the same input (without bulletin's
+    Chinese line adjustment). Returns the HTML file."""
+    import shutil
+
+    from .model import Figure
+    from .write import write_atomic
+
+    issue_dir, out_dir = Path(issue_dir), Path(out_dir)
+    loaded, layout, options = _prepare(issue_dir)
+    errors = [p for p in preflight(loaded, layout) + check_semantics(loaded) if p.severity == "error"]
+    if errors:
+        raise BulletinError(errors)
+    composed = compose(loaded.bulletin, layout, options, font_face_css(prefix="fonts/"))
+    sheets = ["bulletin.css", *(p.name for p in layout.stylesheets)]
+    links = "".join(f'<link rel="stylesheet" href="{name}">\n' for name in sheets)
+    html = composed.html.replace("<head>", "<head>\n" + links, 1)
+    (out_dir / "fonts").mkdir(parents=True, exist_ok=True)
+    write_atomic(out_dir / "bulletin.css", composed.css.encode("utf-8"))
+    for sheet in layout.stylesheets:
+        shutil.copyfile(sheet, out_dir / sheet.name)
+    for font in fonts_dir().glob("*.[ot]tf"):
+        target = out_dir / "fonts" / font.name
+        if not target.exists() or target.stat().st_size != font.stat().st_size:
+            shutil.copyfile(font, target)
+    for article in loaded.bulletin.issue.articles():
+        for block in article.body:
+            if isinstance(block, Figure):
+                target = out_dir / block.src
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(issue_dir / block.src, target)
+    write_atomic(out_dir / "index.html", html.encode("utf-8"))
+    return out_dir / "index.html"

@@ -126,6 +126,24 @@ def build(
         raise typer.Exit(2)
 
 
+@app.command(help="写出排好版式的 HTML（含样式、字体、图片），可直接用 weasyprint 命令排版，便于对比。\n\n"
+                  "Write the composed HTML with its CSS, fonts and images, for the plain weasyprint command.")
+def html(
+    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False)],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out/html"),
+    lang: LangOption = Lang.zh,
+) -> None:
+    from .api import export_html
+
+    try:
+        index = export_html(issue_dir, out_dir)
+    except BulletinError as exc:
+        _print_problems(exc.problems, lang)
+        raise typer.Exit(2) from None
+    out.print(_say(lang, f"[green]✓[/green] {index}（用 weasyprint {index} out.pdf 排版）",
+                   f"[green]✓[/green] {index} (render with: weasyprint {index} out.pdf)"))
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"

@@ -35,13 +35,13 @@ def fonts() -> dict[str, Font]:
     return out
 
 
-def font_face_css() -> str:
-    """@font-face rules for every font of the project, under its own family name."""
+def font_face_css(prefix: str | None = None) -> str:
+    """@font-face rules for every font of the project, under its own family name; `prefix` makes
+    the URLs relative (e.g. "fonts/") instead of absolute file URIs."""
     rules = []
     for font in fonts().values():
-        rules.append(
-            f'@font-face {{ font-family: "{font.family}"; src: url("{font.path.as_uri()}"); }}'
-        )
+        url = f"{prefix}{font.path.name}" if prefix is not None else font.path.as_uri()
+        rules.append(f'@font-face {{ font-family: "{font.family}"; src: url("{url}"); }}')
     return "\n".join(rules) + "\n"
 
 
