@@ -31,7 +31,7 @@ def main() -> None:
             start = time.perf_counter()
             result = render(args.issue, adjust=adjust)
             times[adjust].append(time.perf_counter() - start)
-            stages[adjust].append(result.timings["typeset"])
+            stages[adjust].append(result.timings["layout"] + result.timings["pdf"])
     plain, ours = statistics.median(times[False]), statistics.median(times[True])
     print(f"issue: {args.issue}  runs: {args.runs} each, interleaved, warm")
     print(f"{'':28}{'median s':>10}{'typeset s':>11}")

@@ -96,6 +96,8 @@ def render(issue_dir: Path | str, adjust: bool = True) -> BuildResult:
     lap("compose")
     result = typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust)
     lap("typeset")
+    timings.pop("typeset")
+    timings.update(result.timings)  # WeasyPrint's layout and PDF writing
     if result.denied:
         raise BulletinError([
             Problem(issue_dir / "issue.md", None, f"拒绝读取期刊文件夹以外的资源：{url}",

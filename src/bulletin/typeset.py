@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+import time
 import warnings as _warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class Typeset:
     pages: int
     warnings: list[str] = field(default_factory=list)
     denied: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # "layout", "pdf" (seconds)
 
 
 class _Collector(logging.Handler):
@@ -126,7 +128,11 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
                       base_url=base_dir.as_uri() + "/")]
         sheets += [CSS(filename=str(p), font_config=config, url_fetcher=fetcher) for p in stylesheets]
         html = HTML(string=composed.html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher)
+        start = time.perf_counter()
         document = html.render(stylesheets=sheets, font_config=config)
+        laid_out = time.perf_counter()
         identifier = hashlib.sha256(composed.html.encode("utf-8")).hexdigest()[:32].encode()
-        pdf = document.write_pdf(pdf_identifier=identifier, pdf_variant=None, attachments=None)
-    return Typeset(pdf=pdf, pages=len(document.pages), warnings=list(messages), denied=list(fetcher.denied))
+        pdf = document.write_pdf(pdf_identifier=identifier)
+        written = time.perf_counter()
+    return Typeset(pdf=pdf, pages=len(document.pages), warnings=list(messages), denied=list(fetcher.denied),
+                   timings={"layout": laid_out - start, "pdf": written - laid_out})
