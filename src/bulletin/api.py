@@ -56,6 +56,11 @@ def _prepare(issue_dir: Path):
     return loaded, layout, options
 
 
+def _problems(loaded, layout, options) -> list[Problem]:
+    """Everything check and build look at beyond loading: glyphs, semantics, typography."""
+    return preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
+
+
 def check(issue_dir: Path | str) -> CheckResult:
     """Every problem of an issue (errors, warnings, notices), without typesetting it."""
     issue_dir = Path(issue_dir)
@@ -63,7 +68,7 @@ def check(issue_dir: Path | str) -> CheckResult:
         loaded, layout, options = _prepare(issue_dir)
     except BulletinError as exc:
         return CheckResult(issue_dir, exc.problems)
-    problems = preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
+    problems = _problems(loaded, layout, options)
     order = {"error": 0, "warning": 1, "info": 2}
     problems.sort(key=lambda p: (order.get(p.severity, 3), str(p.file), p.line or 0, p.column or 0))
     return CheckResult(issue_dir, problems)
@@ -87,7 +92,7 @@ def render(issue_dir: Path | str, adjust: bool = True) -> BuildResult:
     loaded, layout, options = _prepare(issue_dir)
     bulletin = loaded.bulletin
     lap("load")
-    problems = preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
+    problems = _problems(loaded, layout, options)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise BulletinError(errors)
@@ -95,8 +100,6 @@ def render(issue_dir: Path | str, adjust: bool = True) -> BuildResult:
     composed = compose(bulletin, layout, options, font_face_css())
     lap("compose")
     result = typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust)
-    lap("typeset")
-    timings.pop("typeset")
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
     if result.denied:
         raise BulletinError([
@@ -133,7 +136,7 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
 
     issue_dir, out_dir = Path(issue_dir), Path(out_dir)
     loaded, layout, options = _prepare(issue_dir)
-    errors = [p for p in preflight(loaded, layout) + check_semantics(loaded) if p.severity == "error"]
+    errors = [p for p in _problems(loaded, layout, options) if p.severity == "error"]
     if errors:
         raise BulletinError(errors)
     composed = compose(loaded.bulletin, layout, options, font_face_css(prefix="fonts/"))
