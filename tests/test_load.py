@@ -259,3 +259,12 @@ def test_unknown_layout_and_option_values(make_issue):
         render(make_issue("## 标题\n\n正文。\n", series="name: 测试\npublisher: 协会\nlayout_options: {body_size: 五号}\n"))
     problem = exc.value.problems[0]
     assert problem.file.name == "series.yaml" and "五号" in problem.message and "四号" in problem.hint
+
+
+def test_html_comments_are_editors_notes_and_keep_line_numbers(make_issue):
+    body = "<!-- 编辑备注：\n下期再登 -->\n## 标题\n\n正文<!-- 行内备注 -->继续。\n\n![图](images/none.png)\n"
+    with pytest.raises(BulletinError) as exc:
+        load(make_issue(body))
+    assert exc.value.problems[0].line == 12  # the image line, counted with the comment's lines
+    ok = load_issue(make_issue("<!-- 备注 -->\n## 标题\n\n正文<!-- 行内 -->继续。\n"))
+    assert ok.issue.lead[0].body[0].content[0].text == "正文继续。"

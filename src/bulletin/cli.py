@@ -144,6 +144,30 @@ def html(
                    f"[green]✓[/green] {index} (render with: weasyprint {index} out.pdf)"))
 
 
+@app.command(help="新建下一期：期号、日期、报送沿用刊物设置，附文章模板；不覆盖已有文件。\n\n"
+                  "Create the next issue folder of a series (number, date, template article); never overwrites.")
+def new(
+    series_dir: Annotated[Path, typer.Argument(help="刊物文件夹（含 series.yaml）/ series folder", show_default=False)],
+    date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（默认今天）/ issue date")] = None,
+    lang: LangOption = Lang.zh,
+) -> None:
+    import datetime as dt
+
+    from .new import new_issue
+
+    try:
+        when = dt.date.fromisoformat(date) if date else None
+    except ValueError:
+        err.print(_say(lang, f"[red]错误[/red] 日期 {date} 不对，格式为 YYYY-MM-DD", f"[red]error[/red] bad date {date}: use YYYY-MM-DD"))
+        raise typer.Exit(2) from None
+    try:
+        folder = new_issue(series_dir, when)
+    except BulletinError as exc:
+        _print_problems(exc.problems, lang)
+        raise typer.Exit(2) from None
+    out.print(_say(lang, f"[green]✓[/green] 新建 {folder / 'issue.md'}", f"[green]✓[/green] created {folder / 'issue.md'}"))
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"

@@ -690,7 +690,16 @@ def _looks_like_image(path: Path) -> bool:
         return False
 
 
+COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+def strip_comments(text: str) -> str:
+    """Remove <!-- comments --> (editors' notes, template guidance), keeping line numbers."""
+    return COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+
+
 def parse_body(text: str, file: Path, offset: int, issue_dir: Path, smap: SourceMap) -> tuple[list, list]:
+    text = strip_comments(text)
     builder = _Body(file, offset, issue_dir, smap, text)
     builder.run(_md.parse(text))
     builder.problems.raise_if_any()

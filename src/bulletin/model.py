@@ -124,6 +124,7 @@ class Series(Model):
     distribution: list[DistributionLine] = []
     print_run: int | None = Field(default=None, ge=1, description="共印×份 default")
     keywords: list[str] = []
+    number_restarts_yearly: bool = Field(default=True, description="期号 starts again at 1 each year")
 
 
 class Issue(Model):

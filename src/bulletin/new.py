@@ -1,0 +1,119 @@
+"""`bulletin new`: the next issue folder of a series, ready to fill in."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import yaml
+
+from .errors import BulletinError, Problem
+from .load import FRONT_MATTER, ISSUE_FILE, load_series
+
+TEMPLATE = """---
+# {series} {year}年第{number}期 — 期刊信息（YAML）。以 # 开头的行是注释，可删去。
+number: {number}                     # 期号{total_line}
+date: {date}                 # 出刊日期
+# editor_note: |                    # 编者按（可选）
+#   ……
+{distribution}{print_run}---
+
+<!--
+  写法（这段注释不会印出来）：
+  # 栏目名                     栏目，印成【栏目名】；第一个栏目之前的文章是导语文章
+  ## 文章标题                  文章；太长的标题可用 | 指定断行
+  引题：某某单位               可选，写在标题的上一行或下一行
+  副题：——在……会议上的讲话     可选，写在标题的下一行
+  段落之间空一行；一段可以分几行写。**加粗**、*楷体*、列表（1. / -）、表格、
+  单独一行的图片 ![图注](images/照片.jpg)（图片放在本期的 images 文件夹里）。
+  文末另起一行写（作者或来源）作为署名。
+-->
+
+# 栏目名
+
+## 文章标题
+
+第一段正文。
+
+第二段正文。
+
+（作者）
+"""
+
+
+def _previous_issues(series_dir: Path) -> list[tuple[dt.date, int, int | None]]:
+    found = []
+    for issue_md in series_dir.glob(f"*/{ISSUE_FILE}"):
+        try:
+            match = FRONT_MATTER.match(issue_md.read_text(encoding="utf-8-sig").replace("\r\n", "\n"))
+            data = yaml.safe_load(match.group(1) or "") if match else None
+            date = data["date"] if isinstance(data["date"], dt.date) else dt.date.fromisoformat(str(data["date"]))
+            total = data.get("total_number")
+            found.append((date, int(data["number"]), int(total) if total is not None else None))
+        except Exception:  # noqa: BLE001 - a broken neighbour does not block a new issue
+            continue
+    return sorted(found)
+
+
+def _previous_distribution(series_dir: Path, date: dt.date) -> str:
+    """The distribution block of the latest earlier issue's front matter, as written there."""
+    best = None
+    for issue_md in series_dir.glob(f"*/{ISSUE_FILE}"):
+        try:
+            text = issue_md.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+            match = FRONT_MATTER.match(text)
+            front = match.group(1) or ""
+            data = yaml.safe_load(front)
+            when = data["date"] if isinstance(data["date"], dt.date) else dt.date.fromisoformat(str(data["date"]))
+        except Exception:  # noqa: BLE001
+            continue
+        block = re.search(r"^distribution:.*\n(?:[ \t]+.*\n)*", front, re.M)
+        if block and when <= date and (best is None or when > best[0]):
+            best = (when, block.group())
+    return best[1] if best else ""
+
+
+def next_issue(series_dir: Path, date: dt.date) -> tuple[int, int | None]:
+    """(期号, 总期号) for an issue of `series_dir` dated `date`."""
+    series = load_series(series_dir)
+    earlier = [p for p in _previous_issues(series_dir) if p[0] <= date]
+    if not earlier:
+        return 1, None
+    last_date, last_number, last_total = earlier[-1]
+    if series.number_restarts_yearly and last_date.year != date.year:
+        number = 1
+    else:
+        number = last_number + 1
+    return number, (last_total + 1 if last_total is not None else None)
+
+
+def new_issue(series_dir: Path, date: dt.date | None = None) -> Path:
+    """Create SERIES_DIR/<year>-<number>/issue.md and images/; refuses to overwrite anything."""
+    series_dir = Path(series_dir)
+    date = date or dt.date.today()
+    series = load_series(series_dir)
+    number, total = next_issue(series_dir, date)
+    folder = series_dir / f"{date.year}-{number:02d}"
+    if folder.exists():
+        raise BulletinError(Problem(
+            folder, None, f"{folder.name} 已经存在，不覆盖", f"{folder.name} already exists; not overwriting",
+            "换一个日期，或先处理已有的文件夹", "choose another date or deal with the existing folder"))
+    distribution = ""
+    previous = _previous_distribution(series_dir, date)
+    if previous:
+        distribution = "# 报送（沿用上一期，请核对）\n" + previous
+    elif series.distribution:
+        lines = "".join(f"#   {d.label}: [{', '.join(d.recipients)}]\n" for d in series.distribution)
+        distribution = "# 报送默认沿用刊物设置；本期要改时去掉下面的 # 并修改：\n# distribution:\n" + lines
+    else:
+        distribution = "distribution:                 # 报送：报 / 送 / 抄送 / 发\n  报: [上级单位]\n"
+    print_run = (f"# print_run: {series.print_run}              # 共印份数（默认沿用刊物设置）\n"
+                 if series.print_run else "# print_run: 100               # 共印份数（可选）\n")
+    text = TEMPLATE.format(
+        series=series.name, year=date.year, number=number, date=date.isoformat(),
+        total_line=f"\ntotal_number: {total}               # 总期号" if total else "",
+        distribution=distribution, print_run=print_run)
+    folder.mkdir(parents=True)
+    (folder / "images").mkdir()
+    (folder / ISSUE_FILE).write_text(re.sub(r"[ \t]+\n", "\n", text), encoding="utf-8")
+    return folder
