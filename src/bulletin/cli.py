@@ -168,6 +168,44 @@ def new(
     out.print(_say(lang, f"[green]✓[/green] 新建 {folder / 'issue.md'}", f"[green]✓[/green] created {folder / 'issue.md'}"))
 
 
+@app.command(help="预览：每页一张 PNG 和一张全部页面的缩略图；--watch 保存即重排。\n\n"
+                  "Preview pages as PNG plus a contact sheet; --watch re-renders whenever a file is saved.")
+def preview(
+    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False)],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out/preview"),
+    pages: Annotated[Optional[str], typer.Option("--pages", help="页码，如 1,3-4 / pages, e.g. 1,3-4")] = None,
+    dpi: Annotated[int, typer.Option("--dpi", min=20, max=600, help="分辨率 / resolution")] = 60,
+    watch: Annotated[bool, typer.Option("--watch", help="文件一改就重排（Ctrl+C 结束）/ re-render on every save")] = False,
+    lang: LangOption = Lang.zh,
+) -> None:
+    from . import preview as previews
+
+    def report(result) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if isinstance(result, BulletinError):
+            _print_problems(result.problems, lang)
+            err.print(_say(lang, f"[red]✗[/red] {stamp} 有错误，保留上一次的预览", f"[red]✗[/red] {stamp} errors: the last good preview stays"))
+            return
+        _print_problems([p for p in result.problems if p.severity == "warning"], lang)
+        sheet = f"，缩略图 {result.contact_sheet}" if result.contact_sheet else ""
+        out.print(_say(lang, f"[green]✓[/green] {stamp} {len(result.pages)} 页 → {out_dir}{sheet}（{result.seconds:.2f} 秒）",
+                       f"[green]✓[/green] {stamp} {len(result.pages)} pages → {out_dir} ({result.seconds:.2f} s)"))
+
+    if watch:
+        out.print(_say(lang, f"监视 {issue_dir} 及其刊物设置、版式、字体；Ctrl+C 结束", f"watching {issue_dir}; Ctrl+C to stop"))
+        try:
+            previews.watch(issue_dir, out_dir, report, pages, dpi)
+        except KeyboardInterrupt:
+            return
+        return
+    try:
+        result = previews.preview(issue_dir, out_dir, pages, dpi)
+    except BulletinError as exc:
+        report(exc)
+        raise typer.Exit(2) from None
+    report(result)
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"
