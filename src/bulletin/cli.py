@@ -206,6 +206,31 @@ def preview(
     report(result)
 
 
+@app.command("import", help="导入纯文本（含从 PDF 提取的文字）为期刊：识别栏目、标题、引题、署名、报送。\n\n"
+                            "Import plain text (also text extracted from a PDF) into an issue folder.")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="文本文件 / text files", show_default=False)],
+    into: Annotated[Path, typer.Option("--into", help="期刊文件夹（没有就新建）/ issue folder")],
+    section: Annotated[Optional[str], typer.Option("--section", help="全部放进这个栏目 / put everything in this section")] = None,
+    number: Annotated[Optional[int], typer.Option("--number", help="期号（新建时）/ issue number")] = None,
+    date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（新建时）/ issue date")] = None,
+    lang: LangOption = Lang.zh,
+) -> None:
+    from .importer import import_text
+
+    started = time.perf_counter()
+    try:
+        warnings = import_text(files, into, section, number, date)
+    except (BulletinError, ValueError) as exc:
+        problems = exc.problems if isinstance(exc, BulletinError) else [
+            Problem(None, None, f"参数不对：{exc}", f"bad argument: {exc}")]
+        _print_problems(problems, lang)
+        raise typer.Exit(2) from None
+    _print_problems(warnings, lang)
+    out.print(_say(lang, f"[green]✓[/green] 已导入到 {into / 'issue.md'}（{time.perf_counter() - started:.2f} 秒）；请用 bulletin check 检查",
+                   f"[green]✓[/green] imported into {into / 'issue.md'} ({time.perf_counter() - started:.2f} s); run bulletin check"))
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"
