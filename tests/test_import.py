@@ -63,3 +63,63 @@ def test_word_files_get_a_clear_message(tmp_path):
     source.write_bytes(b"PK")
     result = CliRunner().invoke(app, ["import", str(source), "--into", str(tmp_path / "x")])
     assert result.exit_code == 2 and "另存为" in result.output and "Traceback" not in result.output
+
+
+def make_docx(path, image_path):
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    document = docx.Document()
+    kicker = document.add_paragraph("山西某某通信有限公司")
+    kicker.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title = document.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = title.add_run("扎实推进安全生产标准化建设")
+    run.bold, run.font.size = True, Pt(22)
+    document.add_paragraph("——在公司安全生产工作会议上的讲话").alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph("")  # empty paragraphs are dropped
+    p = document.add_paragraph("\u3000\u3000今年以来，公司")  # full-width spaces as an indent
+    p.add_run("坚持安全第一").bold = True
+    p.add_run("，全面落实*责任*制度[1]。")
+    p.add_run().add_break()  # a manual line break inside the paragraph
+    p.add_run("各部门要认真执行。")
+    document.add_paragraph("加强隐患排查", style="List Number")
+    document.add_paragraph("完善应急预案", style="List Number")
+    table = document.add_table(rows=2, cols=2)
+    for (r, c), text in {(0, 0): "项目", (0, 1): "完成率", (1, 0): "隐患整改", (1, 1): "100%"}.items():
+        table.cell(r, c).text = text
+    document.add_picture(str(image_path))
+    document.add_paragraph("（安全生产部）")
+    document.save(str(path))
+
+
+def test_word_article_imports_with_nothing_lost(tmp_path):
+    from PIL import Image
+
+    from bulletin.model import Figure, ListBlock, Paragraph, Table
+
+    series = series_folder(tmp_path)
+    CliRunner().invoke(app, ["new", str(series), "--date", "2021-08-30"])
+    folder = series / "2021-08"
+    image = tmp_path / "photo.png"
+    Image.new("RGB", (40, 30), "green").save(image)
+    source = tmp_path / "article.docx"
+    make_docx(source, image)
+    result = CliRunner().invoke(app, ["import", str(source), "--into", str(folder), "--section", "会员消息"])
+    assert result.exit_code == 0, result.output
+    article = load_issue(folder).issue.sections[-1].articles[-1]
+    assert (article.kicker, article.title, article.subtitle) == (
+        "山西某某通信有限公司", "扎实推进安全生产标准化建设", "——在公司安全生产工作会议上的讲话")
+    assert article.byline == "安全生产部"
+    paragraph = article.body[0]
+    assert isinstance(paragraph, Paragraph)
+    assert "".join(s.text for s in paragraph.content) == "今年以来，公司坚持安全第一，全面落实*责任*制度[1]。各部门要认真执行。"
+    assert [s.text for s in paragraph.content if s.strong] == ["坚持安全第一"]
+    lists = [b for b in article.body if isinstance(b, ListBlock)]
+    assert lists and lists[0].ordered and ["".join(s.text for s in i) for i in lists[0].items] == ["加强隐患排查", "完善应急预案"]
+    table = next(b for b in article.body if isinstance(b, Table))
+    assert [c[0].text for c in table.header] == ["项目", "完成率"] and table.rows[0][1][0].text == "100%"
+    figure = next(b for b in article.body if isinstance(b, Figure))
+    assert (folder / figure.src).read_bytes() == image.read_bytes()
+    assert b"%PDF" in render(folder).pdf[:8]

@@ -225,12 +225,20 @@ def import_text(files: list[Path], issue_dir: Path, section: str | None = None,
     target = issue_dir / "issue.md"
     warnings: list[Problem] = []
     parts: list[Imported] = []
+    word_articles: list[str] = []
     for file in files:
         file = Path(file)
-        if file.suffix.lower() in (".docx", ".doc", ".wps"):
-            raise BulletinError(Problem(file, None, "暂不能直接导入 Word 文件", "Word files cannot be imported yet",
-                                        "在 Word/WPS 里“另存为”纯文本（UTF-8），再导入 .txt 文件",
-                                        "save it as plain text (UTF-8) and import the .txt"))
+        if file.suffix.lower() == ".docx":
+            from .docx_import import import_docx
+
+            markdown, notes = import_docx(file, issue_dir)
+            word_articles.append(markdown)
+            warnings += notes
+            continue
+        if file.suffix.lower() in (".doc", ".wps"):
+            raise BulletinError(Problem(file, None, "旧版 Word/WPS 文件（.doc/.wps）不能直接导入",
+                                        "old Word/WPS files (.doc/.wps) cannot be imported",
+                                        "在 Word/WPS 里另存为 .docx 再导入", "save it as .docx and import that"))
         try:
             data = file.read_bytes()
         except OSError as exc:
@@ -248,7 +256,11 @@ def import_text(files: list[Path], issue_dir: Path, section: str | None = None,
     if section:  # everything goes into the named section
         articles = merged.lead + [a for s in merged.sections for a in s["articles"]]
         merged.lead, merged.sections = [], [{"name": section, "articles": articles}]
-    body = to_markdown(merged)
+    body = to_markdown(merged) if (merged.lead or merged.sections) else ""
+    if word_articles:
+        if section and not body:
+            body = f"# 【{section}】\n\n"
+        body = (body.rstrip("\n") + "\n\n" if body else "") + "\n".join(word_articles)
     if target.is_file():
         existing = target.read_text(encoding="utf-8-sig")
         write_atomic(target, (existing.rstrip("\n") + "\n\n" + body).encode("utf-8"))
