@@ -32,6 +32,14 @@ class Rule:
 _HALF_TO_FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 _FULLWIDTH_ALNUM = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"
 
+def _straight_quotes(name: str, label: str, mark: str, left: str, right: str) -> Rule:
+    """Straight quotes around text with Han characters → curly quotes (not an English apostrophe)."""
+    q = re.escape(mark)
+    return Rule(name, re.compile(f"(?<![A-Za-z]){q}(?=[^{q}\\n]*[{HAN}])([^{q}\\n]*){q}(?![A-Za-z])"),
+                f"中文里用了{label} {mark}", f"straight quotes {mark} in Chinese text", f"改为弯引号{left}{right}",
+                lambda m: f"{left}{m.group(1)}{right}")
+
+
 RULES = [
     Rule("half-width-punctuation",
          re.compile(f"(?<={CN})[,;:?!](?!//)|[,;:?!](?={CN})"),
@@ -44,14 +52,8 @@ RULES = [
          re.compile(f"\\(([^()\\n]*[{HAN}][^()\\n]*)\\)"),
          "中文括注用了半角括号", "half-width parentheses around Chinese text", "改为全角括号（）",
          lambda m: f"（{m.group(1)}）"),
-    Rule("straight-quotes",
-         re.compile(f"\"(?=[^\"\\n]*[{HAN}])([^\"\\n]*)\""),
-         "中文里用了直引号 \"", "straight double quotes in Chinese text", "改为弯引号“”",
-         lambda m: f"“{m.group(1)}”"),
-    Rule("straight-single-quotes",
-         re.compile(f"(?<![A-Za-z])'(?=[^'\n]*[{HAN}])([^'\n]*)'(?![A-Za-z])"),
-         "中文里用了直单引号 '", "straight single quotes in Chinese text", "改为弯引号‘’",
-         lambda m: f"‘{m.group(1)}’"),
+    *(_straight_quotes(name, label, mark, left, right) for name, label, mark, left, right in (
+        ("straight-quotes", "直引号", '"', "“", "”"), ("straight-single-quotes", "直单引号", "'", "‘", "’"))),
     Rule("ellipsis",
          re.compile(r"\.{3,}|。{2,}|…(?!…)(?<!…)"),
          "省略号写法不规范：“{found}”", "non-standard ellipsis '{found}'", "省略号是两个“…”：……", "……"),
