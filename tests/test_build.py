@@ -247,3 +247,14 @@ def test_cli_missing_folder_and_schema(tmp_path):
 def test_cli_help_is_bilingual():
     proc = run_cli("build", "--help")
     assert proc.returncode == 0 and "排版" in proc.stdout and "Render" in proc.stdout
+
+
+def test_font_subset_cache_gives_the_same_bytes(sample_build):
+    """A warm re-render (subsets from the cache) equals a render with an empty cache."""
+    from bulletin import speedups
+
+    speedups.clear()
+    cold = render(SAMPLE).pdf
+    warm = render(SAMPLE).pdf
+    assert cold == warm == sample_build.pdf
+    assert speedups._cache  # the second render used it

@@ -121,6 +121,7 @@ def test_changed_weasyprint_internals_fail_loudly(monkeypatch):
     from weasyprint.text import line_break
 
     monkeypatch.setattr(inline, "justify_line", lambda context, line: None)
+    monkeypatch.setattr(cjk, "_checked", False)
     with pytest.raises(cjk.WeasyPrintChanged, match="justify_line changed"):
         cjk._check_internals(inline, line_break)
 

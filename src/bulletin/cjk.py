@@ -139,7 +139,14 @@ class ExactAdjustment(int):
         return "0" if text in ("", "-0") else text
 
 
+_checked = False
+
+
 def _check_internals(inline, line_break) -> None:
+    """Fail loudly if the functions this module patches are not the ones it was written against."""
+    global _checked
+    if _checked:
+        return
     import weasyprint
 
     problems = []
@@ -175,6 +182,7 @@ def _check_internals(inline, line_break) -> None:
         problems.append("text_align no longer calls justify_line")
     if problems:
         raise WeasyPrintChanged("bulletin's CJK justification cannot hook into this WeasyPrint: " + "; ".join(problems))
+    _checked = True
 
 
 # line text → marks set half-width to fit it on its line (push-in); kept for one document
@@ -422,15 +430,16 @@ def install() -> None:
     def set_text(self, text, justify=False):
         original_set_text(self, text, justify)
         chars = self.text
-        style = self.style
-        if not chars or not str(style["lang"] or "").startswith("zh") or not CJK_CHAR.search(chars):
-            return
         gaps = getattr(self, "bulletin_gaps", None) if justify and self.justification_spacing else None
+        extra_halves = pushed_in.get(chars) if pushed_in else None
+        if not (gaps or extra_halves or _PAIRS.search(chars)):
+            return  # most calls: measuring text with nothing to adjust (cheapest checks first)
+        style = self.style
+        if not str(style["lang"] or "").startswith("zh") or not CJK_CHAR.search(chars):
+            return
         halves = compressed(chars)
-        if chars in pushed_in:  # a line set by push_in: its extra half-width marks
-            halves = sorted(set(halves) | pushed_in[chars])
-        if not (gaps or halves):
-            return  # most calls: measuring text with no adjacent marks
+        if extra_halves:  # a line set by push_in: its extra half-width marks
+            halves = sorted(set(halves) | extra_halves)
         attr_list = pango.pango_layout_get_attributes(self.layout)
         if attr_list == ffi.NULL:
             attr_list = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)

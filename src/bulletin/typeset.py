@@ -100,6 +100,9 @@ def font_config() -> FontConfiguration:
     """One FontConfiguration per process: fonts are loaded once for many renders."""
     global _font_config
     if _font_config is None:
+        from . import speedups
+
+        speedups.install()  # a warm process keeps font subsets between renders
         _font_config = FontConfiguration()
     return _font_config
 

@@ -1,0 +1,50 @@
+"""Work WeasyPrint 70 repeats on every render that a warm process can keep.
+
+Font subsets: `Font._harfbuzz_subset` turns a font and the set of glyphs a document uses into the
+bytes embedded in the PDF — a pure function of the font file, the glyph set, hinting and the
+missing-glyph map. Re-rendering an issue after a small edit (preview --watch, batch workers) uses
+the same glyph sets, so the results are kept (bounded, least recently used). Output bytes are
+identical with and without the cache (tested).
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections import OrderedDict
+
+MAX_ENTRIES = 64
+_cache: OrderedDict[tuple, bytes] = OrderedDict()
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    from weasyprint.pdf import fonts
+
+    original = fonts.Font._harfbuzz_subset
+    if list(inspect.signature(original).parameters) != ["self", "to_unicode", "hinting"] or \
+            "self.file_content = file_content" not in inspect.getsource(original):
+        raise RuntimeError("bulletin's font-subset cache does not fit this WeasyPrint's Font._harfbuzz_subset")
+
+    def cached_subset(self, to_unicode, hinting):
+        content = self.file_content
+        key = (self.hash, self.index, len(content), hashlib.sha256(content[:65536]).digest(),
+               tuple(sorted(to_unicode)), bool(hinting), tuple(sorted(self.missing.items())))
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            self.file_content = hit
+            return
+        original(self, to_unicode, hinting)
+        _cache[key] = self.file_content
+        while len(_cache) > MAX_ENTRIES:
+            _cache.popitem(last=False)
+
+    fonts.Font._harfbuzz_subset = cached_subset
+    _installed = True
+
+
+def clear() -> None:
+    _cache.clear()
