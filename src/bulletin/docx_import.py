@@ -13,13 +13,13 @@ import re
 from pathlib import Path
 
 from .errors import BulletinError, Problem
+from .load import BYLINE  # the loader decides what counts as an attribution
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
-BYLINE = re.compile(r"^[（(]([^（）()]{1,20})[）)]$")
 
 
 def _escape(text: str) -> str:

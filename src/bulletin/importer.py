@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BulletinError, Problem
+from .load import BYLINE  # a line that is only （…）: the loader's own rule
 
 SECTION = re.compile(r"^【(.+?)】$")
 DISTRIBUTION = re.compile(r"^(报|送|抄送|发)[：:]\s*(.+)$")
 BYLINE_END = re.compile(r"\s+[（(]([^（）()]{1,20})[）)]$")
-BYLINE_LINE = re.compile(r"^[（(]([^（）()]{1,20})[）)]$")
 SENTENCE_END = tuple("。！？；：…”’）)")
 ORGANISATION = re.compile(r"(局|公司|协会|委员会|研究院|设计院|院|厅|部|中心|处|集团|办公室|分会|学会)$")
 
@@ -110,7 +110,7 @@ def parse_text(text: str, file: Path) -> Imported:
         number, line = lines[index]
         if width(line) > full - 4 or line.endswith(SENTENCE_END) or SECTION.match(line) or DISTRIBUTION.match(line):
             return False
-        if BYLINE_LINE.match(line):
+        if BYLINE.match(line):
             return False
         following = lines[index + 1][1] if index + 1 < len(lines) else ""
         just_titled = article is not None and not article["body"] and pending_kicker is None
@@ -154,7 +154,7 @@ def parse_text(text: str, file: Path) -> Imported:
             start_article(line, number, kicker)
             index += 1
             continue
-        byline_only = BYLINE_LINE.match(line)
+        byline_only = BYLINE.match(line)
         if byline_only and article is not None:
             flush_paragraph()
             article["byline"] = clean(byline_only.group(1))

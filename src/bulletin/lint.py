@@ -132,17 +132,16 @@ def findings(text: str, file: Path) -> list[Finding]:
 def lint(loaded, layout, option_css: dict[str, str]) -> list[Problem]:
     """Warnings (and notices) for an issue, with file, line and column."""
     from .layout import length_pt
+    from .load import article_paths
 
     file = loaded.folder / "issue.md"
-    problems = [f.problem for f in findings(file.read_text(encoding="utf-8-sig").replace("\r\n", "\n"), file)]
+    problems = [f.problem for f in findings(loaded.text, file)]
     issue = loaded.bulletin.issue
     measure_em = None
     if layout.measure_pt and "--title-size" in option_css:
         grid = length_pt(option_css.get("--body-size", "0pt")) + length_pt(option_css.get("--letter-spacing", "0pt"))
         measure_em = (layout.measure_pt - 2 * grid) / length_pt(option_css["--title-size"])
-    paths = [(("lead", i), a) for i, a in enumerate(issue.lead)] + [
-        (("sections", s, "articles", i), a) for s, sec in enumerate(issue.sections) for i, a in enumerate(sec.articles)]
-    for path, article in paths:
+    for path, article in article_paths(issue):
         file_, line = loaded.sources.locate(path, (file, None))
         if not article.byline:
             problems.append(Problem(

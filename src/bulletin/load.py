@@ -10,6 +10,7 @@ Every problem is reported with its file and line; several problems are reported 
 """
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -295,6 +296,7 @@ class Loaded:
     bulletin: Bulletin
     folder: Path
     sources: SourceMap  # where each part of the issue came from, for later stages' messages
+    text: str = ""  # issue.md as read (UTF-8, "\n" line ends): later stages need not read it again
 
 
 def load_issue(issue_dir: Path) -> Bulletin:
@@ -339,7 +341,7 @@ def load(issue_dir: Path) -> Loaded:
             Problem(file, body_offset + 1, "这一期没有文章", "the issue has no articles",
                     "用 ## 标题 开始一篇文章", "start an article with a '## title' line")
         )
-    return Loaded(Bulletin(series=series, issue=issue), issue_dir, smap)
+    return Loaded(Bulletin(series=series, issue=issue), issue_dir, smap, text)
 
 
 # ---------------------------------------------------------------- Markdown body
@@ -704,3 +706,37 @@ def parse_body(text: str, file: Path, offset: int, issue_dir: Path, smap: Source
     builder.run(_md.parse(text))
     builder.problems.raise_if_any()
     return builder.lead, builder.sections
+
+
+def article_paths(issue) -> list[tuple[Path_, object]]:
+    """(data path, article) for every article, in order: ("lead", i) or ("sections", s, "articles", i)."""
+    return [(("lead", i), a) for i, a in enumerate(issue.lead)] + [
+        (("sections", s, "articles", i), a) for s, section in enumerate(issue.sections)
+        for i, a in enumerate(section.articles)]
+
+
+@dataclass(frozen=True)
+class SiblingIssue:
+    folder: Path
+    number: int
+    date: dt.date
+    total_number: int | None
+    front_matter: str  # the YAML text, as written
+
+
+def sibling_issues(series_dir: Path) -> list[SiblingIssue]:
+    """The issues of a series folder, from their front matter only (cheap), oldest first. Issues
+    whose front matter cannot be read are left out: they are their own check's business."""
+    found = []
+    for issue_md in series_dir.glob(f"*/{ISSUE_FILE}"):
+        try:
+            match = FRONT_MATTER.match(issue_md.read_text(encoding="utf-8-sig").replace("\r\n", "\n"))
+            front = match.group(1) or ""
+            data = yaml.safe_load(front)
+            date = data["date"] if isinstance(data["date"], dt.date) else dt.date.fromisoformat(str(data["date"]))
+            total = data.get("total_number")
+            found.append(SiblingIssue(issue_md.parent, int(data["number"]), date,
+                                      int(total) if total is not None else None, front))
+        except Exception:  # noqa: BLE001 - unreadable, not UTF-8, no front matter, bad fields
+            continue
+    return sorted(found, key=lambda s: (s.date, s.number))

@@ -5,10 +5,8 @@ import datetime as dt
 import re
 from pathlib import Path
 
-import yaml
-
 from .errors import BulletinError, Problem
-from .load import FRONT_MATTER, ISSUE_FILE, load_series
+from .load import ISSUE_FILE, load_series, sibling_issues
 
 TEMPLATE = """---
 # {series} {year}年第{number}期 — 期刊信息（YAML）。以 # 开头的行是注释，可删去。
@@ -41,50 +39,24 @@ date: {date}                 # 出刊日期
 """
 
 
-def _previous_issues(series_dir: Path) -> list[tuple[dt.date, int, int | None]]:
-    found = []
-    for issue_md in series_dir.glob(f"*/{ISSUE_FILE}"):
-        try:
-            match = FRONT_MATTER.match(issue_md.read_text(encoding="utf-8-sig").replace("\r\n", "\n"))
-            data = yaml.safe_load(match.group(1) or "") if match else None
-            date = data["date"] if isinstance(data["date"], dt.date) else dt.date.fromisoformat(str(data["date"]))
-            total = data.get("total_number")
-            found.append((date, int(data["number"]), int(total) if total is not None else None))
-        except Exception:  # noqa: BLE001 - a broken neighbour does not block a new issue
-            continue
-    return sorted(found)
-
-
 def _previous_distribution(series_dir: Path, date: dt.date) -> str:
     """The distribution block of the latest earlier issue's front matter, as written there."""
-    best = None
-    for issue_md in series_dir.glob(f"*/{ISSUE_FILE}"):
-        try:
-            text = issue_md.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
-            match = FRONT_MATTER.match(text)
-            front = match.group(1) or ""
-            data = yaml.safe_load(front)
-            when = data["date"] if isinstance(data["date"], dt.date) else dt.date.fromisoformat(str(data["date"]))
-        except Exception:  # noqa: BLE001
-            continue
-        block = re.search(r"^distribution:.*\n(?:[ \t]+.*\n)*", front, re.M)
-        if block and when <= date and (best is None or when > best[0]):
-            best = (when, block.group())
-    return best[1] if best else ""
+    for sibling in reversed(sibling_issues(series_dir)):
+        block = re.search(r"^distribution:.*\n(?:[ \t]+.*\n)*", sibling.front_matter, re.M)
+        if sibling.date <= date and block:
+            return block.group()
+    return ""
 
 
 def next_issue(series_dir: Path, date: dt.date) -> tuple[int, int | None]:
     """(期号, 总期号) for an issue of `series_dir` dated `date`."""
     series = load_series(series_dir)
-    earlier = [p for p in _previous_issues(series_dir) if p[0] <= date]
+    earlier = [s for s in sibling_issues(series_dir) if s.date <= date]
     if not earlier:
         return 1, None
-    last_date, last_number, last_total = earlier[-1]
-    if series.number_restarts_yearly and last_date.year != date.year:
-        number = 1
-    else:
-        number = last_number + 1
-    return number, (last_total + 1 if last_total is not None else None)
+    last = earlier[-1]
+    number = 1 if series.number_restarts_yearly and last.date.year != date.year else last.number + 1
+    return number, (last.total_number + 1 if last.total_number is not None else None)
 
 
 def new_issue(series_dir: Path, date: dt.date | None = None) -> Path:

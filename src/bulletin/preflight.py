@@ -14,7 +14,7 @@ from pathlib import Path
 from .errors import Problem
 from .fonts import coverage
 from .layout import Layout
-from .load import Loaded, Path_
+from .load import Loaded, Path_, article_paths, sibling_issues
 from .model import Article, Bulletin, Figure, Heading, ListBlock, Paragraph, Span, Table
 
 
@@ -70,29 +70,12 @@ def texts(bulletin: Bulletin) -> Iterator[tuple[Path_, str, str]]:
     yield ("print_run",), "body", "（共印份）"
 
 
-def _article_of(bulletin: Bulletin, path: Path_) -> tuple[str, str]:
-    """“文章《…》中：” for a data path inside an article."""
-    issue = bulletin.issue
-    article = None
-    if path[:1] == ("lead",) and len(path) > 1:
-        article = issue.lead[path[1]]
-    elif path[:1] == ("sections",) and len(path) > 3:
-        article = issue.sections[path[1]].articles[path[3]]
-    if article is None:
-        return "", ""
-    title = article.title.replace("\n", "")
-    return f"文章《{title}》中：", f"in '{title}': "
-
-
-def _column_in_file(file: Path, line: int | None, ch: str) -> int | None:
-    """Where `ch` first stands on that line of the file (1-based), if it does."""
-    if line is None:
+def _column_of(text: str, line: int | None, ch: str) -> int | None:
+    """Where `ch` first stands on that line of issue.md (1-based), if it does."""
+    lines = text.split("\n")
+    if line is None or not 0 < line <= len(lines):
         return None
-    try:
-        text = file.read_text(encoding="utf-8-sig").split("\n")[line - 1]
-    except (OSError, IndexError, UnicodeDecodeError):
-        return None
-    at = text.find(ch)
+    at = lines[line - 1].find(ch)
     return at + 1 if at >= 0 else None
 
 
@@ -104,7 +87,9 @@ def _describe(ch: str) -> str:
 def check_glyphs(loaded: Loaded, layout: Layout) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
-    default = (loaded.folder / "issue.md", None)
+    issue_md = loaded.folder / "issue.md"
+    default = (issue_md, None)
+    owners = dict(article_paths(loaded.bulletin.issue))  # data path → article, for “文章《…》中”
     for path, kind, text in texts(loaded.bulletin):
         chain = layout.text_fonts.get(kind) or layout.text_fonts.get("body", ())
         for ch in text:
@@ -114,7 +99,9 @@ def check_glyphs(loaded: Loaded, layout: Layout) -> list[Problem]:
             has = [role for role in chain if ord(ch) in coverage(role)]
             file, line = loaded.sources.locate(path, default)
             file = Path(file)
-            where_zh, where_en = _article_of(loaded.bulletin, path)
+            owner = owners.get(path[:2]) or owners.get(path[:4])
+            title = owner.title.replace("\n", "") if owner else ""
+            where_zh, where_en = (f"文章《{title}》中：", f"in '{title}': ") if owner else ("", "")
             if not has:
                 problems.append(Problem(
                     file, line,
@@ -122,7 +109,7 @@ def check_glyphs(loaded: Loaded, layout: Layout) -> list[Problem]:
                     f"{where_en}no font of the layout has {_describe(ch)}: it would print as a box",
                     "换用常用字或同义写法；生僻字可请排版人员补充字体",
                     "replace it with a common character or spelling",
-                    column=_column_in_file(file, line, ch),
+                    column=_column_of(loaded.text, line, ch) if file == issue_md else None,
                 ))
             elif has[0] != chain[0]:
                 problems.append(Problem(
@@ -145,9 +132,7 @@ def check_semantics(loaded: Loaded) -> list[Problem]:
     issue = bulletin.issue
     file = loaded.folder / "issue.md"
     seen: dict[str, Path_] = {}
-    paths = [(("lead", i), a) for i, a in enumerate(issue.lead)] + [
-        (("sections", s, "articles", i), a) for s, sec in enumerate(issue.sections) for i, a in enumerate(sec.articles)]
-    for path, article in paths:
+    for path, article in article_paths(issue):
         title = article.title.replace("\n", "")
         if title in seen:
             first = loaded.sources.locate(seen[title], (file, None))[1]
@@ -172,39 +157,23 @@ def check_semantics(loaded: Loaded) -> list[Problem]:
 
 def _check_numbering(loaded: Loaded) -> list[Problem]:
     """期号 against the other issues of the series in the same year: no duplicates, no gaps."""
-    import yaml
-
-    from .load import FRONT_MATTER
-
     issue = loaded.bulletin.issue
     file = loaded.folder / "issue.md"
     here = loaded.folder.resolve()
     line = loaded.sources.locate(("number",), (file, None))[1]
-    others = []
-    for sibling in sorted(here.parent.glob("*/issue.md")):
-        if sibling.parent.resolve() == here:
-            continue
-        try:
-            match = FRONT_MATTER.match(sibling.read_text(encoding="utf-8-sig").replace("\r\n", "\n"))
-            data = yaml.safe_load(match.group(1) or "") if match else None
-            number, date = int(data["number"]), data["date"]
-            year = date.year if hasattr(date, "year") else int(str(date)[:4])
-        except Exception:  # noqa: BLE001 - a broken neighbour is its own check's business
-            continue
-        if year == issue.year:
-            others.append((str(date), number, sibling.parent.name))
-    problems = []
-    for date, number, name in others:
-        if number == issue.number:
-            problems.append(Problem(file, line, f"期号与 {name} 重复：都是 {issue.year} 年第 {number} 期",
-                                    f"issue number {number} is also used by {name}",
-                                    "改正期号", "correct the number"))
-    earlier = [o for o in others if o[0] < issue.date.isoformat()]
+    others = [s for s in sibling_issues(here.parent) if s.folder.resolve() != here and s.date.year == issue.year]
+    problems = [
+        Problem(file, line, f"期号与 {s.folder.name} 重复：都是 {issue.year} 年第 {s.number} 期",
+                f"issue number {s.number} is also used by {s.folder.name}", "改正期号", "correct the number")
+        for s in others if s.number == issue.number
+    ]
+    earlier = [s for s in others if s.date < issue.date]
     if earlier and not problems:
-        date, number, name = max(earlier)
-        if number + 1 != issue.number:
-            problems.append(Problem(file, line, f"期号不连续：上一期 {name} 是第 {number} 期，本期是第 {issue.number} 期",
-                                    f"issue number does not follow {name} (number {number})",
-                                    f"本期应为第 {number + 1} 期？", f"should this be number {number + 1}?",
-                                    severity="warning"))
+        previous = earlier[-1]
+        if previous.number + 1 != issue.number:
+            problems.append(Problem(
+                file, line, f"期号不连续：上一期 {previous.folder.name} 是第 {previous.number} 期，本期是第 {issue.number} 期",
+                f"issue number does not follow {previous.folder.name} (number {previous.number})",
+                f"本期应为第 {previous.number + 1} 期？", f"should this be number {previous.number + 1}?",
+                severity="warning"))
     return problems
