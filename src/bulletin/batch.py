@@ -55,20 +55,27 @@ def _hash_tree(digest: "hashlib._Hash", root: Path) -> None:
         digest.update(b"\0")
 
 
-def input_digest(issue_dir: Path) -> str:
-    """Content hash of everything a build of `issue_dir` reads, and of the tool."""
+def tool_digest() -> str:
+    """Hash of what every issue's build shares: versions, layouts, the fonts' manifest, our code."""
     import weasyprint
 
     from .resources import fonts_dir, layouts_dir
 
     digest = hashlib.sha256(f"bulletin {__version__} weasyprint {weasyprint.__version__}\n".encode())
+    _hash_tree(digest, layouts_dir())
+    digest.update((fonts_dir() / "manifest.json").read_bytes())  # font files are named by sha256 there
+    _hash_tree(digest, Path(__file__).parent)  # the code that typesets
+    return digest.hexdigest()
+
+
+def input_digest(issue_dir: Path, shared: str | None = None) -> str:
+    """Content hash of everything a build of `issue_dir` reads; `shared` is tool_digest(), computed
+    once for a whole batch."""
+    digest = hashlib.sha256((shared or tool_digest()).encode())
     _hash_tree(digest, issue_dir)
     series = issue_dir.resolve().parent / "series.yaml"
     if series.is_file():
         digest.update(series.read_bytes())
-    _hash_tree(digest, layouts_dir())
-    digest.update((fonts_dir() / "manifest.json").read_bytes())  # font files are named by sha256 there
-    _hash_tree(digest, Path(__file__).parent)  # the code that typesets
     return digest.hexdigest()
 
 
@@ -131,10 +138,11 @@ def build_many(
     manifest = _read_manifest(out_dir)
     outcomes: dict[str, Outcome] = {}
     todo: list[tuple[str, str]] = []
+    shared = tool_digest()
     for folder in issue_dirs:
         key = str(folder)
         try:
-            digest = input_digest(Path(folder))
+            digest = input_digest(Path(folder), shared)
         except OSError:
             digest = None
         entry = manifest.get(key)

@@ -53,11 +53,6 @@ def autospace(text: str) -> Markup:
     return Markup("").join(out)
 
 
-def plain(text: str) -> Markup:
-    """A plain text field (kicker, subtitle, byline, recipients) → escaped, spaced HTML."""
-    return autospace(text)
-
-
 def inline(spans: list[Span]) -> Markup:
     """Spans → HTML: escaped text, <strong>/<em> for emphasis, <br> for hard line breaks."""
     out = []
@@ -88,7 +83,8 @@ def _environment(layout: Layout) -> jinja2.Environment:
         trim_blocks=False,
         lstrip_blocks=False,
     )
-    env.filters.update(inline=inline, lines=lines, plain=plain, cn_date=cn_date)
+    # `plain`: a plain text field (kicker, subtitle, byline, recipients) → escaped, spaced HTML
+    env.filters.update(inline=inline, lines=lines, plain=autospace, cn_date=cn_date)
     return env
 
 
