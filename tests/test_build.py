@@ -112,6 +112,46 @@ def test_fonts_embedded_subset_and_only_ours(sample_build):
         assert re.match(r"^/[A-Z]{6}\+Bulletin-", name), name  # a subset of one of fonts/
 
 
+def embedded_cff_fonts(path):
+    """{base font name: (fontTools TTFont of the embedded program, compressed stream size)}."""
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+
+    out = {}
+    for page in PdfReader(path).pages:
+        for ref in (page["/Resources"].get("/Font") or {}).values():
+            font = ref.get_object()
+            desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            if "/FontFile3" in desc and str(font["/BaseFont"]) not in out:
+                stream = desc["/FontFile3"].get_object()
+                out[str(font["/BaseFont"])] = (TTFont(BytesIO(stream.get_data())), len(stream._data))
+    return out
+
+
+def test_embedded_cff_fonts_select_glyphs_the_same_in_every_viewer(sample_build):
+    """The content stream writes glyph ids as CIDs. Acrobat and Preview select a CID-keyed CFF
+    glyph through the font's charset, PDFium and poppler use the code as the glyph id: they agree
+    only if every CID equals its glyph id (fonts/ are renumbered so, see tools/build_fonts.py)."""
+    fonts = embedded_cff_fonts(sample_build.output)
+    assert len(fonts) >= 4
+    for name, (font, _) in fonts.items():
+        order = font.getGlyphOrder()
+        assert hasattr(font["CFF "].cff.topDictIndex[0], "ROS"), name
+        assert all(glyph == f"cid{gid:05d}" for gid, glyph in enumerate(order) if gid), name
+
+
+def test_embedded_subsets_have_no_long_tail_of_empty_glyphs(sample_build):
+    """WeasyPrint keeps glyph ids, so a subset holds every id up to the highest one used; with
+    common characters first the sample's subsets end below GB2312 level 1 + symbols (~4,100)
+    unless a rarer character is used (the sample has a few, e.g. 莅 晔 睿), and the PDF stays small."""
+    fonts = embedded_cff_fonts(sample_build.output)
+    for name, (font, size) in fonts.items():
+        if "Fang" not in name:  # masthead, titles, headers: few glyphs, all common
+            assert len(font.getGlyphOrder()) < 4100 and size < 60_000, (name, size)
+    assert sample_build.output.stat().st_size < 600_000
+
+
 def test_no_notdef_glyphs(sample_build):
     notdef, glyphs = pc.count_notdef(sample_build.output)
     assert glyphs > 5000 and notdef == 0

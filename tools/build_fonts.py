@@ -8,10 +8,13 @@ The fonts in fonts/ are committed sources; this script documents and repeats how
     python tools/build_fonts.py /tmp/debs/x            # all faces
     python tools/build_fonts.py /tmp/debs/x sans       # only the named roles
 
-- FandolFang (仿宋, GPL + font exception) and AR PL KaitiM GB (楷体, Arphic) are copied unchanged.
+- AR PL KaitiM GB (楷体, Arphic, TrueType) is copied unchanged.
+- FandolFang (仿宋, GPL + font exception) keeps every glyph; its glyphs are renumbered (below).
 - Noto Serif/Sans CJK come as .ttc collections; WeasyPrint takes the first (Japanese) face of a
   collection, so the Simplified Chinese face is extracted and subset to the GBK repertoire of
   GB 18030 plus punctuation, Latin and symbols, keeping every OpenType layout feature (halt, vert…).
+- Every CFF font is renumbered (`renumber`): common characters first, CID = glyph id. This keeps the
+  subsets WeasyPrint embeds small and makes every PDF viewer pick the same glyphs.
 - fonts/manifest.json records role → file, family, licence, source and SHA-256.
 """
 from __future__ import annotations
@@ -20,10 +23,12 @@ import hashlib
 import json
 import shutil
 import sys
+from io import BytesIO
 from pathlib import Path
 
 from fontTools import subset
-from fontTools.ttLib import TTCollection
+from fontTools.ttLib import TTCollection, TTFont
+from fontTools.ttLib.reorderGlyphs import reorderGlyphs
 
 ROOT = Path(__file__).resolve().parents[1]
 FONTS = ROOT / "fonts"
@@ -32,7 +37,7 @@ NOTO = "usr/share/fonts/opentype/noto"
 
 # (role, output file, source, kind, licence file, css family, what it is used for)
 FACES = [
-    ("fang", "FandolFang-Regular.otf", f"{FANDOL}/FandolFang-Regular.otf", "copy",
+    ("fang", "FandolFang-Regular.otf", f"{FANDOL}/FandolFang-Regular.otf", "renumber",
      "Fandol-GPL-3.0-with-font-exception.txt", "Bulletin Fang", "仿宋: body text (GB2312 repertoire)"),
     ("kai", "gkai00mp.ttf", "usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf", "copy",
      "Arphic-Public-License.txt", "Bulletin Kai", "楷体: editor's note, captions, attributions"),
@@ -100,7 +105,78 @@ def make_subset(src: Path, dest: Path, unicodes: set[int]) -> None:
     sub = subset.Subsetter(options)
     sub.populate(unicodes=unicodes)
     sub.subset(font)
-    font.save(str(dest))
+    dest.write_bytes(renumber(font))
+
+
+def usage_rank(cp: int) -> tuple:
+    """Sort key putting the characters a Chinese bulletin uses most at low glyph ids: ASCII,
+    everyday punctuation, GB2312 level-1 hanzi (the 3,755 common ones), level 2, other GB2312
+    symbols, then the rest of the repertoire by code point."""
+    if 0x20 <= cp < 0x7F:
+        return (0, cp)
+    try:  # GBK agrees with GB2312 on GB2312's rows and maps A1AA to U+2014 (the dash of ——)
+        hi, lo = chr(cp).encode("gbk")
+    except (UnicodeEncodeError, ValueError):
+        return (6, cp)
+    gb = (hi << 8) | lo
+    if lo < 0xA1 or not 0xA1 <= hi <= 0xF7:
+        return (5, gb)  # GBK's additions to GB2312
+    if hi in (0xA1, 0xA3):  # row 1: 、。·—“”《》…; row 3: full-width ASCII
+        return (1, gb)
+    if 0xB0 <= hi <= 0xD7:
+        return (2, gb)
+    if 0xD8 <= hi <= 0xF7:
+        return (3, gb)
+    return (4, gb)
+
+
+def renumber(font: TTFont) -> bytes:
+    """Reorder a CID-keyed CFF font's glyphs by `usage_rank` and make every CID equal its glyph id.
+
+    Why: WeasyPrint embeds subsets that keep glyph ids (empty slots up to the highest one used) and
+    writes glyph ids as CIDs. With common characters first, a bulletin's highest glyph id is a few
+    thousand instead of ~40,000, so the empty slots stop dominating the PDF; with CID = glyph id
+    (an identity charset, Adobe-Identity-0) viewers that select glyphs through the CFF charset
+    (Acrobat, Preview) and those that use the code as a glyph id (PDFium, poppler) draw the same
+    glyph — with the original Noto/Fandol CIDs they disagree."""
+    cff = font["CFF "].cff
+    top = cff.topDictIndex[0]
+    if not hasattr(top, "ROS"):
+        raise SystemExit(f"{font.reader.file.name}: not a CID-keyed CFF font")
+    old_order = font.getGlyphOrder()
+    old_index = {name: i for i, name in enumerate(old_order)}
+    rank: dict[str, tuple] = {}
+    for cp, name in font.getBestCmap().items():
+        key = usage_rank(cp)
+        if name not in rank or key < rank[name]:
+            rank[name] = key
+    # glyphs no character maps to (layout-feature alternates) go last, in their old order
+    new_order = [old_order[0]] + sorted(old_order[1:], key=lambda name: rank.get(name, (9, old_index[name])))
+    old_fd = list(top.FDSelect.gidArray)
+    reorderGlyphs(font, new_order)  # GSUB/GPOS/GDEF coverages and their parallel arrays, CFF charset
+    top.FDSelect.gidArray = [old_fd[old_index[name]] for name in new_order]  # not done by fontTools
+    data = BytesIO()
+    font.save(data)
+
+    # second pass: rename glyph i to cid{i}, so the compiled charset is the identity
+    data.seek(0)
+    renamed = TTFont(data)
+    names = [".notdef"] + [f"cid{i:05d}" for i in range(1, len(new_order))]
+    top = renamed["CFF "].cff.topDictIndex[0]
+    charstrings = top.CharStrings
+    if not charstrings.charStringsAreIndexed:
+        raise SystemExit("unexpected CFF CharStrings layout")
+    renamed.setGlyphOrder(names)
+    for tag in renamed.keys():
+        if tag not in ("GlyphOrder", "CFF "):
+            renamed[tag]  # decompile with the new names
+    top.charset = names
+    charstrings.charStrings = {name: i for i, name in enumerate(names)}
+    top.ROS = ("Adobe", "Identity", 0)
+    top.CIDCount = len(names)
+    out = BytesIO()
+    renamed.save(out)
+    return out.getvalue()
 
 
 def sha256(path: Path) -> str:
@@ -119,6 +195,8 @@ def main(debroot: str, only: list[str]) -> None:
             pass  # keep the file already in fonts/
         elif kind == "copy":
             shutil.copyfile(base / src, dest)
+        elif kind == "renumber":
+            dest.write_bytes(renumber(TTFont(str(base / src))))
         else:
             make_subset(base / src, dest, unicodes)
         print(f"{role:12} {dest.name:34} {dest.stat().st_size / 1e6:6.1f} MB")
