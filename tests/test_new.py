@@ -18,11 +18,14 @@ def test_next_issue_of_the_sample_series(tmp_path):
     result = CliRunner().invoke(app, ["new", str(series), "--date", "2021-08-30"])
     assert result.exit_code == 0, result.output
     folder = series / "2021-08"
-    issue = load_issue(folder).issue
+    bulletin = load_issue(folder)
+    issue = bulletin.issue
     assert (issue.number, issue.date.isoformat()) == (8, "2021-08-30")
-    # the previous issue's 报送 lines, to check; the template guidance is a comment, not printed text
-    assert [(d.label, d.recipients[0]) for d in issue.distribution] == [("报", "中国通信企业协会"), ("送", "山西省通信管理局领导")]
+    # the series' registry gives the 报送 lines; the template shows them and how to add or drop
+    assert issue.distribution is None
+    assert [(d.label, d.recipients[0]) for d in bulletin.distribution] == [("报", "中国通信企业协会"), ("送", "山西省通信管理局领导")]
     text = (folder / "issue.md").read_text(encoding="utf-8")
+    assert "#   报：中国通信企业协会（cace）" in text and "#   增发:" in text
     assert "<!--" in text and "写法" not in "".join(s.text for a in issue.articles() for b in a.body for s in b.content)
     assert (folder / "images").is_dir()
     assert check(folder).errors == []

@@ -74,7 +74,7 @@ def check(issue_dir: Path | str) -> CheckResult:
     return CheckResult(issue_dir, problems)
 
 
-def render(issue_dir: Path | str, adjust: bool = True) -> BuildResult:
+def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None = None) -> BuildResult:
     """Render an issue folder to PDF bytes without writing anything.
 
     adjust=False renders without bulletin's Chinese line adjustment (cjk.py), to compare with the
@@ -99,7 +99,8 @@ def render(issue_dir: Path | str, adjust: bool = True) -> BuildResult:
     lap("preflight")
     composed = compose(bulletin, layout, options, font_face_css())
     lap("compose")
-    result = typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust)
+    result = typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,
+                     pdf_options)
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
     if result.denied:
         raise BulletinError([

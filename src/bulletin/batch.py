@@ -49,7 +49,9 @@ def _problem_dicts(problems: Iterable[Problem]) -> list[dict]:
 
 
 def _hash_tree(digest: "hashlib._Hash", root: Path) -> None:
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    from .recipients import SEND_LOG  # a record of deliveries, not an input
+
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != SEND_LOG):
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
@@ -73,9 +75,9 @@ def input_digest(issue_dir: Path, shared: str | None = None) -> str:
     once for a whole batch."""
     digest = hashlib.sha256((shared or tool_digest()).encode())
     _hash_tree(digest, issue_dir)
-    series = issue_dir.resolve().parent / "series.yaml"
-    if series.is_file():
-        digest.update(series.read_bytes())
+    for name in ("series.yaml", "recipients.yaml"):  # the registry prints the 报送 lines
+        path = issue_dir.resolve().parent / name
+        digest.update(path.read_bytes() if path.is_file() else b"-")
     return digest.hexdigest()
 
 

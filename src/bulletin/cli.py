@@ -290,6 +290,82 @@ def check(
         raise typer.Exit(1)
 
 
+@app.command(help="分发：各单位编号副本（份号印在首页天头）、整批印刷文件、分发登记表（PDF 与 CSV）、"
+                  "PDF/A-3b 归档文件（内含源文件）；--send 按名册邮件发送，每个单位只发一次。\n\n"
+                  "Distribute an issue: numbered copies per recipient, the print run, the register (PDF, CSV), "
+                  "a PDF/A-3b archive with the sources; --send mails each recipient once (SMTP settings in "
+                  "recipients.yaml or BULLETIN_SMTP_*; password only in BULLETIN_SMTP_PASSWORD).")
+def distribute(
+    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False)],
+    out_dir: Annotated[Optional[Path], typer.Option("-o", "--out", help="输出文件夹（默认 out/<期>-distribution）/ output folder")] = None,
+    send: Annotated[bool, typer.Option("--send", help="邮件发送给有邮箱的单位 / e-mail the copies")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将发送给谁，不发送 / show what would be sent")] = False,
+    resend: Annotated[Optional[list[str]], typer.Option("--resend", help="核实后重发给此单位（编号）/ send again to this id")] = None,
+    imposed: Annotated[bool, typer.Option("--a3", help="另出 A3 两版拼版的印刷文件 / also impose 2-up on A3")] = False,
+    lang: LangOption = Lang.zh,
+) -> None:
+    from .distribute import distribute as run
+    from .mail import send as send_copies
+
+    try:
+        dist = run(issue_dir, out_dir, imposed=imposed)
+    except BulletinError as exc:
+        _print_problems(exc.problems, lang)
+        raise typer.Exit(2) from None
+    named = [c for c in dist.copies if c.recipient is not None]
+    out.print(_say(lang, f"[green]✓[/green] {dist.out_dir}：{len(dist.recipients())} 个单位，编号副本 {len(named)} 份"
+                         f"（No. {named[0].label}–{named[-1].label}），共印 {dist.print_run} 份",
+                   f"[green]✓[/green] {dist.out_dir}: {len(dist.recipients())} recipients, {len(named)} numbered copies "
+                   f"(No. {named[0].label}–{named[-1].label}), print run {dist.print_run}"))
+    for role, path in dist.files.items():
+        out.print(f"  {role:13} {path}")
+    if not (send or dry_run):
+        return
+    try:
+        deliveries = send_copies(dist, dry_run=dry_run, resend=frozenset(resend or ()))
+    except BulletinError as exc:
+        _print_problems(exc.problems, lang)
+        raise typer.Exit(2) from None
+    words = {"sent": ("已发送", "sent"), "already-sent": ("此前已发送，跳过", "already sent, skipped"),
+             "uncertain": ("状态不明（上次发送中断），未重发：核实后用 --resend 重发", "uncertain (interrupted), not resent: check, then --resend"),
+             "failed": ("发送失败，重新运行将再试", "failed; a re-run retries"), "would-send": ("将发送", "would send")}
+    if not deliveries:
+        out.print(_say(lang, "名册中没有单位填写邮箱，不发送。", "no recipient has an e-mail address: nothing to send."))
+    for d in deliveries:
+        zh, en = words[d.status]
+        style = {"sent": "green", "failed": "red", "uncertain": "yellow"}.get(d.status, "dim")
+        detail = f"  {d.detail}" if d.detail else ""
+        out.print(f"[{style}]{_say(lang, zh, en)}[/{style}] No. {d.copy} {d.name} <{d.email}> {d.file.name}{detail}",
+                  markup=True, highlight=False)
+    if any(d.status in ("failed", "uncertain") for d in deliveries):
+        raise typer.Exit(1)
+
+
+@app.command(help="从归档 PDF（*-archive.pdf）取出源文件，可重新排版。\n\n"
+                  "Extract the sources embedded in an archival PDF (*-archive.pdf), ready to render again.")
+def unarchive(
+    archive: Annotated[Path, typer.Argument(help="归档 PDF / archival PDF", show_default=False)],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("unarchived"),
+    lang: LangOption = Lang.zh,
+) -> None:
+    from .distribute import extract_archive
+
+    if not archive.is_file():
+        err.print(_say(lang, f"[red]错误[/red] 找不到文件 {archive}", f"[red]error[/red] no such file: {archive}"))
+        raise typer.Exit(2)
+    try:
+        issues = extract_archive(archive, out_dir)
+    except BulletinError as exc:
+        _print_problems(exc.problems, lang)
+        raise typer.Exit(2) from None
+    except Exception as exc:  # not a PDF, damaged file
+        err.print(_say(lang, f"[red]错误[/red] 读不了 {archive}：{exc}", f"[red]error[/red] cannot read {archive}: {exc}"))
+        raise typer.Exit(2) from None
+    for folder in issues:
+        out.print(_say(lang, f"[green]✓[/green] {folder}（用 bulletin build {folder} 重新排版）",
+                       f"[green]✓[/green] {folder} (render again with: bulletin build {folder})"))
+
+
 @app.command(help="输出期刊与刊物文件的 JSON Schema。\n\nPrint the JSON Schema of series and issue files.")
 def schema(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="写入文件 / write to a file")] = None,

@@ -106,11 +106,29 @@ def _with_balanced_titles(issue, measure_em: float):
     })
 
 
-def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font_css: str) -> Composed:
+def _env(layout: Layout) -> jinja2.Environment:
     env = _environments.get(layout.name)
     if env is None:
         env = _environments[layout.name] = _environment(layout)
-    template = env.get_template(layout.template)
+    return env
+
+
+def compose_extra(layout: Layout, kind: str, font_css: str, **context) -> Composed:
+    """Another page set of the layout (`templates:` in layout.yaml, e.g. the copy-number stamp or
+    the distribution register) with the same fonts and escaping rules as the issue."""
+    name = layout.templates.get(kind)
+    if name is None:
+        from .errors import BulletinError, Problem
+
+        raise BulletinError(Problem(layout.folder / "layout.yaml", None, f"版式 {layout.name} 没有 {kind} 模板",
+                                    f"layout {layout.name} has no {kind} template",
+                                    f"在 layout.yaml 的 templates 下写 {kind}: 文件名",
+                                    f"add {kind}: FILE under templates: in layout.yaml"))
+    return Composed(html=_env(layout).get_template(name).render(**context), css=font_css)
+
+
+def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font_css: str) -> Composed:
+    template = _env(layout).get_template(layout.template)
     series, issue = bulletin.series, bulletin.issue
     if "--title-size" in option_css and layout.measure_pt:
         measure_em = (layout.measure_pt - 2 * _grid_pt(option_css)) / length_pt(option_css["--title-size"])

@@ -7,7 +7,7 @@ glyph preflight), and the layout's options. Each option value is a set of CSS cu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -29,6 +29,7 @@ class Layout:
     text_fonts: dict[str, tuple[str, ...]]  # kind of text → font roles, first preferred
     options: dict[str, dict]  # option → {"default": value, "values": {value: {css var: css value}}}
     measure_pt: float | None = None  # width of the text block (版心), for heading balancing
+    templates: dict[str, str] = field(default_factory=dict)  # other page sets: stamp, register
 
     def resolve_options(self, chosen: dict[str, LayoutOption], where: Path | None = None) -> dict[str, str]:
         """Chosen options (series, then issue overrides) → the CSS custom properties they set."""
@@ -84,6 +85,7 @@ def load_layout(name: str) -> Layout:
             stylesheets=tuple(folder / css for css in data.get("stylesheets", [])),
             text_fonts={k: tuple(v) for k, v in data.get("fonts", {}).items()},
             measure_pt=length_pt(str(data["measure"])) if data.get("measure") else None,
+            templates={str(k): str(v) for k, v in (data.get("templates") or {}).items()},
             options={
                 k: {"default": str(v["default"]), "values": {str(a): b for a, b in v["values"].items()}}
                 for k, v in (data.get("options") or {}).items()
@@ -91,7 +93,7 @@ def load_layout(name: str) -> Layout:
         )
     except (KeyError, TypeError, AttributeError, ValueError, yaml.YAMLError) as exc:
         raise BulletinError(Problem(manifest, None, f"版式清单格式错误：{exc}", f"malformed layout manifest: {exc}")) from None
-    for path in (folder / layout.template, *layout.stylesheets):
+    for path in (folder / layout.template, *layout.stylesheets, *(folder / t for t in layout.templates.values())):
         if not path.is_file():
             raise BulletinError(Problem(manifest, None, f"版式缺少文件 {path.name}", f"layout file missing: {path.name}"))
     return layout

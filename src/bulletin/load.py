@@ -24,6 +24,8 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import BulletinError, Problem, ProblemList
 from .model import Bulletin, Issue, Series
+from .recipients import load_registry
+from .recipients import resolve as resolve_recipients
 from .text import join_lines, read_source
 
 SERIES_FILE = "series.yaml"
@@ -304,21 +306,32 @@ def load_issue(issue_dir: Path) -> Bulletin:
     return load(issue_dir).bulletin
 
 
-def load(issue_dir: Path) -> Loaded:
-    """Load an issue folder (and its series), keeping the source locations."""
+def load(issue_dir: Path, text: str | None = None) -> Loaded:
+    """Load an issue folder (and its series), keeping the source locations. `text` stands in for
+    the issue.md on disk (an editor's unsaved version)."""
     issue_dir = Path(issue_dir)
     file = issue_dir / ISSUE_FILE
     if not issue_dir.is_dir():
         raise BulletinError(Problem(issue_dir, None, "期刊文件夹不存在", "issue folder does not exist"))
-    if not file.is_file():
+    if text is None and not file.is_file():
         raise BulletinError(
             Problem(
                 file, None, "期刊文件夹里没有 issue.md", "no issue.md in the issue folder",
                 "每期一个文件夹，里面放 issue.md 和 images/ 图片", "each issue folder holds an issue.md",
             )
         )
-    series = load_series(issue_dir.resolve().parent)
-    text = read_source(file)
+    series_dir = issue_dir.resolve().parent
+    series = load_series(series_dir)
+    registry = load_registry(series_dir)
+    if registry is not None and series.distribution:
+        series_file = series_dir / SERIES_FILE
+        raise BulletinError(Problem(
+            series_file, None, "有了报送名册 recipients.yaml，series.yaml 里就不要再写 distribution",
+            "series.yaml has distribution lines and the series has recipients.yaml",
+            "删去 series.yaml 的 distribution，报送单位只在 recipients.yaml 中登记",
+            "remove distribution from series.yaml: recipients.yaml is the one list"))
+    if text is None:
+        text = read_source(file)
     yaml_text, body, body_offset = split_front_matter(text, file)
     smap = SourceMap()
     data = parse_yaml(yaml_text, file, 1, smap)
@@ -331,7 +344,10 @@ def load(issue_dir: Path) -> Loaded:
                     "write sections and articles in the Markdown body: '# section', '## title'",
                 )
             )
-    if "distribution" in data:
+    recipients = []
+    if registry is not None:  # the 报送 lines come from the registry (recipients.py)
+        recipients = resolve_recipients(data.pop("distribution", None), registry, file, smap)
+    elif "distribution" in data:
         data["distribution"] = normalise_distribution(data["distribution"], ("distribution",), smap)
     lead, sections = parse_body(body, file, body_offset, issue_dir, smap)
     data["lead"], data["sections"] = lead, sections
@@ -341,7 +357,8 @@ def load(issue_dir: Path) -> Loaded:
             Problem(file, body_offset + 1, "这一期没有文章", "the issue has no articles",
                     "用 ## 标题 开始一篇文章", "start an article with a '## title' line")
         )
-    return Loaded(Bulletin(series=series, issue=issue), issue_dir, smap, text)
+    bulletin = Bulletin(series=series, issue=issue, recipients=recipients, registry=registry)
+    return Loaded(bulletin, issue_dir, smap, text)
 
 
 # ---------------------------------------------------------------- Markdown body

@@ -101,6 +101,44 @@ class DistributionLine(Model):
     recipients: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
 
 
+class Recipient(Model):
+    """A body in the series' recipient registry (报送单位名册, recipients.yaml)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Short name, used in file names")
+    name: str = Field(min_length=1, description="Full name as printed in the 报送 lines")
+    category: DistributionLabel = Field(description="报 / 送 / 抄送 / 发")
+    copies: int = Field(default=1, ge=1, le=999, description="Printed copies this body receives")
+    email: str | None = Field(default=None, pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+    address: str | None = Field(default=None, description="Postal address")
+    contact: str | None = Field(default=None, description="Contact person")
+    regular: bool = Field(default=True, description="In every issue; false: only when an issue adds it (增发)")
+
+    @property
+    def channel(self) -> str:
+        return "email" if self.email else ("post" if self.address else "hand")
+
+
+class MailSettings(Model):
+    """How `bulletin distribute --send` mails copies. The password is never stored here: it comes
+    from the environment (BULLETIN_SMTP_PASSWORD)."""
+
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    user: str | None = None
+    tls: Literal["starttls", "ssl", "none"] = "starttls"
+    sender: str | None = Field(default=None, description="From: address, e.g. 某协会 <bulletin@example.org>")
+    subject: str = "{{ title }}"
+    body: str = ("{{ recipient }}：\n\n附件为《{{ series }}》{{ year }}年第{{ number }}期（份号 {{ copy }}），请查收。\n\n"
+                 "{{ publisher }}\n")
+
+
+class Registry(Model):
+    """recipients.yaml: every body a series is distributed to, and optional mail settings."""
+
+    recipients: list[Recipient] = Field(min_length=1)
+    mail: MailSettings = MailSettings()
+
+
 class Masthead(Model):
     """报头 options."""
 
@@ -156,9 +194,18 @@ class Bulletin(Model):
 
     series: Series
     issue: Issue
+    recipients: list[Recipient] = Field(
+        default=[], description="This issue's bodies from the series registry, in print order"
+    )
+    registry: Registry | None = None
 
     @property
     def distribution(self) -> list[DistributionLine]:
+        if self.recipients:  # from the registry: one line per category, in the order first met
+            lines: dict[str, list[str]] = {}
+            for body in self.recipients:
+                lines.setdefault(body.category, []).append(body.name)
+            return [DistributionLine(label=label, recipients=names) for label, names in lines.items()]
         return self.issue.distribution if self.issue.distribution is not None else self.series.distribution
 
     @property
@@ -179,6 +226,7 @@ def json_schema() -> dict:
     from pydantic.json_schema import models_json_schema
 
     _, schema = models_json_schema(
-        [(Series, "validation"), (Issue, "validation")], title="bulletin issue and series files"
+        [(Series, "validation"), (Issue, "validation"), (Registry, "validation")],
+        title="bulletin series, issue and recipients files"
     )
     return schema

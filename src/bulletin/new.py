@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .errors import BulletinError, Problem
 from .load import ISSUE_FILE, load_series, sibling_issues
+from .recipients import load_registry
 
 TEMPLATE = """---
 # {series} {year}年第{number}期 — 期刊信息（YAML）。以 # 开头的行是注释，可删去。
@@ -71,8 +72,14 @@ def new_issue(series_dir: Path, date: dt.date | None = None) -> Path:
             folder, None, f"{folder.name} 已经存在，不覆盖", f"{folder.name} already exists; not overwriting",
             "换一个日期，或先处理已有的文件夹", "choose another date or deal with the existing folder"))
     distribution = ""
+    registry = load_registry(series_dir)
     previous = _previous_distribution(series_dir, date)
-    if previous:
+    if registry is not None:  # the lines come from recipients.yaml; an issue only adds or drops
+        regular = [b for b in registry.recipients if b.regular]
+        lines = "".join(f"#   {b.category}：{b.name}（{b.id}）\n" for b in regular)
+        distribution = ("# 报送来自 recipients.yaml（报送单位名册），本期为：\n" + lines +
+                        "# 本期增发或停发时去掉下面的 # 并修改：\n# distribution:\n#   增发: [单位编号或全称]\n#   停发: []\n")
+    elif previous:
         distribution = "# 报送（沿用上一期，请核对）\n" + previous
     elif series.distribution:
         lines = "".join(f"#   {d.label}: [{', '.join(d.recipients)}]\n" for d in series.distribution)

@@ -115,8 +115,9 @@ def harfbuzz_subsetting() -> bool:
 
 
 def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path],
-            adjust: bool = True) -> Typeset:
-    """Render to PDF. `adjust=False` leaves WeasyPrint's own line adjustment (for comparisons)."""
+            adjust: bool = True, pdf_options: dict | None = None) -> Typeset:
+    """Render to PDF. `adjust=False` leaves WeasyPrint's own line adjustment (for comparisons);
+    `pdf_options` go to WeasyPrint's write_pdf (e.g. pdf_variant, attachments)."""
     if adjust:
         cjk.install()  # Chinese line adjustment (see cjk.py)
         cjk.new_document()
@@ -135,7 +136,7 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
         document = html.render(stylesheets=sheets, font_config=config)
         laid_out = time.perf_counter()
         identifier = hashlib.sha256(composed.html.encode("utf-8")).hexdigest()[:32].encode()
-        pdf = document.write_pdf(pdf_identifier=identifier)
+        pdf = document.write_pdf(pdf_identifier=identifier, **(pdf_options or {}))
         written = time.perf_counter()
     return Typeset(pdf=pdf, pages=len(document.pages), warnings=list(messages), denied=list(fetcher.denied),
                    timings={"layout": laid_out - start, "pdf": written - laid_out})
