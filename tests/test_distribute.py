@@ -144,8 +144,13 @@ def test_sample_series_registry_prints_the_reference_lines():
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory):
+    from PIL import Image
+
     root = tmp_path_factory.mktemp("dist")
-    issue = issue_with_registry(root, "number: 3\ndate: 2024-03-15\nprint_run: 8\n")
+    body = BODY + "\n![图一　测试图](images/fig1.png)\n"
+    issue = issue_with_registry(root, "number: 3\ndate: 2024-03-15\nprint_run: 8\n", body=body)
+    (issue / "images").mkdir()
+    Image.new("RGB", (120, 80), (200, 30, 30)).save(issue / "images" / "fig1.png")
     return distribute(issue, root / "out", imposed=True)
 
 
@@ -245,6 +250,7 @@ def test_archive_is_pdfa3b_with_the_sources_attached_byte_identical(dist):
         f"bulletin-source/{series_dir.name}/series.yaml": series_dir / "series.yaml",
         f"bulletin-source/{series_dir.name}/recipients.yaml": series_dir / "recipients.yaml",
         f"bulletin-source/{series_dir.name}/{dist.issue_dir.name}/issue.md": dist.issue_dir / "issue.md",
+        f"bulletin-source/{series_dir.name}/{dist.issue_dir.name}/images/fig1.png": dist.issue_dir / "images" / "fig1.png",
     }
     attachments = reader.attachments
     assert set(attachments) == set(expected)

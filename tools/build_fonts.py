@@ -130,6 +130,9 @@ def usage_rank(cp: int) -> tuple:
     return (4, gb)
 
 
+DEFAULT_FEATURES = {"locl", "ccmp", "liga", "clig", "calt", "rlig"}  # what Pango applies to horizontal text
+
+
 def renumber(font: TTFont) -> bytes:
     """Reorder a CID-keyed CFF font's glyphs by `usage_rank` and make every CID equal its glyph id.
 
@@ -150,7 +153,30 @@ def renumber(font: TTFont) -> bytes:
         key = usage_rank(cp)
         if name not in rank or key < rank[name]:
             rank[name] = key
-    # glyphs no character maps to (layout-feature alternates) go last, in their old order
+    # glyphs the default horizontal features substitute (Noto's locl for zh-Hans turns digits and
+    # some punctuation into other glyphs, liga makes ligatures) go right after their source
+    if "GSUB" in font:
+        gsub = font["GSUB"].table
+        used = set()  # features of the default and the Simplified Chinese language systems only
+        for script in gsub.ScriptList.ScriptRecord:
+            systems = [script.Script.DefaultLangSys] + [r.LangSys for r in script.Script.LangSysRecord
+                                                        if r.LangSysTag == "ZHS "]
+            for system in systems:
+                if system is not None:
+                    used.update(system.FeatureIndex)
+        for i, record in enumerate(gsub.FeatureList.FeatureRecord):
+            if i not in used or record.FeatureTag not in DEFAULT_FEATURES:
+                continue
+            for index in record.Feature.LookupListIndex:
+                for table in gsub.LookupList.Lookup[index].SubTable:
+                    table = getattr(table, "ExtSubTable", table)
+                    pairs = list(getattr(table, "mapping", {}).items())
+                    for first, ligatures in getattr(table, "ligatures", {}).items():
+                        pairs += [(first, lig.LigGlyph) for lig in ligatures]
+                    for source, target in pairs:
+                        if source in rank and target not in rank:
+                            rank[target] = rank[source] + (1,)
+    # glyphs no character or default feature reaches (vertical forms, alternates) go last
     new_order = [old_order[0]] + sorted(old_order[1:], key=lambda name: rank.get(name, (9, old_index[name])))
     old_fd = list(top.FDSelect.gidArray)
     reorderGlyphs(font, new_order)  # GSUB/GPOS/GDEF coverages and their parallel arrays, CFF charset
