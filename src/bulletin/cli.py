@@ -366,6 +366,40 @@ def unarchive(
                        f"[green]✓[/green] {folder} (render again with: bulletin build {folder})"))
 
 
+@app.command(help="在浏览器里编辑期刊，边改边看排好的页面（只在本机 127.0.0.1 上服务）。\n\n"
+                  "A browser editor with live page preview, served on 127.0.0.1 (files in ISSUES_DIR stay the truth).")
+def serve(
+    issues_dir: Annotated[Path, typer.Argument(help="期刊总文件夹 / issues folder")] = Path("issues"),
+    port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="监听地址（默认仅本机）/ address to bind")] = "127.0.0.1",
+    token: Annotated[Optional[str], typer.Option("--token", help="访问口令（非本机地址时必需；也可用 BULLETIN_SERVE_TOKEN）"
+                                                 " / access token, required beyond loopback")] = None,
+    open_browser: Annotated[bool, typer.Option("--open", help="打开浏览器 / open a browser")] = False,
+    lang: LangOption = Lang.zh,
+) -> None:
+    import uvicorn
+
+    from .serve.app import create_app
+
+    token = token or os.environ.get("BULLETIN_SERVE_TOKEN") or None
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    if not loopback and not token:
+        err.print(_say(lang, f"[red]错误[/red] 在 {host} 上服务需要口令：加 --token 或设 BULLETIN_SERVE_TOKEN",
+                       f"[red]error[/red] serving on {host} needs a token: --token or BULLETIN_SERVE_TOKEN"))
+        raise typer.Exit(2)
+    if not issues_dir.is_dir():
+        err.print(_say(lang, f"[red]错误[/red] 文件夹不存在：{issues_dir}", f"[red]error[/red] no such folder: {issues_dir}"))
+        raise typer.Exit(2)
+    app_ = create_app(issues_dir, host=host, port=port, token=token)
+    url = f"http://{'127.0.0.1' if loopback else host}:{port}/" + (f"?token={token}" if token else "")
+    out.print(_say(lang, f"编辑器：{url}（Ctrl+C 停止）", f"editor: {url} (Ctrl+C stops)"))
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
 @app.command(help="输出期刊与刊物文件的 JSON Schema。\n\nPrint the JSON Schema of series and issue files.")
 def schema(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="写入文件 / write to a file")] = None,

@@ -1,0 +1,137 @@
+"""Live preview: a background process that keeps fonts, layouts and WeasyPrint loaded and renders
+the latest saved version of an issue into page images.
+
+Requests are coalesced: while a render runs, newer requests for the same issue replace older
+ones, so typing never queues a backlog. Results carry a version number that only grows.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREVIEW_DPI = 72
+
+
+@dataclass
+class Result:
+    version: int
+    ok: bool
+    pages: list[bytes] = field(default_factory=list)  # PNG per page
+    pdf: bytes = b""
+    problems: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _problem_dict(p) -> dict:
+    return {"file": p.file.name if p.file else "", "line": p.line, "column": p.column, "severity": p.severity,
+            "message": p.message, "message_en": p.message_en, "hint": p.hint, "hint_en": p.hint_en}
+
+
+def _worker(jobs, results) -> None:  # pragma: no cover - runs in the child process
+    from ..api import check, render
+    from ..errors import BulletinError
+    from ..preview import rasterise
+
+    def _png(image) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=1)  # fast: the preview is local
+        return buffer.getvalue()
+
+    while True:
+        job = jobs.get()
+        if job is None:
+            return
+        latest = {job[0]: job}
+        while True:  # take everything queued; render only the newest per issue
+            try:
+                more = jobs.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                return
+            latest[more[0]] = more
+        for issue_dir, version in latest.values():
+            start = time.perf_counter()
+            try:
+                result = render(issue_dir)
+                images = rasterise(result.pdf, list(range(1, result.pages + 1)), PREVIEW_DPI)
+                problems = [_problem_dict(p) for p in check(issue_dir).problems]
+                results.put((issue_dir, Result(version, True, [_png(i) for i in images], result.pdf, problems,
+                                               time.perf_counter() - start)))
+            except BulletinError as exc:
+                results.put((issue_dir, Result(version, False, problems=[_problem_dict(p) for p in exc.problems],
+                                               seconds=time.perf_counter() - start)))
+            except Exception as exc:  # noqa: BLE001 - reported to the editor, the worker goes on
+                results.put((issue_dir, Result(version, False, problems=[{
+                    "file": "", "line": None, "column": None, "severity": "error",
+                    "message": f"排版出错：{type(exc).__name__}: {exc}", "message_en": f"render failed: {exc}",
+                    "hint": "", "hint_en": ""}], seconds=time.perf_counter() - start)))
+
+
+class Renderer:
+    def __init__(self):
+        ctx = multiprocessing.get_context("spawn")
+        self.jobs = ctx.Queue()
+        self.results = ctx.Queue()
+        self.process = ctx.Process(target=_worker, args=(self.jobs, self.results), daemon=True)
+        self.process.start()
+        self.version = 0
+        self.latest: dict[str, Result] = {}  # issue folder → newest result
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                issue_dir, result = self.results.get()
+            except (EOFError, OSError):
+                return
+            with self.cond:
+                old = self.latest.get(issue_dir)
+                if old is not None and result.version <= old.version:
+                    continue  # stale
+                if not result.ok and old is not None and old.pages:
+                    # a broken edit keeps the last good pages on screen, with the new problems
+                    result = Result(result.version, False, old.pages, old.pdf, result.problems, result.seconds)
+                self.latest[issue_dir] = result
+                self.cond.notify_all()
+
+    def request(self, issue_dir: Path) -> int:
+        with self.cond:
+            self.version += 1
+            version = self.version
+        self.jobs.put((str(issue_dir), version))
+        return version
+
+    def wait(self, issue_dir: Path, after: int, timeout: float) -> Result | None:
+        """The newest result newer than `after`, waiting up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        key = str(issue_dir)
+        with self.cond:
+            while True:
+                result = self.latest.get(key)
+                if result is not None and result.version > after:
+                    return result
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return result if result is not None and after < 0 else None
+                self.cond.wait(left)
+
+    def current(self, issue_dir: Path) -> Result | None:
+        with self.cond:
+            return self.latest.get(str(issue_dir))
+
+    def close(self) -> None:
+        try:
+            self.jobs.put(None)
+            self.process.join(timeout=5)
+        finally:
+            if self.process.is_alive():
+                self.process.terminate()
