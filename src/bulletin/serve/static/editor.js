@@ -80,7 +80,7 @@ function changed() {
   if (conflict) return;
   setState(T.saving);
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(save, 400);
+  saveTimer = setTimeout(save, 350);
 }
 
 async function save() {
