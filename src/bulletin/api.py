@@ -13,8 +13,21 @@ from .load import load
 from .lint import lint
 from .preflight import check_semantics, preflight
 from .resources import fonts_dir
-from .typeset import typeset
 from .write import write_atomic
+
+
+# Set by the CLI for one build: a typeset() that runs in a forked, already warm child (prewarm.py).
+TYPESETTER = None
+
+
+def _typeset(*args, **kwargs):
+    global TYPESETTER
+    if TYPESETTER is not None:
+        fn, TYPESETTER = TYPESETTER, None
+        return fn(*args, **kwargs)
+    from .typeset import typeset
+
+    return typeset(*args, **kwargs)
 
 
 @dataclass
@@ -99,8 +112,8 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
     lap("preflight")
     composed = compose(bulletin, layout, options, font_face_css())
     lap("compose")
-    result = typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,
-                     pdf_options)
+    result = _typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,
+                      pdf_options)
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
     if result.denied:
         raise BulletinError([

@@ -59,11 +59,11 @@ def _hash_tree(digest: "hashlib._Hash", root: Path) -> None:
 
 def tool_digest() -> str:
     """Hash of what every issue's build shares: versions, layouts, the fonts' manifest, our code."""
-    import weasyprint
+    from importlib.metadata import version
 
     from .resources import fonts_dir, layouts_dir
 
-    digest = hashlib.sha256(f"bulletin {__version__} weasyprint {weasyprint.__version__}\n".encode())
+    digest = hashlib.sha256(f"bulletin {__version__} weasyprint {version('weasyprint')}\n".encode())
     _hash_tree(digest, layouts_dir())
     digest.update((fonts_dir() / "manifest.json").read_bytes())  # font files are named by sha256 there
     _hash_tree(digest, Path(__file__).parent)  # the code that typesets

@@ -71,15 +71,25 @@ def build(
     force: Annotated[bool, typer.Option("--force", help="未改动的也重新排版 / render unchanged issues too")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
+    folders = issue_folders(issue_dirs)
+    warm = None
+    if len(folders) == 1:  # one issue: load WeasyPrint and the fonts in a forked child meanwhile
+        from . import prewarm
+
+        warm = prewarm.WARM or prewarm.start()  # before importing the rest: the two run side by side
+        prewarm.WARM = None
+        if warm is not None:
+            from . import api
+
+            api.TYPESETTER = warm.typeset
     from .batch import Outcome, build_many
-    from .typeset import harfbuzz_subsetting
+    from .speedups import harfbuzz_subsetting
 
     if not harfbuzz_subsetting():
         err.print(_say(lang, "[yellow]警告[/yellow] 未找到 libharfbuzz-subset，字体子集化将很慢（约慢 28 倍）。"
                              "请安装：apt-get install libharfbuzz-subset0",
                        "[yellow]warning[/yellow] libharfbuzz-subset not found: font subsetting will be ~28× slower. "
                        "Install it: apt-get install libharfbuzz-subset0"))
-    folders = issue_folders(issue_dirs)
 
     def line(outcome: Outcome) -> str:
         if outcome.status == "built":
@@ -109,6 +119,9 @@ def build(
             outcomes = build_many(folders, out_dir, jobs, force, progress)
     else:
         outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)))
+    if warm is not None and not warm.used:  # skipped, or the issue failed before typesetting
+        warm.close()
+    warm = None
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in outcomes:
         if outcome.status == "built":

@@ -27,8 +27,12 @@ with _warnings.catch_warnings():
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from typing import TYPE_CHECKING
+
 from . import cjk
-from .compose import Composed
+
+if TYPE_CHECKING:
+    from .compose import Composed
 
 if not weasyprint_version.startswith("70."):  # pragma: no cover - guarded by the pinned dependency
     raise ImportError(f"bulletin needs WeasyPrint 70.x, found {weasyprint_version}")
@@ -105,13 +109,6 @@ def font_config() -> FontConfiguration:
         speedups.install()  # a warm process keeps font subsets between renders
         _font_config = FontConfiguration()
     return _font_config
-
-
-def harfbuzz_subsetting() -> bool:
-    """False when libharfbuzz-subset is missing: WeasyPrint then subsets with fontTools, ~28× slower."""
-    from weasyprint.text.ffi import harfbuzz_subset
-
-    return harfbuzz_subset is not None
 
 
 def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path],
