@@ -113,6 +113,9 @@ def build_one(issue_dir: str, out_dir: str) -> Outcome:
         return Outcome(issue_dir, "failed", seconds=time.perf_counter() - start, problems=_problem_dicts([problem]))
     finally:
         gc.collect()  # each render leaves ~50 MB of cyclic garbage behind
+        from .speedups import settle
+
+        settle()  # after the worker's first render: later collections are cheap
     return Outcome(issue_dir, "built", str(result.output), result.pages, time.perf_counter() - start,
                    _problem_dicts(result.warnings))
 

@@ -115,10 +115,13 @@ def watch(issue_dir: Path, out_dir: Path, report: Callable[[Preview | BulletinEr
     import watchfiles
 
     def once() -> None:
+        from .speedups import settle
+
         try:
             report(preview(issue_dir, out_dir, pages, dpi))
         except BulletinError as exc:  # the last good images stay where they are
             report(exc)
+        settle()  # a long-lived process: see speedups.settle
 
     once()
     paths = [p for p in watched_paths(issue_dir) if p.exists()]

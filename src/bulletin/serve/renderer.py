@@ -56,6 +56,8 @@ def _worker(jobs, results) -> None:  # pragma: no cover - runs in the child proc
             if more is None:
                 return
             latest[more[0]] = more
+        from ..speedups import settle
+
         for issue_dir, version in latest.values():
             start = time.perf_counter()
             try:
@@ -72,6 +74,7 @@ def _worker(jobs, results) -> None:  # pragma: no cover - runs in the child proc
                     "file": "", "line": None, "column": None, "severity": "error",
                     "message": f"排版出错：{type(exc).__name__}: {exc}", "message_en": f"render failed: {exc}",
                     "hint": "", "hint_en": ""}], seconds=time.perf_counter() - start)))
+            settle()  # after the first render: cheaper garbage collection from then on
 
 
 class Renderer:
