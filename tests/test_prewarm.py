@@ -4,6 +4,7 @@ fail the build."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,21 @@ def test_the_child_is_reaped_when_the_issue_fails_before_typesetting(tmp_path):
                             text=True, timeout=60)
     assert result.returncode == 2 and "期号" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_no_font_copies_are_left_in_the_temporary_folder(tmp_path):
+    """WeasyPrint copies the fonts (~60 MB) into a temporary folder; processes that end with
+    os._exit (the child, the fast exit) must still remove it."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    build(tmp_path / "a", TMPDIR=str(temp))
+    build(tmp_path / "b", TMPDIR=str(temp), BULLETIN_NO_PREWARM="1")
+    series = tmp_path / "series"
+    shutil.copytree(SAMPLE.parent, series)
+    shutil.copytree(SAMPLE, series / "2021-08")
+    second = series / "2021-08" / "issue.md"
+    second.write_text(second.read_text(encoding="utf-8").replace("number: 7 ", "number: 8 ", 1), encoding="utf-8")
+    result = subprocess.run([str(BIN), "build", str(series), "-o", str(tmp_path / "c"), "-j", "2", "--force"],
+                            capture_output=True, text=True, env={**os.environ, "TMPDIR": str(temp)})
+    assert result.returncode == 0, result.stderr
+    assert not list(temp.glob("weasyprint-*"))

@@ -21,10 +21,24 @@ def _single_issue(args: list[str]) -> bool:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["build"] and _single_issue(sys.argv[2:]):
-        from . import prewarm
+    if not (sys.argv[1:2] == ["build"] and _single_issue(sys.argv[2:])):
+        from .cli import main as cli_main
 
-        prewarm.WARM = prewarm.start()
+        return cli_main()
+    from . import prewarm
+
+    prewarm.WARM = prewarm.start()
     from .cli import main as cli_main
 
-    cli_main()
+    code = 0
+    try:
+        cli_main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    # Everything is written (atomically, synced) and reported: skip tearing down the interpreter's
+    # modules, which only costs time at the end of a one-issue build.
+    if "bulletin.typeset" in sys.modules:  # the parent typeset itself (no child): remove its font copies
+        sys.modules["bulletin.typeset"].release_fonts()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

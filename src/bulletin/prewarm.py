@@ -60,7 +60,12 @@ def _child(jobs: int, results: int) -> None:  # pragma: no cover - runs in the f
         except OSError:
             pass
     finally:
-        os._exit(0)
+        try:
+            from .typeset import release_fonts
+
+            release_fonts()  # os._exit skips WeasyPrint's own clean-up of its font copies
+        finally:
+            os._exit(0)
 
 
 def _local(*args, **kwargs):

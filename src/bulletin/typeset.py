@@ -108,7 +108,21 @@ def font_config() -> FontConfiguration:
 
         speedups.install()  # a warm process keeps font subsets between renders
         _font_config = FontConfiguration()
+        import atexit
+
+        atexit.register(release_fonts)
     return _font_config
+
+
+def release_fonts() -> None:
+    """Remove the copies of the fonts WeasyPrint keeps in a temporary folder (~60 MB). Its own
+    FontConfiguration.__del__ does it only if the object is collected, which a process ending with
+    os._exit (prewarm's child, a fast exit) or at interpreter shutdown may never do."""
+    import shutil
+
+    folder = getattr(_font_config, "_folder", None) if _font_config is not None else None
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path],
