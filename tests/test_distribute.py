@@ -446,3 +446,11 @@ def test_cli_send_reports_and_fails_when_a_delivery_fails(tmp_path, smtp):
     assert second.returncode == 0, second.stdout + second.stderr
     assert second.stdout.count("此前已发送") == 3 and second.stdout.count("已发送") == 4
     assert len(smtp.messages) == 4
+
+
+def test_unreachable_server_fails_every_delivery_and_logs_nothing_sent(fresh_dist):
+    env = {"BULLETIN_SMTP_HOST": "127.0.0.1", "BULLETIN_SMTP_PORT": str(free_port()), "BULLETIN_SMTP_TLS": "none"}
+    deliveries = send(fresh_dist, env=env)
+    assert {d.status for d in deliveries} == {"failed"} and len(deliveries) == 4
+    assert "ConnectionRefusedError" in deliveries[0].detail
+    assert not (fresh_dist.issue_dir / SEND_LOG).exists()  # nothing was handed over: a re-run sends all

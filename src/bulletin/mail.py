@@ -179,7 +179,7 @@ def send(dist, dry_run: bool = False, resend: frozenset[str] = frozenset(), env:
     messages = [(body, copy, d, message_for(dist, body, copy, settings, subject_t, body_t)) for body, copy, d in todo]
     try:
         server = _connect(settings)
-    except (OSError, ssl.SSLError, Exception) as exc:  # smtplib errors are OSError or SMTPException
+    except Exception as exc:  # noqa: BLE001 - refused, unreachable, TLS or login failure: nothing was sent
         for _, _, d, _ in messages:
             d.status, d.detail = "failed", f"{type(exc).__name__}: {exc}"
         return report + [d for _, _, d, _ in messages]
