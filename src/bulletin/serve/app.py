@@ -27,8 +27,9 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import BulletinError, Problem
-from .document import FRONT_FIELDS, digest, from_json, parse, serialize
+from ..errors import BulletinError
+from .document import FRONT_FIELDS, from_json, parse, serialize
+from .renderer import problem_json
 from .workspace import MAX_IMPORT, Conflict, Refused, Workspace
 
 HERE = Path(__file__).parent
@@ -41,12 +42,6 @@ UI = {
            "warnings": "warnings", "ok": "no problems", "create": "Create", "lang": "中文", "token": "Token required",
            "login": "Enter"},
 }
-
-
-def _problems_json(problems: list[Problem]) -> list[dict]:
-    return [{"file": p.file.name if p.file else "", "line": p.line, "column": p.column, "severity": p.severity,
-             "message": p.message, "message_en": p.message_en, "hint": p.hint, "hint_en": p.hint_en}
-            for p in problems]
 
 
 def locate(text: str, problems: list[dict]) -> list[dict]:
@@ -248,7 +243,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
             load(ref.folder, text=text)
         except BulletinError as exc:
             problems = [p for p in exc.problems if p.severity == "error"]
-            return JSONResponse({"saved": False, "problems": locate(text, _problems_json(problems))}, status_code=422)
+            return JSONResponse({"saved": False, "problems": locate(text, [problem_json(p) for p in problems])}, status_code=422)
         if text == text_now:
             return JSONResponse({"saved": False, "unchanged": True, "base": current})
         try:

@@ -26,13 +26,14 @@ class Result:
     seconds: float = 0.0
 
 
-def _problem_dict(p) -> dict:
+def problem_json(p) -> dict:
+    """A Problem as the editor's JSON (file name only: the browser never sees paths)."""
     return {"file": p.file.name if p.file else "", "line": p.line, "column": p.column, "severity": p.severity,
             "message": p.message, "message_en": p.message_en, "hint": p.hint, "hint_en": p.hint_en}
 
 
 def _worker(jobs, results) -> None:  # pragma: no cover - runs in the child process
-    from ..api import check, render
+    from ..api import render
     from ..errors import BulletinError
     from ..preview import rasterise
 
@@ -63,11 +64,14 @@ def _worker(jobs, results) -> None:  # pragma: no cover - runs in the child proc
             try:
                 result = render(issue_dir)
                 images = rasterise(result.pdf, list(range(1, result.pages + 1)), PREVIEW_DPI)
-                problems = [_problem_dict(p) for p in check(issue_dir).problems]
+                # render() already ran every check: its warnings and notes are what `check` lists
+                order = {"warning": 0, "info": 1}
+                problems = [problem_json(p) for p in sorted(
+                    result.warnings, key=lambda p: (order.get(p.severity, 2), p.line or 0, p.column or 0))]
                 results.put((issue_dir, Result(version, True, [_png(i) for i in images], result.pdf, problems,
                                                time.perf_counter() - start)))
             except BulletinError as exc:
-                results.put((issue_dir, Result(version, False, problems=[_problem_dict(p) for p in exc.problems],
+                results.put((issue_dir, Result(version, False, problems=[problem_json(p) for p in exc.problems],
                                                seconds=time.perf_counter() - start)))
             except Exception as exc:  # noqa: BLE001 - reported to the editor, the worker goes on
                 results.put((issue_dir, Result(version, False, problems=[{
