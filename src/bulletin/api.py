@@ -40,6 +40,8 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     render_warnings: list[str] = field(default_factory=list)  # WeasyPrint's own
     timings: dict[str, float] = field(default_factory=dict)
+    bulletin: object = field(default=None, repr=False)  # the loaded model (for the OFD's custom data)
+    outputs: list[Path] = field(default_factory=list)  # every file written (the PDF and/or the OFD)
 
 
 @dataclass
@@ -122,20 +124,32 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
             for url in result.denied
         ])
     return BuildResult(issue_dir, bulletin.output_stem, None, result.pages, result.pdf,
-                       [p for p in problems if p.severity != "error"], result.warnings, timings)
+                       [p for p in problems if p.severity != "error"], result.warnings, timings, bulletin)
 
 
-def build(issue_dir: Path | str, out_dir: Path | str | None = None) -> BuildResult:
-    """Render an issue folder and write OUT_DIR/<series>-<year>-<number>.pdf atomically.
+def build(issue_dir: Path | str, out_dir: Path | str | None = None, formats: tuple[str, ...] = ("pdf",)) -> BuildResult:
+    """Render an issue folder and write OUT_DIR/<series>-<year>-<number>.pdf (and/or .ofd, see
+    `formats`) atomically.
 
     Raises BulletinError (with file/line problems) on bad input; nothing is written then.
     """
     result = render(issue_dir)
-    target = Path(out_dir or "out") / f"{result.stem}.pdf"
+    out = Path(out_dir or "out")
+    files: dict[Path, bytes] = {}
+    if "pdf" in formats:
+        files[out / f"{result.stem}.pdf"] = result.pdf
+    if "ofd" in formats:
+        from .ofd import issue_ofd
+
+        t = time.perf_counter()
+        files[out / f"{result.stem}.ofd"] = issue_ofd(result.pdf, result.bulletin, Path(issue_dir) / "issue.md")
+        result.timings["ofd"] = time.perf_counter() - t
     t = time.perf_counter()
-    write_atomic(target, result.pdf)
+    for target, data in files.items():  # everything is made before anything is written
+        write_atomic(target, data)
     result.timings["write"] = time.perf_counter() - t
-    result.output = target
+    result.outputs = list(files)
+    result.output = result.outputs[0]
     return result
 
 

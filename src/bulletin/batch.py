@@ -36,6 +36,7 @@ class Outcome:
     seconds: float = 0.0
     problems: list[dict] = field(default_factory=list)  # Problem fields, for failures and warnings
     digest: str | None = None
+    outputs: list[str] = field(default_factory=list)  # every file written (PDF and/or OFD)
 
     def problem_objects(self) -> list[Problem]:
         return [Problem(**{**p, "file": Path(p["file"]) if p["file"] else None}) for p in self.problems]
@@ -97,13 +98,13 @@ def _write_manifest(out_dir: Path, manifest: dict) -> None:
 # ---------------------------------------------------------------- one issue (in a worker)
 
 
-def build_one(issue_dir: str, out_dir: str) -> Outcome:
+def build_one(issue_dir: str, out_dir: str, formats: tuple[str, ...] = ("pdf",)) -> Outcome:
     """Build one issue; never raises for the issue's own problems."""
     from .api import build
 
     start = time.perf_counter()
     try:
-        result = build(Path(issue_dir), Path(out_dir))
+        result = build(Path(issue_dir), Path(out_dir), formats)
     except BulletinError as exc:
         return Outcome(issue_dir, "failed", seconds=time.perf_counter() - start, problems=_problem_dicts(exc.problems))
     except Exception as exc:  # noqa: BLE001 - one issue's crash must not stop the batch
@@ -117,7 +118,7 @@ def build_one(issue_dir: str, out_dir: str) -> Outcome:
 
         settle()  # after the worker's first render: later collections are cheap
     return Outcome(issue_dir, "built", str(result.output), result.pages, time.perf_counter() - start,
-                   _problem_dicts(result.warnings))
+                   _problem_dicts(result.warnings), outputs=[str(p) for p in result.outputs])
 
 
 def _warm_worker() -> None:
@@ -136,8 +137,10 @@ def build_many(
     jobs: int | None = None,
     force: bool = False,
     progress: Callable[[Outcome], None] | None = None,
+    formats: tuple[str, ...] = ("pdf",),
 ) -> list[Outcome]:
-    """Build every issue, in parallel when there are several; results in the order given."""
+    """Build every issue, in parallel when there are several; results in the order given. An
+    issue is skipped only when every file of `formats` was written from the same inputs."""
     out_dir = Path(out_dir)
     jobs = max(1, jobs or os.cpu_count() or 1)
     manifest = _read_manifest(out_dir)
@@ -151,9 +154,10 @@ def build_many(
         except OSError:
             digest = None
         entry = manifest.get(key)
+        outputs = entry.get("outputs", [entry.get("output", "")]) if entry else []
         if (not force and digest and entry and entry.get("digest") == digest
-                and Path(entry.get("output", "")).is_file()):
-            outcome = Outcome(key, "skipped", entry["output"], entry.get("pages", 0), digest=digest)
+                and entry.get("formats", ["pdf"]) == list(formats) and all(Path(p).is_file() for p in outputs)):
+            outcome = Outcome(key, "skipped", entry["output"], entry.get("pages", 0), digest=digest, outputs=outputs)
             outcomes[key] = outcome
             if progress:
                 progress(outcome)
@@ -165,6 +169,8 @@ def build_many(
         outcomes[outcome.issue_dir] = outcome
         if outcome.status == "built" and digest:
             manifest[outcome.issue_dir] = {"digest": digest, "output": outcome.output, "pages": outcome.pages}
+            if list(formats) != ["pdf"]:  # entries of PDF-only builds stay as they were
+                manifest[outcome.issue_dir].update(formats=list(formats), outputs=outcome.outputs)
         else:
             manifest.pop(outcome.issue_dir, None)
         if progress:
@@ -172,11 +178,11 @@ def build_many(
 
     if len(todo) <= 1 or jobs == 1:
         for key, digest in todo:
-            record(build_one(key, str(out_dir)), digest)
+            record(build_one(key, str(out_dir), formats), digest)
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_warm_worker,
                                  max_tasks_per_child=MAX_TASKS) as pool:
-            futures = {pool.submit(build_one, key, str(out_dir)): (key, digest) for key, digest in todo}
+            futures = {pool.submit(build_one, key, str(out_dir), formats): (key, digest) for key, digest in todo}
             for future in as_completed(futures):
                 key, digest = futures[future]
                 try:

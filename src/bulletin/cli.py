@@ -69,8 +69,11 @@ def build(
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out"),
     jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", help="并行进程数（默认为 CPU 核数）/ worker processes")] = None,
     force: Annotated[bool, typer.Option("--force", help="未改动的也重新排版 / render unchanged issues too")] = False,
+    output_formats: Annotated[str, typer.Option("--format", help="输出格式：pdf、ofd（GB/T 33190 版式文档）或 pdf,ofd"
+                                                                 " / pdf, ofd (GB/T 33190) or both")] = "pdf",
     lang: LangOption = Lang.zh,
 ) -> None:
+    formats = _formats(output_formats, lang)
     folders = issue_folders(issue_dirs)
     warm = None
     if len(folders) == 1:  # one issue: load WeasyPrint and the fonts in a forked child meanwhile
@@ -92,13 +95,16 @@ def build(
                        "Install it: apt-get install libharfbuzz-subset0"))
 
     def line(outcome: Outcome) -> str:
+        files = ", ".join(outcome.outputs or [str(outcome.output)])
         if outcome.status == "built":
-            return _say(lang, f"[green]✓[/green] {outcome.output}（{outcome.pages} 页，{outcome.seconds:.1f} 秒）",
-                        f"[green]✓[/green] {outcome.output} ({outcome.pages} pages, {outcome.seconds:.1f} s)")
+            return _say(lang, f"[green]✓[/green] {files}（{outcome.pages} 页，{outcome.seconds:.1f} 秒）",
+                        f"[green]✓[/green] {files} ({outcome.pages} pages, {outcome.seconds:.1f} s)")
         if outcome.status == "skipped":
-            return _say(lang, f"[dim]= {outcome.output}（未改动，跳过）[/dim]",
-                        f"[dim]= {outcome.output} (unchanged, skipped)[/dim]")
-        return _say(lang, f"[red]✗[/red] {outcome.issue_dir}：未生成 PDF", f"[red]✗[/red] {outcome.issue_dir}: no PDF written")
+            return _say(lang, f"[dim]= {files}（未改动，跳过）[/dim]",
+                        f"[dim]= {files} (unchanged, skipped)[/dim]")
+        return _say(lang, f"[red]✗[/red] {outcome.issue_dir}：未生成 {kinds}", f"[red]✗[/red] {outcome.issue_dir}: no {kinds} written")
+
+    kinds = "/".join(f.upper() for f in formats)
 
     started = time.perf_counter()
     if out.is_terminal and len(folders) > 1:
@@ -116,9 +122,9 @@ def build(
                 bar.console.print(line(outcome))
                 bar.update(task, advance=1, pages=pages)
 
-            outcomes = build_many(folders, out_dir, jobs, force, progress)
+            outcomes = build_many(folders, out_dir, jobs, force, progress, formats)
     else:
-        outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)))
+        outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)), formats)
     if warm is not None and not warm.used:  # skipped, or the issue failed before typesetting
         warm.close()
     warm = None
@@ -128,7 +134,7 @@ def build(
             _print_problems([p for p in outcome.problem_objects() if p.severity == "warning"], lang)
     for outcome in failed:
         _print_problems(outcome.problem_objects(), lang)
-        err.print(_say(lang, f"[red]✗[/red] {outcome.issue_dir}：未生成 PDF", f"[red]✗[/red] {outcome.issue_dir}: no PDF written"))
+        err.print(line(outcome))
     if len(outcomes) > 1:
         built = sum(o.status == "built" for o in outcomes)
         skipped = sum(o.status == "skipped" for o in outcomes)
@@ -137,6 +143,16 @@ def build(
                        f"({time.perf_counter() - started:.1f} s)"))
     if failed:
         raise typer.Exit(2)
+
+
+def _formats(text: str, lang: Lang) -> tuple[str, ...]:
+    from .formats import parse_formats
+
+    try:
+        return parse_formats(text)
+    except BulletinError as exc:
+        _print_problems(exc.problems, lang)
+        raise typer.Exit(2) from None
 
 
 @app.command(help="写出排好版式的 HTML（含样式、字体、图片），可直接用 weasyprint 命令排版，便于对比。\n\n"
