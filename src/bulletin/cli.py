@@ -319,9 +319,10 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command(help="分发：各单位编号副本（份号印在首页天头）、整批印刷文件、分发登记表（PDF 与 CSV）、"
+@app.command(help="分发：各单位编号副本（份号印在首页天头；--format ofd 另出或只出 OFD）、整批印刷文件、分发登记表（PDF 与 CSV）、"
                   "PDF/A-3b 归档文件（内含源文件）；--send 按名册邮件发送，每个单位只发一次。\n\n"
-                  "Distribute an issue: numbered copies per recipient, the print run, the register (PDF, CSV), "
+                  "Distribute an issue: numbered copies per recipient (PDF and/or OFD with --format), the print run, "
+                  "the register (PDF, CSV), "
                   "a PDF/A-3b archive with the sources; --send mails each recipient once (SMTP settings in "
                   "recipients.yaml or BULLETIN_SMTP_*; password only in BULLETIN_SMTP_PASSWORD).")
 def distribute(
@@ -331,13 +332,16 @@ def distribute(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将发送给谁，不发送 / show what would be sent")] = False,
     resend: Annotated[Optional[list[str]], typer.Option("--resend", help="核实后重发给此单位（编号）/ send again to this id")] = None,
     imposed: Annotated[bool, typer.Option("--a3", help="另出 A3 两版拼版的印刷文件 / also impose 2-up on A3")] = False,
+    output_formats: Annotated[str, typer.Option("--format", help="编号副本的格式：pdf、ofd 或 pdf,ofd"
+                                                                 " / format of the numbered copies: pdf, ofd or both")] = "pdf",
     lang: LangOption = Lang.zh,
 ) -> None:
+    formats = _formats(output_formats, lang)
     from .distribute import distribute as run
     from .mail import send as send_copies
 
     try:
-        dist = run(issue_dir, out_dir, imposed=imposed)
+        dist = run(issue_dir, out_dir, imposed=imposed, formats=formats)
     except BulletinError as exc:
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None

@@ -6,6 +6,9 @@
   optionally imposed two A4 pages to an A3 sheet;
 - the distribution register (分发登记表) as PDF (the layout's register template) and as CSV, with
   the SHA-256 of every file;
+- with `formats` including "ofd", each numbered copy also (or only) as OFD (GB/T 33190): the
+  issue's OFD with that copy's stamp in a foreground layer of page 1 and its 份号 and body in the
+  document's custom data;
 - the archival copy: PDF/A-3b with the issue's sources (issue.md, images, series.yaml,
   recipients.yaml) embedded as associated files, so it can be re-rendered years later
   (`bulletin unarchive`).
@@ -37,6 +40,13 @@ class CopyFile:
     recipient: Recipient | None  # None: a spare copy (留存)
     file: Path | None = None  # the copy's own PDF (spares have none: they are in the print run)
     sha256: str = ""
+    ofd_file: Path | None = None  # the copy as OFD, when distributed with --format ofd
+    ofd_sha256: str = ""
+
+    @property
+    def delivered(self) -> list[tuple[Path, str]]:
+        """(file, SHA-256) of each format this copy was written in: what a recipient receives."""
+        return [(f, h) for f, h in ((self.file, self.sha256), (self.ofd_file, self.ofd_sha256)) if f is not None]
 
     @property
     def label(self) -> str:
@@ -244,42 +254,65 @@ def _register_rows(dist: Distribution) -> list[dict]:
     for body in dist.recipients():
         copies = dist.copies_of(body.id)
         numbers = [c.label for c in copies]
+        more = "…" if len(copies) == 1 else f"… 等 {len(copies)} 个文件"
+        files = copies[0].delivered
+        hashes = [(f"{f.suffix[1:].upper()} " if len(files) > 1 else "") + h[:16] + more for f, h in files]
         rows.append({
             "numbers": numbers[0] if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}",
             "category": body.category, "name": body.name, "copies": len(copies),
             "channel": body.channel, "channel_zh": CHANNEL_ZH[body.channel],
-            "file": copies[0].file.name if copies[0].file else "", "sha256_short": copies[0].sha256[:16]
-            + ("…" if len(copies) == 1 else f"… 等 {len(copies)} 个文件"),
+            "file": files[0][0].name if files else "", "sha256_short": "；".join(hashes), "hashes": hashes,
         })
     spares = [c for c in dist.copies if c.recipient is None]
     if spares:
         rows.append({"numbers": f"{spares[0].label}–{spares[-1].label}" if len(spares) > 1 else spares[0].label,
                      "category": "—", "name": "留存", "copies": len(spares), "channel": "", "channel_zh": "—",
-                     "file": "", "sha256_short": "（见印刷文件）"})
+                     "file": "", "sha256_short": "（见印刷文件）", "hashes": ["（见印刷文件）"]})
     return rows
 
 
 def register_csv(dist: Distribution) -> bytes:
-    """One row per numbered copy (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
+    """One row per numbered copy (UTF-8 with BOM, so spreadsheet programs read the Chinese): its
+    PDF (file, sha256) and its OFD (ofd_file, ofd_sha256), each empty when not made."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["copy_number", "recipient_id", "recipient", "category", "channel", "email", "file", "sha256"])
+    writer.writerow(["copy_number", "recipient_id", "recipient", "category", "channel", "email", "file", "sha256",
+                     "ofd_file", "ofd_sha256"])
     for c in dist.copies:
         body = c.recipient
         if body is None:
-            writer.writerow([c.label, "", "留存", "", "", "", dist.files["print-run"].name, ""])
+            writer.writerow([c.label, "", "留存", "", "", "", dist.files["print-run"].name, "", "", ""])
         else:
             writer.writerow([c.label, body.id, body.name, body.category, body.channel, body.email or "",
-                             c.file.name if c.file else "", c.sha256])
+                             c.file.name if c.file else "", c.sha256, c.ofd_file.name if c.ofd_file else "",
+                             c.ofd_sha256])
     for role, path in dist.files.items():
-        writer.writerow(["", "", f"[{role}]", "", "", "", path.name, dist.sha256[path]])
+        writer.writerow(["", "", f"[{role}]", "", "", "", path.name, dist.sha256[path], "", ""])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed: bool = False) -> Distribution:
-    """Render the issue and write, under out_dir (default out/<stem>-distribution/): copies/…,
-    <stem>-print-run.pdf (and -print-run-A3.pdf when imposed), <stem>-archive.pdf,
-    <stem>-register.pdf and .csv. Raises BulletinError on bad input before anything is written."""
+def ofd_copies(issue_pdf: bytes, stamp_pdf: bytes, bulletin: Bulletin, copies: list[CopyFile],
+               where: Path) -> dict[int, bytes]:
+    """Each numbered copy as OFD: the issue read once, page 1 with that copy's stamp page laid over
+    it in a foreground layer, 份号 and body in the custom data."""
+    from .ofd import OfdSource, Unsupported, bulletin_font_naming, copy_custom_data, issue_custom_data, problem, \
+        read_stamp_pages
+
+    try:
+        source = OfdSource(issue_pdf, issue_custom_data(bulletin), bulletin_font_naming())
+        stamps = read_stamp_pages(stamp_pdf)
+        return {c.number: source.package({0: stamps[i]}, copy_custom_data(c.label, c.recipient))
+                for i, c in enumerate(copies) if c.recipient is not None}
+    except Unsupported as exc:
+        raise problem(exc, where) from None
+
+
+def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed: bool = False,
+               formats: tuple[str, ...] = ("pdf",)) -> Distribution:
+    """Render the issue and write, under out_dir (default out/<stem>-distribution/): copies/…
+    (.pdf and/or .ofd, see `formats`), <stem>-print-run.pdf (and -print-run-A3.pdf when imposed),
+    <stem>-archive.pdf, <stem>-register.pdf and .csv. Raises BulletinError on bad input before
+    anything is written."""
     from .api import _prepare, render
     from .compose import compose_extra
     from .fonts import font_face_css
@@ -305,11 +338,18 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
 
     dist = Distribution(issue_dir, stem, out, bulletin, copies, run)
     outputs: dict[Path, bytes] = {}
-    for number, data in stamped_copies(issue_pdf, stamp_pdf, stem, copies).items():
-        copy = copies[number - 1]
-        copy.file = out / "copies" / f"{stem}-{copy.label}-{copy.recipient.id}.pdf"
-        copy.sha256 = _sha256(data)
-        outputs[copy.file] = data
+    if "pdf" in formats:
+        for number, data in stamped_copies(issue_pdf, stamp_pdf, stem, copies).items():
+            copy = copies[number - 1]
+            copy.file = out / "copies" / f"{stem}-{copy.label}-{copy.recipient.id}.pdf"
+            copy.sha256 = _sha256(data)
+            outputs[copy.file] = data
+    if "ofd" in formats:
+        for number, data in ofd_copies(issue_pdf, stamp_pdf, bulletin, copies, issue_dir / "issue.md").items():
+            copy = copies[number - 1]
+            copy.ofd_file = out / "copies" / f"{stem}-{copy.label}-{copy.recipient.id}.ofd"
+            copy.ofd_sha256 = _sha256(data)
+            outputs[copy.ofd_file] = data
     whole = print_run_pdf(issue_pdf, stamp_pdf, stem, copies)
     dist.files["print-run"] = out / f"{stem}-print-run.pdf"
     outputs[dist.files["print-run"]] = whole

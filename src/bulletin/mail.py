@@ -121,16 +121,17 @@ def message_for(dist, body, copy, settings: SmtpSettings, subject_t, body_t) -> 
     b = dist.bulletin
     values = {"title": b.title, "series": b.series.name, "publisher": b.series.publisher, "year": b.issue.year,
               "number": b.issue.number, "date": f"{b.issue.date.year}年{b.issue.date.month}月{b.issue.date.day}日",
-              "recipient": body.name, "copy": copy.label, "file": copy.file.name}
+              "recipient": body.name, "copy": copy.label, "file": copy.delivered[0][0].name}
     msg = EmailMessage()
     msg["Subject"] = " ".join(subject_t.render(values).split())  # one line, no header injection
     msg["From"] = settings.sender
     msg["To"] = formataddr((body.name, body.email))
     msg["Date"] = formatdate(localtime=True)
     domain = settings.sender.rsplit("@", 1)[-1].strip(" >") or "bulletin.invalid"
-    msg["Message-ID"] = f"<{dist.stem}.{copy.label}.{copy.sha256[:16]}@{domain}>"
+    msg["Message-ID"] = f"<{dist.stem}.{copy.label}.{copy.delivered[0][1][:16]}@{domain}>"
     msg.set_content(body_t.render(values))
-    msg.add_attachment(copy.file.read_bytes(), maintype="application", subtype="pdf", filename=copy.file.name)
+    for file, _ in copy.delivered:  # the PDF and/or the OFD (application/ofd, as 电子公文 systems send it)
+        msg.add_attachment(file.read_bytes(), maintype="application", subtype=file.suffix[1:].lower(), filename=file.name)
     return msg
 
 
@@ -156,13 +157,14 @@ def send(dist, dry_run: bool = False, resend: frozenset[str] = frozenset(), env:
         if not body.email:
             continue
         copy = dist.copies_of(body.id)[0]
-        delivery = Delivery(body.id, body.name, body.email, copy.label, copy.file, "would-send")
+        file, sha256 = copy.delivered[0]
+        delivery = Delivery(body.id, body.name, body.email, copy.label, file, "would-send")
         last = log.last.get(body.id)
         if last and body.id not in resend:
             if last.get("event") == "sent":
                 delivery.status = "already-sent"
                 delivery.detail = last.get("at", "")
-                if last.get("sha256") != copy.sha256:
+                if last.get("sha256") != sha256:
                     delivery.detail += "（发送的是此前的版本 / an earlier version was sent）"
                 report.append(delivery)
                 continue
@@ -185,8 +187,9 @@ def send(dist, dry_run: bool = False, resend: frozenset[str] = frozenset(), env:
         return report + [d for _, _, d, _ in messages]
     try:
         for body, copy, d, msg in messages:
-            record = {"recipient": body.id, "email": body.email, "copy": copy.label, "file": copy.file.name,
-                      "sha256": copy.sha256, "message_id": msg["Message-ID"]}
+            file, sha256 = copy.delivered[0]
+            record = {"recipient": body.id, "email": body.email, "copy": copy.label, "file": file.name,
+                      "sha256": sha256, "message_id": msg["Message-ID"]}
             log.append({**record, "event": "sending"})
             try:
                 server.send_message(msg, from_addr=_address(settings.sender), to_addrs=[body.email])
