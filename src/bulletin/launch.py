@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-_VALUED = {"-o", "--out", "-j", "--jobs", "--lang"}
+_VALUED = {"-o", "--out", "-j", "--jobs", "--lang", "--format"}
 
 
 def _single_issue(args: list[str]) -> bool:

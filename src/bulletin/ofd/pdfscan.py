@@ -370,7 +370,7 @@ class ColorSpace:
         if self.kind == "lab":
             return Color("rgb", lab_to_rgb(*values[:3], self.white))
         if self.kind == "pattern":
-            raise Unsupported("pattern fills", page_no)
+            raise Unsupported("gradients and pattern fills", page_no)
         return Color(self.kind, tuple(float(v) for v in values[: self.components]))
 
 
@@ -630,7 +630,7 @@ class PageReader:
             elif op in (b"sc", b"scn", b"SC", b"SCN"):
                 space = state.fill_space if op in (b"sc", b"scn") else state.stroke_space
                 if not all(isinstance(v, (int, float)) for v in operands):
-                    self._fail("pattern colours")
+                    self._fail("gradients and pattern fills")
                 color = space.color([_num(v) for v in operands], self.page_no)
                 if op in (b"sc", b"scn"):
                     state.fill = color
