@@ -497,3 +497,20 @@ def test_package_of_the_same_source_twice_is_identical(features):
     pdf, _ = features
     source = OfdSource(pdf.read_bytes())
     assert source.package() == source.package()
+
+
+def test_content_stream_tokens():
+    from bulletin.ofd.pdfscan import Name, operations
+
+    data = (b"q 1 0 0 -1 0 841.89 cm %comment\n/F#31 12 Tf [<0a7c>-60.5<> (a\\(b\\)\\101\\\nc) 3] TJ "
+            b"/P <</MCID 0 /Alt (x)>> BDC [] 0 d true false null MP .5 -.25 re W* n BI /W 1 ID \x00 EI")
+    ops = list(operations(data))
+    assert ops[0] == ([], b"q")
+    assert ops[1] == ([1, 0, 0, -1, 0, 841.89], b"cm")
+    assert ops[2] == ([Name("/F1"), 12], b"Tf") and isinstance(ops[2][0][0], Name)
+    assert ops[3] == ([[b"\x0a\x7c", -60.5, b"", b"a(b)Ac", 3]], b"TJ")
+    assert ops[4] == ([Name("/P"), {Name("/MCID"): 0, Name("/Alt"): b"x"}], b"BDC")
+    assert ops[5] == ([[], 0], b"d")
+    assert ops[6] == ([True, False, None], b"MP")
+    assert ops[7] == ([0.5, -0.25], b"re") and ops[8] == ([], b"W*") and ops[9] == ([], b"n")
+    assert ops[10] == ([], b"INLINE IMAGE") and len(ops) == 11

@@ -403,6 +403,107 @@ def _color_space(name, resources, page_no: int) -> ColorSpace:
     raise Unsupported(f"colour space {entry}", page_no)
 
 
+# ---------------------------------------------------------------- content streams
+
+
+class Name(str):
+    """A PDF name operand, kept with its slash (“/F1”) as resource dictionaries key them."""
+
+
+_TOKEN = re.compile(rb"""
+    (?P<space>[\x00\t\n\x0c\r ]+|%[^\r\n]*)
+  | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+))(?![A-Za-z])
+  | (?P<name>/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*)
+  | (?P<dict><<)|(?P<dictend>>>)
+  | (?P<hex><[0-9A-Fa-f\x00\t\n\x0c\r ]*>)
+  | (?P<lit>\()
+  | (?P<array>\[)|(?P<arrayend>\])
+  | (?P<op>[A-Za-z'"][A-Za-z0-9*'"]*)
+""", re.X)
+_ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("f"): b"\f",
+            ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}
+
+
+def _literal(data: bytes, pos: int) -> tuple[bytes, int]:
+    """A (literal string) starting after its “(”: its bytes and the position after “)”."""
+    out, depth = bytearray(), 1
+    while pos < len(data):
+        c = data[pos]
+        if c == 0x5C:  # backslash
+            nxt = data[pos + 1] if pos + 1 < len(data) else 0
+            if nxt in _ESCAPES:
+                out += _ESCAPES[nxt]
+                pos += 2
+            elif 0x30 <= nxt <= 0x37:
+                digits = re.match(rb"[0-7]{1,3}", data[pos + 1:pos + 4])[0]
+                out.append(int(digits, 8) & 0xFF)
+                pos += 1 + len(digits)
+            elif nxt in (0x0A, 0x0D):  # line continuation
+                pos += 3 if data[pos + 1:pos + 3] == b"\r\n" else 2
+            else:
+                pos += 1
+            continue
+        if c == 0x28:
+            depth += 1
+        elif c == 0x29:
+            depth -= 1
+            if depth == 0:
+                return bytes(out), pos + 1
+        out.append(c)
+        pos += 1
+    raise Unsupported("unterminated string in a content stream")
+
+
+def operations(data: bytes):
+    """(operands, operator) pairs of a content stream, operator as bytes (b"TJ"); operands as
+    float/int, Name, bytes (strings), list (arrays) and dict (inline dictionaries)."""
+    operands: list = []
+    stack: list[list] = []  # open arrays and dictionaries
+    pos, end = 0, len(data)
+    keywords = {b"true": True, b"false": False, b"null": None}
+    while pos < end:
+        match = _TOKEN.match(data, pos)
+        if match is None:
+            raise Unsupported(f"content stream not understood at byte {pos}")
+        pos = match.end()
+        kind = match.lastgroup
+        if kind == "space":
+            continue
+        if kind == "number":
+            text = match.group()
+            value = float(text) if b"." in text else int(text)
+        elif kind == "name":
+            value = Name(re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), match.group())
+                         .decode("latin-1"))
+        elif kind == "hex":
+            digits = re.sub(rb"[^0-9A-Fa-f]", b"", match.group()[1:-1])
+            value = bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+        elif kind == "lit":
+            value, pos = _literal(data, pos)
+        elif kind in ("array", "dict"):
+            stack.append([kind])
+            continue
+        elif kind in ("arrayend", "dictend"):
+            if not stack:
+                raise Unsupported("unbalanced ] or >> in a content stream")
+            items = stack.pop()
+            value = items[1:] if items[0] == "array" else dict(zip(items[1::2], items[2::2]))
+        else:  # an operator or a keyword
+            word = match.group()
+            if word in keywords:
+                value = keywords[word]
+            elif stack:
+                raise Unsupported(f"operator {word.decode('latin-1')} inside an array")
+            else:
+                if word == b"BI":
+                    yield [], b"INLINE IMAGE"  # refused by the interpreter
+                    return
+                yield operands, word
+                operands = []
+                continue
+        (stack[-1] if stack else operands).append(value)
+
+
 # ---------------------------------------------------------------- the interpreter
 
 
@@ -484,11 +585,9 @@ class PageReader:
         return (x - self.x0) * MM_PER_PT, (self.y1 - y) * MM_PER_PT
 
     def read(self) -> Page:
-        from pypdf.generic import ContentStream
-
         contents = self.page.get_contents()
         if contents is not None:
-            self._run(contents.operations, self.page.get("/Resources") or {}, _State(), depth=0)
+            self._run(operations(contents.get_data()), self.page.get("/Resources") or {}, _State(), depth=0)
         return self.out
 
     def _fail(self, what: str):
@@ -750,8 +849,6 @@ class PageReader:
         return text_matrix
 
     def _do(self, resources, name, state: _State, depth: int) -> None:
-        from pypdf.generic import ContentStream
-
         table = resources.get("/XObject") if resources else None
         ref = table.get(str(name)) if table else None
         if ref is None:
@@ -781,8 +878,7 @@ class PageReader:
                 sub = [("M", self._point(inner, x0, y0)), ("L", self._point(inner, x1, y0)),
                        ("L", self._point(inner, x1, y1)), ("L", self._point(inner, x0, y1)), ("C", ())]
                 inner.clips = inner.clips + (((tuple(sub),), False),)
-            self._run(ContentStream(xobject, self.reader).operations, xobject.get("/Resources") or resources,
-                      inner, depth + 1)
+            self._run(operations(xobject.get_data()), xobject.get("/Resources") or resources, inner, depth + 1)
         else:
             self._fail(f"XObject type {subtype}")
 
