@@ -431,10 +431,15 @@ def test_register_lists_every_ofd_with_its_sha256(distributed):
             assert "OFD" + copy.ofd_sha256[:16] in register
 
 
-def test_ofd_copies_are_the_same_bytes_on_every_run(distributed, tmp_path):
+@pytest.fixture(scope="module")
+def ofd_only(tmp_path_factory):
     from bulletin.distribute import distribute
 
-    again = distribute(SAMPLE, tmp_path / "d", formats=("ofd",))
+    return distribute(SAMPLE, tmp_path_factory.mktemp("dist-ofd") / "d", formats=("ofd",))
+
+
+def test_ofd_copies_are_the_same_bytes_on_every_run(distributed, ofd_only):
+    again = ofd_only
     for first, second in zip(distributed.copies, again.copies):
         assert first.ofd_sha256 == second.ofd_sha256
         assert second.file is None  # --format ofd: no PDF copies
@@ -442,12 +447,11 @@ def test_ofd_copies_are_the_same_bytes_on_every_run(distributed, tmp_path):
     assert all(r["file"] == "" and r["ofd_file"] for r in rows if r["recipient_id"])
 
 
-def test_mail_attaches_the_ofd_when_copies_are_ofd(distributed, tmp_path):
-    from bulletin.distribute import distribute
+def test_mail_attaches_the_ofd_when_copies_are_ofd(ofd_only):
     from bulletin.mail import SmtpSettings, message_for
     from bulletin.model import MailSettings
 
-    dist = distribute(SAMPLE, tmp_path / "d", formats=("ofd",))
+    dist = ofd_only
     copy = next(c for c in dist.copies if c.recipient is not None)
     settings = SmtpSettings("localhost", 25, None, None, "none", "a@example.org")
     mail = MailSettings()

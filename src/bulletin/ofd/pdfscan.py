@@ -823,9 +823,9 @@ class PageReader:
                     if first_trm is None:
                         first_trm = trm
                     x, y = self.to_mm(trm[4], trm[5])
-                    width = font.widths.get(code, font.default_width) / 1000 * size
-                    glyphs.append(Glyph(font.gid(code), font.to_unicode.get(code, ""), x, y,
-                                        width * th * math.hypot(trm[0], trm[1]) / (size * th or 1) * MM_PER_PT))
+                    width = font.widths.get(code, font.default_width) / 1000 * size  # text space
+                    along = math.hypot(trm[0], trm[1]) / (size or 1)  # page length of a text-space unit, × Tz
+                    glyphs.append(Glyph(font.gid(code), font.to_unicode.get(code, ""), x, y, width * along * MM_PER_PT))
                     advance = (width + state.char_spacing) * th
                     text_matrix = multiply((1, 0, 0, 1, advance, 0), text_matrix)
             else:
