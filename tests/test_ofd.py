@@ -44,9 +44,17 @@ def features(tmp_path_factory):
     return out / f"{result.stem}.pdf", out / f"{result.stem}.ofd"
 
 
-@pytest.fixture(scope="module", params=["sample", "features"])
-def issue(request, sample, features):
-    return {"sample": sample, "features": features}[request.param]
+@pytest.fixture(scope="module")
+def hard(tmp_path_factory):
+    """The typesetting hard cases: hanging punctuation, long Latin and number runs, dense quotes."""
+    out = tmp_path_factory.mktemp("ofd-hard")
+    result = build(FIXTURES / "hard" / "2024-05", out, ("pdf", "ofd"))
+    return out / f"{result.stem}.pdf", out / f"{result.stem}.ofd"
+
+
+@pytest.fixture(scope="module", params=["sample", "features", "hard"])
+def issue(request):
+    return request.getfixturevalue(request.param)
 
 
 # ---------------------------------------------------------------- building

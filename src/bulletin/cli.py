@@ -60,8 +60,9 @@ def issue_folders(paths: list[Path]) -> list[Path]:
     return found
 
 
-@app.command(help="排版并写出 PDF：OUTDIR/<刊物>-<年>-<期号>.pdf。\n\n"
-                  "Render issue folders to OUTDIR/<series>-<year>-<number>.pdf (written atomically).\n\n"
+@app.command(help="排版并写出 PDF：OUTDIR/<刊物>-<年>-<期号>.pdf（--format ofd 写 OFD 版式文档，pdf,ofd 两种都写）。\n\n"
+                  "Render issue folders to OUTDIR/<series>-<year>-<number>.pdf (written atomically; --format ofd "
+                  "writes OFD, GB/T 33190, and pdf,ofd both).\n\n"
                   "ISSUE_DIR 可以是期刊文件夹、刊物文件夹或 issues/ 文件夹；多期并行排版，未改动的跳过。\n\n"
                   "Several issues render in parallel; unchanged ones are skipped (--force renders anyway).")
 def build(
