@@ -74,6 +74,18 @@ def test_format_option_writes_the_formats_asked_for(tmp_path):
     assert done.returncode == 2 and "不认识的输出格式：docx" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_an_issue_is_skipped_only_when_every_format_asked_for_is_there(tmp_path):
+    from bulletin.batch import build_many
+
+    both = ("pdf", "ofd")
+    assert [o.status for o in build_many([FEATURES], tmp_path, formats=both)] == ["built"]
+    assert [o.status for o in build_many([FEATURES], tmp_path, formats=both)] == ["skipped"]
+    (tmp_path / "features-2024-3.ofd").unlink()
+    again = build_many([FEATURES], tmp_path, formats=both)
+    assert [o.status for o in again] == ["built"] and (tmp_path / "features-2024-3.ofd").is_file()
+    assert [o.status for o in build_many([FEATURES], tmp_path, formats=("ofd",))] == ["built"]  # other formats
+
+
 def test_same_input_same_bytes_in_fresh_processes(features, tmp_path):
     """Two separate processes with different hash seeds write byte-identical OFDs."""
     _, ofd = features
