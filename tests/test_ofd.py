@@ -538,3 +538,41 @@ def test_content_stream_tokens():
     assert ops[6] == ([True, False, None], b"MP")
     assert ops[7] == ([0.5, -0.25], b"re") and ops[8] == ([], b"W*") and ops[9] == ([], b"n")
     assert ops[10] == ([], b"INLINE IMAGE") and len(ops) == 11
+
+
+def test_every_glyph_is_inside_its_objects_boundary(issue):
+    """The standard clips an object to its Boundary: every glyph's outline (its bounds in the
+    embedded font) must lie inside its own object's, or a conforming reader would cut it."""
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.ttLib import TTFont
+
+    package = ot.Package(issue[1].read_bytes())
+    fonts = {i: TTFont(io.BytesIO(data)) for i, data in package.fonts.items()}
+    bounds: dict[tuple[int, int], tuple | None] = {}
+    outside = []
+    for n, page in enumerate(package.pages):
+        for obj in page.iter(f"{ot.NS}TextObject"):
+            assert obj.get("CTM") is None  # upright text throughout
+            bx, by, bw, bh = (float(v) for v in obj.get("Boundary").split())
+            font_id, size = int(obj.get("Font")), float(obj.get("Size"))
+            font = fonts[font_id]
+            glyphs, order, upem = font.getGlyphSet(), font.getGlyphOrder(), font["head"].unitsPerEm
+            code = obj.find(f"{ot.NS}TextCode")
+            x, y = float(code.get("X")), float(code.get("Y"))
+            steps = ot.expand(code.get("DeltaX"), len(code.text))
+            transforms = {int(cg.get("CodePosition")): int(cg.findtext(f"{ot.NS}Glyphs"))
+                          for cg in obj.iter(f"{ot.NS}CGTransform")}
+            for k, ch in enumerate(code.text):
+                x += steps[k - 1] if k else 0
+                gid = transforms.get(k, package.cmap(font_id).get(ord(ch), 0))
+                if (font_id, gid) not in bounds:
+                    pen = BoundsPen(glyphs)
+                    glyphs[order[gid]].draw(pen)
+                    bounds[font_id, gid] = tuple(v / upem for v in pen.bounds) if pen.bounds else None
+                if bounds[font_id, gid] is None:
+                    continue  # a space
+                x0, y0, x1, y1 = bounds[font_id, gid]
+                if not (x + x0 * size >= -1e-3 and y - y1 * size >= -1e-3 and x + x1 * size <= bw + 1e-3
+                        and y - y0 * size <= bh + 1e-3):
+                    outside.append((n + 1, ch))
+    assert outside == []

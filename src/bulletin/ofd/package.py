@@ -304,19 +304,23 @@ class OfdWriter:
     def _text(self, layer, run: TextRun) -> None:
         font_id = self.fonts[run.font.key][0]
         size = run.size
-        top = max(run.font.ascent, 880) / 1000 * size + 0.1 * size
-        bottom = max(-run.font.descent, 120) / 1000 * size + 0.1 * size
+        # the Boundary clips: it spans every outline of the face (head bbox), 0.1 em to spare
+        x_min, y_min, x_max, y_max = run.font.bbox
+        left = min(x_min / 1000, 0) - 0.1
+        top = max(y_max, run.font.ascent) / 1000 + 0.1
+        bottom = max(-y_min, -run.font.descent) / 1000 + 0.1
         if run.linear is None:
-            xs = [g.x for g in run.glyphs] + [g.x + g.advance for g in run.glyphs]
+            xs = [g.x + left * size for g in run.glyphs] + \
+                 [g.x + max(g.advance, x_max / 1000 * size) + 0.1 * size for g in run.glyphs]
             ys = [g.y for g in run.glyphs]
-            box = (min(xs) - 0.1 * size, min(ys) - top, max(xs) + 0.1 * size, max(ys) + bottom)
+            box = (min(xs), min(ys) - top * size, max(xs), max(ys) + bottom * size)
             inverse = None
         else:
             a, b, c, d = run.linear  # em (u, v up) → page mm (y down)
             corners = []
             for g in run.glyphs:
-                w = g.advance / size if size else 1
-                for u, v in ((-0.1, -bottom / size), (w + 0.1, -bottom / size), (-0.1, top / size), (w + 0.1, top / size)):
+                w = max(g.advance / size if size else 1, x_max / 1000) + 0.1
+                for u, v in ((left, -bottom), (w, -bottom), (left, top), (w, top)):
                     corners.append((g.x + u * a + v * c, g.y + u * b + v * d))
             box = _bbox(corners)
             # CTM C with C · diag(s, -s) = linear: C = linear · diag(1/s, -1/s)

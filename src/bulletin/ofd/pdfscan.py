@@ -73,6 +73,7 @@ class PdfFont:
     code_to_gid: dict[int, int] | None  # None: glyph id = code (Identity)
     ascent: float  # 1/1000 em, from the font descriptor
     descent: float
+    bbox: tuple[float, float, float, float]  # 1/1000 em: the outlines' extent (the program's head table)
     bold: bool
     italic: bool
     serif: bool
@@ -262,15 +263,25 @@ def load_font(font_dict, page_no: int) -> PdfFont:
         to_unicode = parse_to_unicode(font_dict["/ToUnicode"].get_object().get_data())
     flags = int(descriptor.get("/Flags", 0))
     name = _SUBSET_TAG.sub("", base)
+    bbox = _outline_bbox(program)
     weight = float(descriptor.get("/FontWeight", 400))
     bold = weight >= 600 or any(w in name for w in ("Bold", "Black", "Heavy"))
     return PdfFont(
         key=hashlib.sha256(program).hexdigest(), name=name, program=program, kind=kind,
         widths=_cid_widths(descendant.get("/W")), default_width=float(descendant.get("/DW", 1000)),
         to_unicode=to_unicode, code_to_gid=code_to_gid,
-        ascent=float(descriptor.get("/Ascent", 880)), descent=float(descriptor.get("/Descent", -120)),
+        ascent=float(descriptor.get("/Ascent", 880)), descent=float(descriptor.get("/Descent", -120)), bbox=bbox,
         bold=bold, italic=bool(flags & 64), serif=bool(flags & 2), fixed=bool(flags & 1),
     )
+
+
+def _outline_bbox(program: bytes) -> tuple[float, float, float, float]:
+    """The extent of every outline of a font program, in 1/1000 em (head table)."""
+    from fontTools.ttLib import TTFont
+
+    head = TTFont(io.BytesIO(program), lazy=True)["head"]
+    scale = 1000 / head.unitsPerEm
+    return head.xMin * scale, head.yMin * scale, head.xMax * scale, head.yMax * scale
 
 
 def _cff_cid_map(program: bytes) -> dict[int, int] | None:
