@@ -172,7 +172,7 @@ def _mutate(data: bytes, part: str, old: str, new: str) -> bytes:
     ("Doc_0/Pages/Page_0/Content.xml", 'DeltaX="', 'DeltaX="1 ', "DeltaX has"),
     ("Doc_0/Pages/Page_0/Content.xml", 'ColorSpace="', 'Value="1 2" ColorSpace="', "attribute"),
     ("Doc_0/Pages/Page_0/Content.xml", "<ofd:AbbreviatedData>M ", "<ofd:AbbreviatedData>X ", "path command"),
-    ("Doc_0/Pages/Page_0/Content.xml", "<ofd:TextCode ", "<ofd:Bogus /><ofd:TextCode ", "not an element"),
+    ("Doc_0/Pages/Page_0/Content.xml", "<ofd:TextCode ", "<ofd:Bogus /><ofd:TextCode ", "<Bogus> is not allowed here"),
     ("Doc_0/PublicRes.xml", 'FontName="', 'Name="', "FontName"),
     ("-Doc_0/PublicRes.xml", "^", "", "missing from the package"),
 ])
@@ -576,3 +576,15 @@ def test_every_glyph_is_inside_its_objects_boundary(issue):
                         and y - y0 * size <= bh + 1e-3):
                     outside.append((n + 1, ch))
     assert outside == []
+
+
+def test_checker_accepts_the_rest_of_the_document_structure(features):
+    """Elements bulletin does not write but the standard allows are not reported (view preferences,
+    permissions, bookmarks, a URI action)."""
+    extra = ('<ofd:Permissions><ofd:Print Printable="true" /></ofd:Permissions>'
+             '<ofd:VPreferences><ofd:PageMode>UseOutlines</ofd:PageMode><ofd:Zoom>1.5</ofd:Zoom></ofd:VPreferences>'
+             '<ofd:Bookmarks><ofd:Bookmark Name="a"><ofd:Dest Type="Fit" PageID="1" /></ofd:Bookmark></ofd:Bookmarks>')
+    data = _mutate(features[1].read_bytes(), "Doc_0/Document.xml", "</ofd:Outlines>", "</ofd:Outlines>" + extra)
+    data = _mutate(data, "Doc_0/Document.xml", r'<ofd:Goto><ofd:Dest [^>]*/></ofd:Goto>',
+                   '<ofd:URI URI="https://example.org/" />')
+    assert check_package(data) == []

@@ -4,7 +4,11 @@ for what a document can hold (sections 7 document structure, 8 common data types
 
 The standard's own XML schemas are not published under a licence that lets this project ship
 them, so the structure is written down here from the standard's tables: for each element its
-attributes (type, required or not, allowed values) and its children (order and number). Beyond the
+attributes (type, required or not, allowed values) and its children (order and number). It covers
+the entry, document, resource and page parts with their text, path and image objects, outline,
+actions, permissions and view preferences; shadings and patterns, composite graphic units and the
+annotation, attachment, custom-tag and signature parts are not covered (bulletin writes none of
+them) and are reported when met. Beyond the
 structure: IDs are unique and below MaxUnitID, references point at the right kind of resource,
 every file a part names is in the package, every font is an OpenType/TrueType program, every
 image decodes, DeltaX/DeltaY have one value per character gap, CGTransforms fit their TextCode and
@@ -215,9 +219,59 @@ SCHEMA: dict[str, El] = {
     "Path": El({k: v for k, v in _GRAPHIC_UNIT.items() if k != "ID"} | {
         "Stroke": (t_bool, O), "Fill": (t_bool, O), "Rule": (enum("NonZero", "Even-Odd"), O)},
         [("StrokeColor", 0, 1), ("FillColor", 0, 1), ("AbbreviatedData", 1, 1)]),
+    # the rest of sections 7–13 that a document may hold (bulletin writes none of them)
+    "Versions": El(children=[("Version", 1, UNBOUNDED)]),
+    "Version": El({"ID": (t_string, R), "Index": (t_int, R), "Current": (t_bool, O), "BaseLoc": (t_loc, R)}),
+    "TemplatePage": El({"ID": (t_id, R), "Name": (t_string, O), "ZOrder": (enum("Background", "Foreground"), O),
+                        "BaseLoc": (t_loc, R)}),
+    "Template": El({"TemplateID": (t_id, R), "ZOrder": (enum("Background", "Foreground"), O)}),
+    "PageRes": El(text=t_loc), "Annotations": El(text=t_loc), "CustomTags": El(text=t_loc),
+    "Attachments": El(text=t_loc), "Extensions": El(text=t_loc),
+    "Permissions": El(children=[("Edit", 0, 1), ("Annot", 0, 1), ("Export", 0, 1), ("Signature", 0, 1),
+                                ("Watermark", 0, 1), ("PrintScreen", 0, 1), ("Print", 0, 1), ("ValidPeriod", 0, 1)]),
+    "Edit": El(text=t_bool), "Annot": El(text=t_bool), "Export": El(text=t_bool), "Signature": El(text=t_bool),
+    "Watermark": El(text=t_bool), "PrintScreen": El(text=t_bool),
+    "Print": El({"Printable": (t_bool, R), "Copies": (t_int, O)}),
+    "ValidPeriod": El({"StartDate": (t_string, O), "EndDate": (t_string, O)}),
+    "VPreferences": El(children=[("PageMode", 0, 1), ("PageLayout", 0, 1), ("TabDisplay", 0, 1), ("HideToolbar", 0, 1),
+                                 ("HideMenubar", 0, 1), ("HideWindowUI", 0, 1), (("ZoomMode", "Zoom"), 0, 1)]),
+    "PageMode": El(text=enum("None", "FullScreen", "UseOutlines", "UseThumbs", "UseCustomTags", "UseLayers",
+                             "UseAttatchs", "UseBookmarks")),
+    "PageLayout": El(text=enum("OnePage", "OneColumn", "TwoPageL", "TwoColumnL", "TwoPageR", "TwoColumnR")),
+    "TabDisplay": El(text=enum("DocTitle", "FileName")), "HideToolbar": El(text=t_bool),
+    "HideMenubar": El(text=t_bool), "HideWindowUI": El(text=t_bool),
+    "ZoomMode": El(text=enum("Default", "FitHeight", "FitWidth", "FitRect")), "Zoom": El(text=t_double),
+    "Bookmarks": El(children=[("Bookmark", 1, UNBOUNDED)]),
+    "Bookmark": El({"Name": (t_string, R)}, [("Dest", 1, 1)]),
+    "BookmarkRef": El({"Name": (t_string, R)}),
+    "URI": El({"URI": (t_string, R), "Base": (t_string, O), "Target": (t_string, O)}),
+    "GotoA": El({"AttachID": (t_string, R), "NewWindow": (t_bool, O)}),
+    "Sound": El({"ResourceID": (t_id, R), "Volume": (t_int, O), "Repeat": (t_bool, O), "Synchronous": (t_bool, O)}),
+    "Movie": El({"ResourceID": (t_id, R), "Operator": (enum("Play", "Stop", "Pause", "Resume"), O)}),
+    "Region": El(children=[("RegionArea", 1, UNBOUNDED)]),
+    "RegionArea": El({"Start": (t_pos, R)}, [(("Move", "Line", "QuadraticBezier", "CubicBezier", "Arc", "Close"),
+                                              1, UNBOUNDED)]),
+    "Move": El({"Point1": (t_pos, R)}), "Line": El({"Point1": (t_pos, R)}),
+    "QuadraticBezier": El({"Point1": (t_pos, R), "Point2": (t_pos, R)}),
+    "CubicBezier": El({"Point1": (t_pos, O), "Point2": (t_pos, O), "Point3": (t_pos, R)}),
+    "Arc": El({"SweepDirection": (t_bool, R), "LargeArc": (t_bool, R), "RotationAngle": (t_double, R),
+               "EllipseSize": (t_array, R), "EndPoint": (t_pos, R)}),
+    "Close": El(),
+    "Palette": El(children=[("CV", 1, UNBOUNDED)]), "CV": El(text=t_array),
+    "DrawParams": El(children=[("DrawParam", 1, UNBOUNDED)]),
+    "DrawParam": El({"ID": (t_id, R), "Relative": (t_id, O), "LineWidth": (t_double, O), "Join": (t_string, O),
+                     "Cap": (t_string, O), "DashOffset": (t_double, O), "DashPattern": (t_array, O),
+                     "MiterLimit": (t_double, O)}, [("FillColor", 0, 1), ("StrokeColor", 0, 1)]),
+    "CompositeObject": El({**_GRAPHIC_UNIT, "ResourceID": (t_id, R)}, [("Actions", 0, 1), ("Clips", 0, 1)]),
+    "PageBlock": El({"ID": (t_id, R)}, [(_PAGE_OBJECTS, 0, UNBOUNDED)]),
+    "Border": El({"LineWidth": (t_double, O), "HorizonalCornerRadius": (t_double, O),
+                  "VerticalCornerRadius": (t_double, O), "DashOffset": (t_double, O), "DashPattern": (t_array, O)},
+                 [("BorderColor", 0, 1)]),
+    "BorderColor": _COLOR,
 }
 # elements of the same name that mean different things, told apart by their parent
-_BY_PARENT = {("Clip", "Area"): "ClipArea", ("Document", "Actions"): "Actions"}
+_BY_PARENT = {("Clip", "Area"): "ClipArea", ("Document", "Actions"): "Actions", ("Region", "Area"): "RegionArea",
+              ("Goto", "Bookmark"): "BookmarkRef"}
 _PAGE_REF = El({"ID": (t_id, R), "BaseLoc": (t_loc, R)})
 _ROOTS = {"OFD", "Document", "Res", "Page"}
 
@@ -270,7 +324,8 @@ class _Checker:
         else:
             rule = SCHEMA.get(key)
         if rule is None:
-            self.fail(part, f"<{name}> is not an element the standard defines here")
+            self.fail(part, f"<{name}> is not allowed here (or is a part of the standard this checker leaves out: "
+                            "shadings, patterns, composite graphic units, annotation, signature and tag parts)")
             return
         for attr, value in element.attrib.items():
             if attr not in rule.attrs:
