@@ -87,10 +87,13 @@ class Package:
                 transforms: dict[int, int] = {}
                 x = y = 0.0
                 for child in obj:
-                    if child.tag == f"{NS}CGTransform":
-                        pos = int(child.get("CodePosition"))
+                    if child.tag == f"{NS}CGTransform":  # CodeCount codes ↔ GlyphCount glyphs
+                        pos, count = int(child.get("CodePosition")), int(child.get("CodeCount", "1"))
                         glyphs = [int(g) for g in child.findtext(f"{NS}Glyphs").split()]
-                        transforms[pos] = glyphs[0]
+                        if count == len(glyphs):
+                            transforms.update({pos + k: g for k, g in enumerate(glyphs)})
+                        else:
+                            transforms[pos] = glyphs[0]
                     elif child.tag == f"{NS}TextCode":
                         text = child.text or ""
                         x = float(child.get("X", x))
@@ -230,3 +233,32 @@ def pdf_chars(pdf_path: Path) -> list[list[dict]]:
                            "x0": c["x0"] * MM, "x1": c["x1"] * MM, "size": c["size"] * MM}
                           for c in page.chars if c["text"].strip()])
     return pages
+
+
+def reader_pdf_chars(path: Path) -> list[list[tuple[float, float, float, str]]]:
+    """Characters easyofd drew into its PDF (its unit: 1 mm = 200/25.4), per page: origin and size
+    in mm, and the character."""
+    import pdfplumber
+
+    scale = 25.4 / 200
+    pages = []
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            height = float(page.height)
+            pages.append([(c["matrix"][4] * scale, (height - c["matrix"][5]) * scale, c["size"] * scale, c["text"])
+                          for c in page.chars if c["text"].strip()])
+    return pages
+
+
+def misplaced(got, want: list[dict], tolerance: float = 0.01, font_chars: set[int] | None = None) -> list:
+    """Pairs (reader's, ours) of one page's characters, in reading order, that differ in place or
+    size by more than `tolerance` mm, or in character (unless the reader's font, whose characters
+    are `font_chars`, lacks ours); a different number of characters is a mismatch of its own."""
+    order = lambda c: (round(c[1], 1), c[0])  # noqa: E731 - lines top to bottom, then left to right
+    got = sorted(got, key=order)
+    want = sorted(((c["x"], c["y"], c["size"], c["text"]) for c in want), key=order)
+    if len(got) != len(want):
+        return [("count", len(got), len(want))]
+    return [(g, w) for g, w in zip(got, want)
+            if max(abs(g[0] - w[0]), abs(g[1] - w[1]), abs(g[2] - w[2])) > tolerance
+            or (g[3] != w[3] and (font_chars is None or ord(w[3]) in font_chars))]

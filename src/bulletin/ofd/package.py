@@ -349,28 +349,32 @@ class OfdWriter:
             self._color(obj, "FillColor", run.fill, run.fill_alpha)
         if run.stroke is not None:
             self._color(obj, "StrokeColor", run.stroke, run.stroke_alpha)
-        # characters and their positions (object coordinates); a glyph whose text is not one
-        # character the cmap maps to it gets a CGTransform
+        # characters and their positions (object coordinates). Where a glyph is not the one the
+        # font's cmap gives for its character, CGTransforms name the glyphs: one for the whole
+        # TextCode when every glyph stands for one character (readers cope best with a single
+        # CGTransform), else one per differing glyph (a cluster of characters drawn as one glyph)
         cmap = run.font.cmap()
         chars: list[str] = []
         xs: list[float] = []
         ys: list[float] = []
-        transforms: list[tuple[int, int, int]] = []  # (code position, code count, glyph)
+        transforms: list[tuple[int, int, list[int]]] = []  # (code position, code count, glyphs)
         for g in run.glyphs:
             x, y = g.x - box[0], g.y - box[1]
             if inverse is not None:
                 x, y = inverse[0] * x + inverse[2] * y, inverse[1] * x + inverse[3] * y
             text = g.text if g.text else "\u200b"  # a glyph without text (part of a cluster)
             if len(text) != 1 or cmap.get(ord(text)) != g.gid:
-                transforms.append((len(chars), len(text), g.gid))
+                transforms.append((len(chars), len(text), [g.gid]))
             for k, ch in enumerate(text):
                 chars.append(ch)
                 xs.append(x)
                 ys.append(y)
-        for position, count, gid in transforms:
+        if transforms and all(count == 1 for _, count, _ in transforms) and len(chars) == len(run.glyphs):
+            transforms = [(0, len(chars), [g.gid for g in run.glyphs])]
+        for position, count, glyphs in transforms:
             cg = ET.SubElement(obj, q("CGTransform"), {"CodePosition": str(position), "CodeCount": str(count),
-                                                       "GlyphCount": "1"})
-            ET.SubElement(cg, q("Glyphs")).text = str(gid)
+                                                       "GlyphCount": str(len(glyphs))})
+            ET.SubElement(cg, q("Glyphs")).text = " ".join(map(str, glyphs))
         code = ET.SubElement(obj, q("TextCode"), {"X": fmt(xs[0]), "Y": fmt(ys[0])})
         if len(chars) > 1:
             dx = delta_list(xs)
