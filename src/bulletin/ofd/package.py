@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
-from .pdfscan import Clip, Color, Page, Picture, Shape, TextRun
+from .pdfscan import Clip, Color, Page, Picture, Shape, TextRun, rect_of
 
 NS = "http://www.ofdspec.org/2016"
 ET.register_namespace("ofd", NS)
@@ -205,12 +205,6 @@ def rect_region(rects: list[tuple[float, float, float, float]], even_odd: bool,
     return sorted(out, key=lambda r: (r[1], r[0]))
 
 
-def _subpath_rect(sub) -> tuple[float, float, float, float] | None:
-    from .pdfscan import _rect_of
-
-    return _rect_of([sub])
-
-
 class OfdWriter:
     """Collects the pages of one document and writes the package."""
 
@@ -225,6 +219,7 @@ class OfdWriter:
         self.pages: list[tuple[int, Page, list[list]]] = []  # (page ID, page, layers of items)
         self.outline: list[OutlineItem] = []
         self.resource_files: dict[str, bytes] = {}
+        self.page_area: tuple[float, float] = (210.0, 297.0)  # the first page's, set by package()
 
     # ------------------------------------------------------------ resources
 
@@ -389,7 +384,7 @@ class OfdWriter:
         subpaths = shape.subpaths
         clip = shape.clip
         if shape.stroke is None and shape.fill is not None:
-            rects = [_subpath_rect(s) for s in subpaths]
+            rects = [rect_of([s]) for s in subpaths]
             if all(rects) and (clip is None or clip.rect is not None):
                 region = rect_region(rects, shape.even_odd, clip.rect if clip else None)
                 if not region:

@@ -546,7 +546,7 @@ class _State:
         return _State(**vars(self))
 
 
-def _rect_of(subpaths) -> tuple[float, float, float, float] | None:
+def rect_of(subpaths) -> tuple[float, float, float, float] | None:
     """(x0, y0, x1, y1) when the path is one axis-aligned rectangle."""
     if len(subpaths) != 1:
         return None
@@ -574,7 +574,7 @@ def _make_clip(clips) -> Clip | None:
         return None
     rect = None
     for subpaths, _ in clips:
-        r = _rect_of(subpaths)
+        r = rect_of(subpaths)
         if r is None:
             return Clip(tuple(clips), None)
         rect = r if rect is None else (max(rect[0], r[0]), max(rect[1], r[1]), min(rect[2], r[2]), min(rect[3], r[3]))
