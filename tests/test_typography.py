@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulletin import cjk
+from bulletin.typeset import patches as cjk
 from bulletin.api import render
 from bulletin.compose import autospace
 from bulletin.load import load_issue

@@ -53,7 +53,7 @@ from __future__ import annotations
 import inspect
 import re
 
-from .text import CJK_CHAR, NO_LINE_END, NO_LINE_START, is_cjk
+from ..text import CJK_CHAR, NO_LINE_END, NO_LINE_START, is_cjk
 
 WEASYPRINT_SERIES = "70."
 _restore: list[tuple[object, str, object]] = []  # (owner, name, original) while installed

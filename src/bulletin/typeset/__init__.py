@@ -29,10 +29,10 @@ with _warnings.catch_warnings():
 
 from typing import TYPE_CHECKING
 
-from . import cjk
+from . import patches as cjk
 
 if TYPE_CHECKING:
-    from .compose import Composed
+    from ..compose import Composed
 
 if not weasyprint_version.startswith("70."):  # pragma: no cover - guarded by the pinned dependency
     raise ImportError(f"bulletin needs WeasyPrint 70.x, found {weasyprint_version}")
@@ -104,7 +104,7 @@ def font_config() -> FontConfiguration:
     """One FontConfiguration per process: fonts are loaded once for many renders."""
     global _font_config
     if _font_config is None:
-        from . import speedups
+        from .. import speedups
 
         speedups.install()  # a warm process keeps font subsets between renders
         _font_config = FontConfiguration()
