@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What bulletin's Chinese line adjustment (cjk.py) costs in render time.
+"""What bulletin's Chinese line composition (bulletin.typeset) costs in render time.
 
 Renders an issue warm in one process, alternating plain WeasyPrint line adjustment and ours,
 and prints medians. Usage: python bench/typeset_cost.py [ISSUE_DIR] [-n RUNS]

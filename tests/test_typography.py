@@ -1,6 +1,6 @@
 """Chinese typesetting: justification, 禁则, punctuation compression, Han/Latin spacing.
 
-Unit and property tests on the line-adjustment code (bulletin.cjk, bulletin.compose.autospace),
+Unit and property tests on the line-adjustment code (bulletin.typeset, bulletin.compose.autospace),
 then end-to-end checks that read character positions back from rendered PDFs.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulletin.typeset import patches as cjk
+from bulletin.typeset import breaking, glyphs, justification, patches, punctuation
 from bulletin.api import render
 from bulletin.compose import autospace
 from bulletin.load import load_issue
@@ -42,12 +42,12 @@ HAN = re.compile("[\u4e00-\u9fff]")
     (" ", "a", True), ("a", " ", False), ("中", " ", False),  # a space stretches itself, once
 ])
 def test_opportunities(left, right, expected):
-    assert cjk.opportunity_after(left, right) is expected
+    assert justification.opportunity_after(left, right) is expected
 
 
 def test_line_opportunities_skip_numbers_and_words():
     text = "光缆191.55公里IP网络"
-    opportunities = cjk.line_opportunities(text)
+    opportunities = justification.line_opportunities(text)
     # 缆|1, 5|公, 公|里, 里|I, P|网, 网|络 — nothing inside “191.55” or “IP”
     assert [text[i] + text[i + 1] for i in opportunities] == ["光缆", "缆1", "5公", "公里", "里I", "P网", "网络"]
 
@@ -55,14 +55,14 @@ def test_line_opportunities_skip_numbers_and_words():
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(min_value=-5, max_value=20, allow_nan=False), min_size=0, max_size=60))
 def test_chain_spacing_gives_each_gap(gaps):
-    values = cjk.chain_spacing(gaps)
+    values = justification.chain_spacing(gaps)
     assert len(values) == len(gaps) + 1
     for i, gap in enumerate(gaps):
         assert (values[i] + values[i + 1]) / 2 == pytest.approx(gap, abs=1e-9)
 
 
 def test_uniform_gaps_give_uniform_values():
-    assert cjk.chain_spacing([0.3] * 10) == pytest.approx([0.3] * 11)
+    assert justification.chain_spacing([0.3] * 10) == pytest.approx([0.3] * 11)
 
 
 @pytest.mark.parametrize("left, right, allowed", [
@@ -72,7 +72,7 @@ def test_uniform_gaps_give_uniform_values():
     ("—", "—", False), ("…", "…", False), ("5", "G", False), ("a", " ", False),
 ])
 def test_chinese_break_rules(left, right, allowed):
-    assert cjk.break_allowed(left, right) is allowed
+    assert breaking.break_allowed(left, right) is allowed
 
 
 @pytest.mark.parametrize("text, halves", [
@@ -83,12 +83,12 @@ def test_chinese_break_rules(left, right, allowed):
     ("中文，中文", []),
 ])
 def test_punctuation_compression_positions(text, halves):
-    assert cjk.compressed(text) == halves
+    assert punctuation.compressed(text) == halves
 
 
 @pytest.mark.parametrize("value, text", [(13.571428, "13.571"), (-0.0004, "0"), (1e-9, "0"), (-244.0263, "-244.026"), (7, "7")])
 def test_exact_adjustment_formats_pdf_numbers(value, text):
-    number = cjk.ExactAdjustment(value)
+    number = glyphs.ExactAdjustment(value)
     assert f"{number}" == text and "e" not in f"{number}"
     assert int(number) == int(value) and isinstance(number, int)
 
@@ -105,25 +105,31 @@ def test_install_is_reversible_and_idempotent():
     from weasyprint.layout import inline
     from weasyprint.text import line_break
 
-    cjk.install()
-    patched = inline.justify_line
-    cjk.install()
-    assert inline.justify_line is patched
-    cjk.uninstall()
-    assert inline.justify_line is not patched and not cjk.installed()
-    assert "bulletin" not in line_break.Layout.set_text.__qualname__
-    cjk.install()
-    assert cjk.installed()
+    patches.install()
+    patched = inline.text_align
+    patches.install()
+    assert inline.text_align is patched
+    patches.uninstall()
+    assert inline.text_align is not patched and not patches.installed()
+    assert not line_break.Layout.set_text.__module__.startswith("bulletin")
+    patches.install()
+    assert patches.installed()
 
 
 def test_changed_weasyprint_internals_fail_loudly(monkeypatch):
+    """A WeasyPrint whose replaced code differs from 70.0's is refused, naming the function."""
     from weasyprint.layout import inline
-    from weasyprint.text import line_break
 
-    monkeypatch.setattr(inline, "justify_line", lambda context, line: None)
-    monkeypatch.setattr(cjk, "_checked", False)
-    with pytest.raises(cjk.WeasyPrintChanged, match="justify_line changed"):
-        cjk._check_internals(inline, line_break)
+    patches.uninstall()
+    try:
+        monkeypatch.setattr(inline, "text_align", lambda context, line, available_width, last: 0)
+        monkeypatch.setattr(patches, "_checked", False)
+        with pytest.raises(patches.WeasyPrintChanged, match="inline:text_align changed"):
+            patches.install()
+        assert not patches.installed()
+    finally:
+        monkeypatch.undo()
+        patches.install()
 
 
 # ---------------------------------------------------------------- rendered PDFs
@@ -178,7 +184,7 @@ def full_lines(pdf: pdfplumber.PDF) -> list[pc.Line]:
 def inside_edge(line: pc.Line) -> float:
     """Right end of a line's text inside the block: a mark hanging past the edge does not count."""
     last = line.chars[-1]
-    if last["text"] in cjk.HANGING and last["x1"] > pc.BLOCK_RIGHT + 1:
+    if last["text"] in punctuation.HANGING and last["x1"] > pc.BLOCK_RIGHT + 1:
         return line.chars[-2]["x1"]
     return last["x1"]
 
@@ -200,7 +206,7 @@ def test_marks_hang_instead_of_pushing_a_character_down(rendered):
     assert hanging, "the sample has push-out places"
     for ln in hanging:
         mark, before = ln.chars[-1], ln.chars[-2]
-        assert mark["text"] in cjk.HANGING
+        assert mark["text"] in punctuation.HANGING
         assert abs(before["x1"] - pc.BLOCK_RIGHT) < 0.5
         assert abs(mark["x0"] - pc.BLOCK_RIGHT) < 0.5  # the mark's box begins at the edge
         assert mark["x0"] - before["x1"] < 0.5  # no stretch before it
@@ -340,7 +346,7 @@ def test_grid_holds_28_characters_and_22_lines(grid_pdf):
     """Pure-CJK full lines hold 28 characters inside the block: a mark may hang past it, and 29
     fit only with compressed marks (a pair, or push-in). No character is pushed down; 27 only
     before an unbreakable Latin run. (Pango refuses a break before “, and pushes characters down
-    for 禁则 — cjk.py breaks where Chinese rules allow, hangs or pushes in instead.)"""
+    for 禁则 — bulletin.typeset breaks where Chinese rules allow, hangs or pushes in instead.)"""
     lines = [ln for ln in pc.lines(grid_pdf) if pc.BLOCK_TOP < ln.top < pc.BLOCK_BOTTOM]
     counted = 0
     for a, b in zip(lines, lines[1:]):
@@ -351,13 +357,13 @@ def test_grid_holds_28_characters_and_22_lines(grid_pdf):
         if any(q["x0"] - p["x1"] > 0.3 * p["size"] for p, q in zip(a.chars, a.chars[1:])):
             continue  # a space of the source (a slogan's two halves) takes room in this line
         counted += 1
-        if len(a.text) == 29 and a.text[-1] in cjk.HANGING and a.chars[-1]["x1"] > pc.BLOCK_RIGHT + 1:
+        if len(a.text) == 29 and a.text[-1] in punctuation.HANGING and a.chars[-1]["x1"] > pc.BLOCK_RIGHT + 1:
             continue  # 28 inside the block and a mark hanging past it
         if len(a.text) == 27:
             assert b.text[0].isascii(), (a.text, b.text)
         elif len(a.text) == 29:
-            marks = sum(1 for ch in a.text if ch in cjk.PUSH_IN)
-            assert cjk.compressed(a.text) or marks >= 2, a.text
+            marks = sum(1 for ch in a.text if ch in punctuation.PUSH_IN)
+            assert punctuation.compressed(a.text) or marks >= 2, a.text
         else:
             assert len(a.text) == 28, a.text
     assert counted > 100

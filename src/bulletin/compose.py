@@ -34,7 +34,7 @@ HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]
 def autospace(text: str) -> Markup:
     """Escape `text`; wrap each Latin/digit run that touches a Han character in a span whose margin
     on that side is the clreq quarter em (as-l / as-r). No character is added: the space is a
-    margin, so the text layer stays the source text; cjk.py drops it at line starts and ends.
+    margin, so the text layer stays the source text; typeset/spacing.py drops it at line starts and ends.
     Runs with hyphens or slashes (URLs, e-mail addresses, “Wi-Fi”) are kept whole (nobr)."""
     out: list[Markup] = []
     pos = 0

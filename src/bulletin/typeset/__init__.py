@@ -29,7 +29,7 @@ with _warnings.catch_warnings():
 
 from typing import TYPE_CHECKING
 
-from . import patches as cjk
+from . import patches
 
 if TYPE_CHECKING:
     from ..compose import Composed
@@ -130,10 +130,10 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
     """Render to PDF. `adjust=False` leaves WeasyPrint's own line adjustment (for comparisons);
     `pdf_options` go to WeasyPrint's write_pdf (e.g. pdf_variant, attachments)."""
     if adjust:
-        cjk.install()  # Chinese line adjustment (see cjk.py)
-        cjk.new_document()
+        patches.install()  # Chinese line composition (see patches.py)
+        patches.new_document()
     else:
-        cjk.uninstall()
+        patches.uninstall()
     base_dir = base_dir.resolve()
     fetcher = SafeFetcher([base_dir, *roots])
     config = font_config()
