@@ -1,126 +1,105 @@
-"""Justification between characters (W3C clreq §3.8).
+"""How one line is brought to the measure: compress before stretch (clreq 行内调整).
 
-WeasyPrint justifies only at spaces (layout/inline.py `justify_line` → `count_expandable_spaces`
-→ `add_word_spacing`, drawn through Pango letter-spacing on the spaces in text/line_break.py
-`Layout.set_text`). Chinese has no spaces, so a full line that ended short stays ragged.
+A line's natural width already has the adjustments that are not choices: of two adjacent marks
+one gives up its blank half (标点挤压), the 间隔号 · is half a character, and a full-width mark at
+the end of a justified line takes half a character with its ink at the block edge (GB/T 15834
+§5.1.10). What is left is made up:
 
-The justification opportunities here are every boundary where either side is a CJK character (Han,
-kana, full-width punctuation), besides the spaces; never inside a Latin word or a number, never
-between the two halves of “——” or “……”, never after the last character of a line. The slack of the
-line is spread evenly over all opportunities, so a mixed line such as “推进5G技术在工业行业深度应用”
-does not pile it on its few spaces.
+- too long: compress, one kind after the other, every place of a kind in the line by the same
+  amount: word spaces (to two thirds), the blank halves of brackets and quotes, of 、，；：, the
+  Han–Latin quarter em (to an eighth), then of 。？！ — never more than a blank half, so the mark's
+  ink is never overlapped; if that is not enough the line cannot be set (the breaker avoids it);
+- too short: stretch the Han–Latin spaces first (up to half an em), then every justification
+  opportunity by the same amount: each boundary next to a CJK character and each word space — not
+  inside Latin words or numbers, not inside “——” or “……”.
 
-No character is inserted: the extra space is Pango letter-spacing, so the PDF text layer stays
-exactly the source text. Pango gives a character with letter-spacing x half of x before and half
-after it, and drops the halves at the start and end of a line. Each WeasyPrint text box has its own
-one-line Pango layout, so inside a box the gap after character i is (x[i] + x[i+1]) / 2; the wanted
-gaps g[i] determine the x[i] as a chain: x[0] = g[0], x[i+1] = 2·g[i] − x[i]. A gap at the end of a
-box (before the next inline box on the line) is made by the box's width, which positions the next
-box — as WeasyPrint itself does for spaces.
+`line_cost` rates the result for the paragraph breaker (breaking.py): the cubed stretch per
+opportunity against 0.05 em, and each kind of compression by how visible it is, so that a line
+prefers a barely wider spacing to a visibly compressed mark, and a compressed comma to a loose line.
 """
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
-from ..text import is_cjk
-from . import spacing
-from .punctuation import KEEP_TOGETHER
-
-SPACES = (" ", "\u00a0")
-
-
-def opportunity_after(left: str, right: str) -> bool:
-    """Whether the line may be stretched between `left` and `right` (adjacent characters)."""
-    if left in SPACES:
-        return True  # the space itself stretches, as in WeasyPrint
-    if right in SPACES:
-        return False  # the following space takes it
-    if left == right and left in KEEP_TOGETHER:
-        return False
-    return is_cjk(left) or is_cjk(right)
+# Shrink classes, in the order they are used (clreq 挤压处理的优先顺序).
+SHRINK_SPACE, SHRINK_BRACKET, SHRINK_PAUSE, SHRINK_AUTOSPACE, SHRINK_STOP = range(5)
+SHRINK_CLASSES = 5
+# Cost of compressing every place of a class by its whole capacity (a blank half, an eighth em, a
+# third of a word space), against 100 for stretching every opportunity by 0.05 em: a mark pushed
+# in to half width weighs about as much as a line 0.035–0.045 em loose.
+SHRINK_WEIGHT = (6.0, 40.0, 30.0, 15.0, 60.0)
+AUTOSPACE_STRETCH_WEIGHT = 12.0  # stretching every Han–Latin space to half an em
+LOOSE_EM = 0.05  # stretch per opportunity that costs 100
+SPACE_SHRINK = 1 / 3  # a word space may lose a third of its width
+AUTOSPACE_SHRINK = 0.5  # the quarter em may shrink to an eighth
+AUTOSPACE_STRETCH = 1.0  # ... and grow to a half
+UNJUSTIFIABLE = 1e4  # a line that should be full but has nowhere to put its slack
+INFEASIBLE = float("inf")
 
 
-def line_opportunities(text: str) -> list[int]:
-    """Indices i of `text` (one line) with an opportunity between text[i] and text[i+1]."""
-    return [i for i in range(len(text) - 1) if opportunity_after(text[i], text[i + 1])]
-
-
-def chain_spacing(gaps: list[float]) -> list[float]:
-    """Per-character letter-spacing values that give exactly `gaps[i]` between characters i and
-    i+1 of a one-line Pango layout (see the module docstring). len(result) == len(gaps) + 1."""
-    if not gaps:
-        return [0.0]
-    values = [gaps[0]]
-    for gap in gaps:
-        values.append(2 * gap - values[-1])
-    return values
-
-
-def leaf_text_boxes(box):
-    """The text boxes of a line in order; None for an atomic inline (no opportunity across it)."""
-    from weasyprint.formatting_structure import boxes
-
-    for child in getattr(box, "children", ()):
-        if isinstance(child, boxes.TextBox):
-            yield child
-        elif isinstance(child, boxes.InlineBox):
-            yield from leaf_text_boxes(child)
-        elif child.is_in_normal_flow():
-            yield None
-
-
-def _ends_before_byline(line, leaves) -> bool:
-    """Whether this is the block's last line of text, its .line-end item gone to a line of its own."""
-    element = getattr(line, "element", None)
-    if element is None or not leaves or leaves[-1] is None:
-        return False
-    before = spacing.text_before_byline(element)
-    line_text = "".join(leaf.text for leaf in leaves if leaf is not None)
-    return before is not None and re.sub(r"\s+", "", before).endswith(re.sub(r"\s+", "", line_text))
-
-
-def mark_opportunities(line) -> int:
-    """Give each text box of `line` its opportunities (`bulletin_gaps`: indices inside the box,
-    `bulletin_trailing`: one at its end); return their number (0: do not justify)."""
-    leaves = list(leaf_text_boxes(line))
-    if _ends_before_byline(line, leaves):
-        return 0
-    chars: list[tuple[object, int]] = []  # (box, index in box) for every character of the line
-    text = []
-    for leaf in leaves:
-        if leaf is None:
-            chars.append((None, 0))
-            text.append("\ufffc")
+def line_cost(natural: float, target: float, em: float, shrink: tuple[float, ...] | list[float],
+              as_stretch: float, opportunities: int, last: bool) -> float:
+    """Badness of setting a line of natural width `natural` to `target` (both px): 0 for a perfect
+    fit, INFEASIBLE when it cannot be compressed enough. `shrink[c]`: capacity of class c (px);
+    `as_stretch`: what the Han–Latin spaces can grow (px); a `last` line is never stretched."""
+    slack = target - natural
+    if slack >= 0:
+        if last:
+            return 0.0
+        cost = 0.0
+        if as_stretch > 0:
+            used = min(slack, as_stretch)
+            cost += AUTOSPACE_STRETCH_WEIGHT * (used / as_stretch) ** 2
+            slack -= used
+        if slack <= 1e-6:
+            return cost
+        if not opportunities:
+            return UNJUSTIFIABLE + slack
+        ratio = slack / opportunities / em / LOOSE_EM
+        return cost + 100.0 * ratio * ratio * ratio
+    need = -slack
+    cost = 0.0
+    for c in range(SHRINK_CLASSES):
+        capacity = shrink[c]
+        if capacity <= 0:
             continue
-        leaf.bulletin_gaps, leaf.bulletin_trailing = [], False
-        for i, ch in enumerate(leaf.text):
-            chars.append((leaf, i))
-            text.append(ch)
-    opportunities = line_opportunities("".join(text))
-    last_leaf = leaves[-1] if leaves else None
-    if opportunities and last_leaf is not None and getattr(last_leaf.pango_layout, "bulletin_hanging", False):
-        if opportunities[-1] == len(text) - 2:
-            opportunities.pop()  # the hanging mark follows its character directly
-    total = 0
-    for i in opportunities:
-        box, index = chars[i]
-        if box is None:
+        used = need if need < capacity else capacity
+        fraction = used / capacity
+        cost += SHRINK_WEIGHT[c] * fraction * fraction
+        need -= used
+        if need <= 1e-6:
+            return cost
+    return INFEASIBLE
+
+
+@dataclass
+class Adjustment:
+    """What `solve` decided for one line: per shrink class the fraction of its capacity used, the
+    fraction of the Han–Latin stretch used, and the extra width of each opportunity (px)."""
+    shrink: list[float]
+    autospace_stretch: float
+    per_opportunity: float
+    overfull: float  # px the line is still too long (0 unless nothing could be compressed enough)
+
+
+def solve(natural: float, target: float, shrink: list[float], as_stretch: float, opportunities: int,
+          last: bool) -> Adjustment:
+    """The adjustment that `line_cost` rates (same order of use, same capacities)."""
+    slack = target - natural
+    fractions = [0.0] * SHRINK_CLASSES
+    if slack >= 0:
+        if last:
+            return Adjustment(fractions, 0.0, 0.0, 0.0)
+        used = min(slack, as_stretch) if as_stretch > 0 else 0.0
+        slack -= used
+        per = slack / opportunities if opportunities and slack > 1e-9 else 0.0
+        return Adjustment(fractions, used / as_stretch if as_stretch > 0 else 0.0, per, 0.0)
+    need = -slack
+    for c in range(SHRINK_CLASSES):
+        capacity = shrink[c]
+        if capacity <= 0 or need <= 1e-9:
             continue
-        if index == len(box.text) - 1:
-            box.bulletin_trailing = True  # the gap is made by the box's width
-        else:
-            box.bulletin_gaps.append(index)
-        total += 1
-    return total
-
-
-def letter_spacing_values(style, chars: str, gaps: frozenset[int], extra: float) -> list[float]:
-    """Per-character letter-spacing for a justified text box: the layout's tracking, `extra` at
-    each of its gaps, word spacing at spaces (through the chain, see the module docstring)."""
-    letter = style["letter_spacing"]
-    letter = 0 if letter == "normal" else letter
-    wanted = [
-        letter + (extra if i in gaps else 0) + (style["word_spacing"] if chars[i] in SPACES else 0)
-        for i in range(len(chars) - 1)
-    ]
-    return chain_spacing(wanted)
+        used = min(need, capacity)
+        fractions[c] = used / capacity
+        need -= used
+    return Adjustment(fractions, 0.0, 0.0, max(0.0, need))

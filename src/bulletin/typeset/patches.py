@@ -5,7 +5,8 @@ says what it replaces and why; `PATCHES` lists them with the WeasyPrint code eac
 and that code's fingerprint (SHA-256 of its source in WeasyPrint 70.0). `install()` refuses, with
 `WeasyPrintChanged` naming the function, to patch a WeasyPrint whose code differs: an upgrade
 fails loudly instead of setting pages silently wrong. The composition itself lives in the sibling
-modules (breaking, justification, spacing, punctuation, glyphs); the patches only route to it.
+modules (plan, breaking, justification, lines, spacing, punctuation, glyphs); the patches only
+route to it.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
-from . import breaking, glyphs, justification, spacing
+from . import glyphs, lines, measure, plan
 
 WEASYPRINT_SERIES = "70."
 
@@ -70,103 +71,87 @@ def _original(target: str) -> Callable:
 # ------------------------------------------------------------------------------ the patches
 
 
+def split_inline_box(context, box, position_x, max_x, *args):
+    """Replaces weasyprint.layout.inline.split_inline_box (fits the content of a line box or an
+    inline box into the width left, first fit).
+
+    Why: a Chinese justified paragraph is broken as a whole (total fit, plan.py): for its line box
+    this ends each line at the planned break; every other call goes to WeasyPrint unchanged."""
+    return plan.split_line(_original(f"{INLINE}:split_inline_box"), context, box, position_x, max_x, *args)
+
+
+def split_text_box(context, box, available_width, skip, is_line_start=True):
+    """Replaces weasyprint.layout.inline.split_text_box (cuts one text box at Pango's first fit).
+
+    Why: in a planned line the box is cut where the plan says, and every box made remembers the
+    text it was cut from, so the line can be measured exactly (plan.split_text)."""
+    return plan.split_text(_original(f"{INLINE}:split_text_box"), context, box, available_width, skip,
+                           is_line_start)
+
+
 def text_align(context, line, available_width, last):
-    """Replaces weasyprint.layout.inline.text_align (horizontal alignment of a finished line).
+    """Replaces weasyprint.layout.inline.text_align (horizontal alignment of a finished line; it
+    justifies only at spaces).
 
-    Why: items a layout marks `.line-end` (署名, 共印×份) go flush right on their block's last line,
-    and the Han–Latin margin of an autospace span is removed at the start and end of a line (clreq:
-    no space at line edges); then WeasyPrint aligns as usual."""
-    spacing.flush_line_end_item(line, available_width, last)
-    spacing.drop_edge_spacing(line)
-    return _original(f"{INLINE}:text_align")(context, line, available_width, last)
-
-
-def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
-                     minimum=False):
-    """Replaces weasyprint.layout.inline.split_first_line (first fit of one line of a text box).
-
-    Why: Pango's UAX #14 breaking ends Chinese lines early where clreq allows more (before “, between
-    ”“) and pushes a character down where the next line would start with a mark; this hangs the mark
-    or breaks later, with push-in (breaking.first_line)."""
-    return breaking.first_line(_original(f"{INLINE}:split_first_line"), text, style, context, max_width,
-                               justification_spacing, is_line_start, minimum)
+    Why: a line of Chinese justified text is set by the composition (lines.align: compress before
+    stretch, line-end marks, Han–Latin spaces, flush-right 署名); other lines get the line-edge
+    rules and WeasyPrint's own alignment."""
+    return lines.align(context, line, available_width, last, _original(f"{INLINE}:text_align"))
 
 
-def justify_line(context, line, extra_width):
-    """Replaces weasyprint.layout.inline.justify_line (spreads a line's slack over its spaces).
+def line_box_verticality(box):
+    """Replaces weasyprint.layout.inline.line_box_verticality (the height of a line from its boxes).
 
-    Why: Chinese has no spaces; the slack goes to every boundary next to a CJK character
-    (justification.mark_opportunities), through WeasyPrint's own add_word_spacing."""
-    total = justification.mark_opportunities(line)
-    if total:
-        from weasyprint.layout import inline
-
-        inline.add_word_spacing(context, line, extra_width / total, 0)
-
-
-def count_expandable_spaces(box):
-    """Replaces weasyprint.layout.inline.count_expandable_spaces (spaces of a box, for justification).
-
-    Why: a text box marked by justify_line counts its CJK opportunities instead of its spaces, so
-    add_word_spacing widens it by the right amount."""
-    from weasyprint.formatting_structure import boxes
-
-    if isinstance(box, boxes.TextBox) and hasattr(box, "bulletin_gaps"):
-        return len(box.bulletin_gaps) + box.bulletin_trailing
-    return _original(f"{INLINE}:count_expandable_spaces")(box)
-
-
-def add_word_spacing(context, box, justification_spacing, x_advance):
-    """Replaces weasyprint.layout.inline.add_word_spacing (widens boxes and re-creates their layouts).
-
-    Why: the layout made for drawing must know where its opportunities are (set_text reads them)."""
-    from weasyprint.formatting_structure import boxes
-
-    result = _original(f"{INLINE}:add_word_spacing")(context, box, justification_spacing, x_advance)
-    if isinstance(box, boxes.TextBox) and hasattr(box, "bulletin_gaps") and box.bulletin_gaps:
-        box.pango_layout.bulletin_gaps = frozenset(box.bulletin_gaps)
-    return result
+    Why: a footnote anchor (the 报送 block), a 署名 or a character from the fallback font (other
+    ascent and descent) made their line taller than the others; a composed line keeps its
+    paragraph's pitch (lines.verticality)."""
+    return lines.verticality(_original(f"{INLINE}:line_box_verticality"), box)
 
 
 def layout_set_text(self, text, justify=False):
     """Replaces weasyprint.text.line_break.Layout.set_text (text and spacing attributes of a layout).
 
-    Why: justified Chinese boxes need letter-spacing at every opportunity, not only at spaces, and
-    adjacent full-width marks share one blank (halt) — both as Pango attributes (glyphs)."""
+    Why: a composed text box is drawn without letter-spacing (its glyph advances are set exactly);
+    adjacent full-width marks in other Chinese text share one blank through `halt`
+    (glyphs.after_set_text)."""
     _original(f"{LINE_BREAK}:Layout.set_text")(self, text, justify)
-    glyphs.adjust_attributes(self, justify)
+    glyphs.after_set_text(self, justify)
 
 
 def layout_get_first_line(self):
     """Replaces weasyprint.text.line_break.Layout.get_first_line (the laid-out line to draw).
 
-    Why: for a layout set up for drawing, glyph x-offsets are moved into advances, which WeasyPrint
-    writes exactly (glyphs.offsets_into_advances)."""
+    Why: for drawing, a composed box's glyphs get the advances the composition computed
+    (glyphs.set_advances), and x-offsets are moved into advances, which WeasyPrint writes exactly."""
     first_line, index = _original(f"{LINE_BREAK}:Layout.get_first_line")(self)
     if getattr(self, "bulletin_draw", False):
+        glyphs.set_advances(first_line, self)
         glyphs.offsets_into_advances(first_line)
     return first_line, index
 
 
 _DRAW_FIRST_LINE = ("weasyprint.draw.text:draw_first_line", "1bb8eae6d88e71b1")
 _GET_NEXT_LINEBOX = (f"{INLINE}:get_next_linebox", "67af458c2545e74f")
+_SPLIT_INLINE_LEVEL = (f"{INLINE}:split_inline_level", "d98c008c8fc00582")
 
 PATCHES: tuple[Patch, ...] = (
     # draw/text.py writes glyph adjustments as int(kerning): a module-level `int` there shadows the
     # builtin inside that module only (glyphs.ExactAdjustment).
     Patch("weasyprint.draw.text:int", glyphs.ExactAdjustment, (_DRAW_FIRST_LINE,)),
-    Patch(f"{INLINE}:text_align", text_align,
-          ((f"{INLINE}:text_align", "e953d41b87ccfc30"), _GET_NEXT_LINEBOX)),
-    Patch(f"{INLINE}:split_first_line", split_first_line,
-          ((f"{INLINE}:split_first_line", "39ad1016863ca34d"),
-           (f"{INLINE}:split_text_box", "8c564329599ef23f"))),
-    Patch(f"{INLINE}:justify_line", justify_line, ((f"{INLINE}:justify_line", "f83b21ff8793ba6b"),)),
-    Patch(f"{INLINE}:count_expandable_spaces", count_expandable_spaces,
-          ((f"{INLINE}:count_expandable_spaces", "175fe6f42576ed38"),)),
-    Patch(f"{INLINE}:add_word_spacing", add_word_spacing,
-          ((f"{INLINE}:add_word_spacing", "879516e71f1b80fa"),)),
+    Patch(f"{INLINE}:split_inline_box", split_inline_box,
+          ((f"{INLINE}:split_inline_box", "3a0cb7ca7e34c7ef"), _GET_NEXT_LINEBOX, _SPLIT_INLINE_LEVEL,
+           (f"{INLINE}:skip_first_whitespace", "deb2f1a5e2a6c035"),
+           (f"{INLINE}:iter_line_boxes", "04aec48abfcad809"))),
+    Patch(f"{INLINE}:split_text_box", split_text_box,
+          ((f"{INLINE}:split_text_box", "8c564329599ef23f"), _SPLIT_INLINE_LEVEL,
+           (f"{INLINE}:remove_last_whitespace", "53f0c79c9fbbda50"))),
+    Patch(f"{INLINE}:text_align", text_align, ((f"{INLINE}:text_align", "e953d41b87ccfc30"), _GET_NEXT_LINEBOX)),
+    Patch(f"{INLINE}:line_box_verticality", line_box_verticality,
+          ((f"{INLINE}:line_box_verticality", "1018aadb3410f89a"),
+           (f"{INLINE}:aligned_subtree_verticality", "2c53963af64fb316"), _GET_NEXT_LINEBOX)),
     Patch(f"{LINE_BREAK}:Layout.set_text", layout_set_text,
-          ((f"{LINE_BREAK}:Layout.set_text", "fe23ca9937dbf520"),)),
+          ((f"{LINE_BREAK}:Layout.set_text", "fe23ca9937dbf520"),
+           (f"{LINE_BREAK}:Layout.reactivate", "0b89ee097104b713"))),
     Patch(f"{LINE_BREAK}:Layout.get_first_line", layout_get_first_line,
           ((f"{LINE_BREAK}:Layout.get_first_line", "bb65cbda0e27f135"), _DRAW_FIRST_LINE)),
 )
@@ -232,4 +217,5 @@ def uninstall() -> None:
 
 def new_document() -> None:
     """Forget what the previous document left (call before each render)."""
-    breaking.new_document()
+    plan.new_document()
+    measure.new_document()

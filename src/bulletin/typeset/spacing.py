@@ -67,6 +67,33 @@ def text_before_byline(element) -> str | None:
     return None
 
 
+def ends_before_line_end_item(line) -> bool:
+    """Whether `line` holds the end of its block's text while the block's .line-end item went to a
+    line of its own (that line is the text's last: not stretched)."""
+    import re
+
+    from weasyprint.formatting_structure import boxes
+
+    element = getattr(line, "element", None)
+    if element is None:
+        return False
+    before = text_before_byline(element)
+    if before is None:
+        return False
+    texts = []
+
+    def walk(box):
+        for child in getattr(box, "children", ()):
+            if isinstance(child, boxes.TextBox):
+                texts.append(child.text)
+            elif isinstance(child, boxes.InlineBox):
+                walk(child)
+
+    walk(line)
+    line_text = re.sub(r"\s+", "", "".join(texts))
+    return bool(line_text) and re.sub(r"\s+", "", before).endswith(line_text)
+
+
 def flush_line_end_item(line, available_width: float, last: bool) -> None:
     """署名, 共印×份: flush right on the last line of their block (layouts mark them .line-end)."""
     end_item = last_box_with_class(line, "line-end") if last else None
