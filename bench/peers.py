@@ -99,9 +99,10 @@ def typst_source(t: Text) -> str:
     out = [
         '#set page(paper: "a4", margin: (top: 37mm, bottom: 35mm, left: 28mm, right: 26mm),',
         '  footer: context align(center, text(font: "Noto Serif CJK SC", size: 14pt)[— #counter(page).display() —]))',
-        f'#set text(font: ("FandolFang", "Noto Serif CJK SC"), size: {t.size_pt}pt, lang: "zh", region: "cn",',
+        f'#set text(font: ("FandolFang R", "Noto Serif CJK SC"), size: {t.size_pt}pt, lang: "zh", region: "cn",',
         f'  tracking: {t.tracking_pt}pt, top-edge: "baseline", bottom-edge: "baseline")',
-        f"#set par(justify: true, first-line-indent: (amount: 2em, all: true), leading: {t.pitch_pt}pt,",
+        f"#set par(justify: true, first-line-indent: (amount: {2 * (t.size_pt + t.tracking_pt):.3f}pt, all: true),",
+        f"  leading: {t.pitch_pt}pt,",
         f"  spacing: {t.pitch_pt}pt)",
         f"#show heading: set text(font: \"Noto Sans CJK SC\", size: {t.size_pt}pt, weight: \"regular\")",
         "#show heading: set block(above: 0.5em, below: 0pt)",
@@ -160,11 +161,13 @@ def latex_source(t: Text) -> str:
         f"\\setmainfont{{FandolFang-Regular.otf}}[Path={FONTS}/]",
         "\\xeCJKsetup{AutoFallBack=true}",
         f"\\setCJKfallbackfamilyfont{{\\CJKrmdefault}}{{NotoSerifCJKsc-Regular-GBK.otf}}[Path={FONTS}/]",
-        f"\\xeCJKsetup{{CJKglue={{\\hskip {t.tracking_pt}pt plus 0.08\\baselineskip}}}}",
-        "\\setlength{\\parindent}{2em}\\setlength{\\parskip}{0pt}",
+        "\\setlength{\\parskip}{0pt}",
         "\\pagestyle{plain}",
         "\\begin{document}",
-        f"\\fontsize{{{t.size_pt}pt}}{{{t.pitch_pt}pt}}\\selectfont",
+        # PDF points (bp), as the other two use: TeX's pt is 1/72.27 in
+        f"\\fontsize{{{t.size_pt}bp}}{{{t.pitch_pt}bp}}\\selectfont",
+        f"\\xeCJKsetup{{CJKglue={{\\hskip {t.tracking_pt}bp plus 0.08\\baselineskip}}}}",
+        f"\\setlength{{\\parindent}}{{{2 * (t.size_pt + t.tracking_pt)}bp}}",
     ]
     for kind, text in t.blocks:
         if kind == "section":
@@ -212,6 +215,7 @@ ROWS = [
     ("adjacent marks set with one blank half", "pairs"),
     ("URLs and e-mail addresses kept whole", "whole"),
     ("禁则 violations", "kinsoku"),
+    ("lines running past the block edge", "overfull"),
 ]
 
 
@@ -223,12 +227,13 @@ def measure(pdf_path: Path, runs: list[str], audit: Path | None) -> dict:
     with pdfplumber.open(str(pdf_path)) as pdf:
         own = typocheck.figures(pdf)
         missing = typocheck.kept_whole(pdf, runs)
+        overfull = typocheck.overfull(pdf)
     row = {
         "max_loose": f"{own.max_loose:.3f}", "over10": len(own.loose_over(0.10)),
         "full_width_inside": own.end_marks["full_width_inside"], "hanging": own.end_marks["hanging"],
         "runts": len(own.runts), "strict": len(own.strict_starts), "off_pitch": len(own.off_pitch),
         "pairs": f"{own.pairs_compressed}/{own.pairs}", "whole": f"{len(runs) - len(missing)}/{len(runs)}",
-        "kinsoku": len(own.kinsoku), "source": "own checks",
+        "kinsoku": len(own.kinsoku), "overfull": len(overfull), "source": "own checks",
     }
     if audit is not None:
         proc = subprocess.run([sys.executable, str(audit), str(pdf_path), "--json"], capture_output=True, text=True)

@@ -13,7 +13,8 @@ after a full line). A full line is one followed by another line of its paragraph
 - strict line starts: a continuation line starting with ·, —, …;
 - pitch: baseline distances inside paragraphs that differ from the common one;
 - adjacent marks: pairs like “。”” set with one blank half (compressed) or two;
-- kinsoku: a line starting with a mark that must not start one, or ending with an opening mark.
+- kinsoku: a line starting with a mark that must not start one, or ending with an opening mark;
+- overfull: a line running past the block edge.
 """
 from __future__ import annotations
 
@@ -191,6 +192,18 @@ def figures(pdf: pdfplumber.PDF) -> Figures:
         for k in range(1, len(ln.chars) - 1):
             if ln.chars[k]["text"] in "·・‧":
                 out.interpunct.append((ln.chars[k + 1]["x0"] - ln.chars[k - 1]["x1"]) / ln.chars[k]["size"])
+    return out
+
+
+def overfull(pdf: pdfplumber.PDF) -> list[str]:
+    """Lines of the text block whose text runs past its right edge (more than the blank half of a
+    closing mark) or starts left of its left edge by more than half a character."""
+    out = []
+    for ln in pc.lines(pdf):
+        if pc.BLOCK_TOP - 2 < ln.top < pc.BLOCK_BOTTOM:
+            size = ln.chars[-1]["size"]
+            if ln.chars[-1]["x1"] > pc.BLOCK_RIGHT + 0.5 * size + 0.1 or ln.chars[0]["x0"] < pc.BLOCK_LEFT - 0.5 * size:
+                out.append(ln.text)
     return out
 
 

@@ -30,6 +30,7 @@ NO_END = NO_LINE_END
 LINE_PENALTY = 10.0
 RUNT_PENALTY = 4e5  # between the demerits of a line 8.5 % and 10 % of an em loose
 HANGING_PENALTY = 400.0
+MARK_END_PENALTY = 200.0  # a full line ending in a mark (set half width, its ink inside the edge)
 WORD_BREAK_PENALTY = 2500.0  # inside a Latin word or URL (where Pango allows it)
 NUMBER_UNIT_PENALTY = 5000.0  # between a number and its unit or range (2023|年, 10.5|万, 2021—|2025)
 URL_ANYWHERE_PENALTY = 6e5  # inside a long URL between two letters: rather than a line 10 % loose
@@ -367,7 +368,7 @@ def _candidates(atoms, sums, breaks, s, seg_start, seg_end, target, window, sett
         else:
             shrink = [sums.shrink[c][e] - sums.shrink[c][s] for c in range(SHRINK_CLASSES)]
             cost = line_cost(natural, target, em, shrink, 0.0, 0, last=text_end)
-        penalty = 0.0 if is_final else penalties[e]
+        penalty = 0.0 if is_final else penalties[e] + (MARK_END_PENALTY if atoms.trim_right[e] else 0.0)
         if text_end and s > seg_start and 0 < sums.letters[e + 1] - sums.letters[s] < settings.runt_min:
             penalty += RUNT_PENALTY
         out.append((e, seg_end if is_final else j, False, cost, penalty, text_end))
