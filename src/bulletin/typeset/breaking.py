@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import re
 from bisect import bisect_left
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -89,6 +90,8 @@ def _allowed_between(atoms, a: int, b: int, lang: str, urls: set[int]) -> tuple[
     ga, gb = atoms.group[a], atoms.group[b]
     if ga != -1 and ga == gb:
         return False, 0.0
+    if atoms.kind[a] == P.HAN and atoms.kind[b] == P.HAN:
+        return True, 0.0  # the common case: two Han characters (full-width letters, kana)
     left, right = atoms.ch[a], atoms.ch[b]
     if is_cjk(left) or is_cjk(right) or not (left.isascii() and right.isascii()):
         if not break_allowed(left, right):
@@ -273,10 +276,32 @@ def totals(atoms, s: int, e: int, settings: Settings, hanging: bool = False):
     return natural, shrink, as_stretch, opportunities
 
 
+MAX_PLANS = 2000
+_plans: OrderedDict[tuple, Plan] = OrderedDict()
+
+
 def plan(atoms, first_width: float, width: float, settings: Settings, lang: str = "zh",
          start: int = 0) -> Plan:
     """The best breaks of the paragraph's atoms from `start`: the first line `first_width` wide,
-    the others `width`."""
+    the others `width`. Kept for the process (bounded), keyed by everything they depend on, so a
+    warm process re-rendering an issue breaks only the paragraphs that changed."""
+    key = (atoms.signature(), round(first_width, 4), round(width, 4), settings, lang, start)
+    found = _plans.get(key)
+    if found is not None:
+        _plans.move_to_end(key)
+        return found
+    result = _plan(atoms, first_width, width, settings, lang, start)
+    _plans[key] = result
+    while len(_plans) > MAX_PLANS:
+        _plans.popitem(last=False)
+    return result
+
+
+def clear() -> None:
+    _plans.clear()
+
+
+def _plan(atoms, first_width: float, width: float, settings: Settings, lang: str, start: int) -> Plan:
     breaks, segments = break_points(atoms, lang)
     sums = _Sums(atoms, settings, breaks)
     out = Plan()

@@ -66,6 +66,14 @@ class Atoms:
     def __len__(self) -> int:
         return len(self.ch)
 
+    def signature(self) -> tuple:
+        """Everything a paragraph's breaks depend on, hashable (plans are kept by it)."""
+        return ("".join(self.ch), tuple(self.advance), tuple(self.tracking), tuple(self.em),
+                tuple(self.blank_left), tuple(self.blank_right), tuple(self.trim_left), tuple(self.trim_right),
+                tuple(self.pango_break), tuple(self.group), tuple(self.line_end), tuple(self.closing),
+                tuple(self.opening), tuple(self.autospace), tuple(self.pair), self.em_ref,
+                tuple(box is self.box[i - 1] for i, box in enumerate(self.box) if i))
+
     # ------------------------------------------------------------------ derived per boundary
 
     def finish(self) -> "Atoms":
