@@ -26,7 +26,7 @@ from . import punctuation as P
 from .justification import (AUTOSPACE_SHRINK, AUTOSPACE_STRETCH, INFEASIBLE, SHRINK_AUTOSPACE,
                             SHRINK_BRACKET, SHRINK_CLASSES, line_cost)
 
-NO_START = NO_LINE_START | set("℃℉°′″％‰")
+NO_START = NO_LINE_START | set("℃℉°′″％‰/")
 NO_END = NO_LINE_END
 LINE_PENALTY = 10.0
 RUNT_PENALTY = 4e5  # between the demerits of a line 8.5 % and 10 % of an em loose

@@ -9,7 +9,7 @@ the end of a justified line takes half a character with its ink at the block edg
   amount: word spaces (to two thirds), the blank halves of brackets and quotes, of 、，；：, the
   Han–Latin quarter em (to an eighth), then of 。？！ — never more than a blank half, so the mark's
   ink is never overlapped; if that is not enough the line cannot be set (the breaker avoids it);
-- too short: stretch the Han–Latin spaces first (up to half an em), then every justification
+- too short: stretch the Han–Latin spaces first (up to three eighths of an em), then every justification
   opportunity by the same amount: each boundary next to a CJK character and each word space — not
   inside Latin words or numbers, not inside “——” or “……”.
 
@@ -28,11 +28,11 @@ SHRINK_CLASSES = 5
 # third of a word space), against 100 for stretching every opportunity by 0.05 em: a mark pushed
 # in to half width weighs about as much as a line 0.035–0.045 em loose.
 SHRINK_WEIGHT = (6.0, 40.0, 30.0, 15.0, 60.0)
-AUTOSPACE_STRETCH_WEIGHT = 12.0  # stretching every Han–Latin space to half an em
+AUTOSPACE_STRETCH_WEIGHT = 12.0  # stretching every Han–Latin space as far as it goes
 LOOSE_EM = 0.05  # stretch per opportunity that costs 100
 SPACE_SHRINK = 1 / 3  # a word space may lose a third of its width
 AUTOSPACE_SHRINK = 0.5  # the quarter em may shrink to an eighth
-AUTOSPACE_STRETCH = 1.0  # ... and grow to a half
+AUTOSPACE_STRETCH = 0.5  # ... and grow to three eighths (more shows as a hole around the Latin run)
 UNJUSTIFIABLE = 1e4  # a line that should be full but has nowhere to put its slack
 INFEASIBLE = float("inf")
 
