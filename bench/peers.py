@@ -213,6 +213,7 @@ ROWS = [
     ("strict line starts (· —— …… starting a line)", "strict"),
     ("lines off the line pitch", "off_pitch"),
     ("adjacent marks set with one blank half", "pairs"),
+    ("lines with one mark at two widths (push-in)", "mixed"),
     ("URLs and e-mail addresses kept whole", "whole"),
     ("禁则 violations", "kinsoku"),
     ("lines running past the block edge", "overfull"),
@@ -227,13 +228,14 @@ def measure(pdf_path: Path, runs: list[str], audit: Path | None) -> dict:
     with pdfplumber.open(str(pdf_path)) as pdf:
         own = typocheck.figures(pdf)
         missing = typocheck.kept_whole(pdf, runs)
-        overfull = typocheck.overfull(pdf)
+        overfull = typocheck.overfull(pdf, typocheck.ink_finder(pdf_path))
     row = {
         "max_loose": f"{own.max_loose:.3f}", "over10": len(own.loose_over(0.10)),
         "full_width_inside": own.end_marks["full_width_inside"], "hanging": own.end_marks["hanging"],
         "runts": len(own.runts), "strict": len(own.strict_starts), "off_pitch": len(own.off_pitch),
         "pairs": f"{own.pairs_compressed}/{own.pairs}", "whole": f"{len(runs) - len(missing)}/{len(runs)}",
-        "kinsoku": len(own.kinsoku), "overfull": len(overfull), "source": "own checks",
+        "kinsoku": len(own.kinsoku), "overfull": len(overfull), "mixed": len(own.mixed_widths),
+        "source": "own checks",
     }
     if audit is not None:
         proc = subprocess.run([sys.executable, str(audit), str(pdf_path), "--json"], capture_output=True, text=True)

@@ -378,6 +378,7 @@ def test_line_ends_runts_starts_and_pitch(documents, name):
     assert [(round(d, 2), ln.text) for d, ln in figures.off_pitch] == []
     assert figures.kinsoku == []
     assert figures.pairs_compressed == figures.pairs
+    assert [ln.text for ln in figures.mixed_widths] == []  # push-in: every mark of a kind alike
     assert all(abs(w - 0.5) < 0.06 for w in figures.interpunct), figures.interpunct
 
 

@@ -71,6 +71,7 @@ class Figures:
     pairs_compressed: int = 0
     kinsoku: list[str] = field(default_factory=list)
     interpunct: list[float] = field(default_factory=list)
+    mixed_widths: list[TextLine] = field(default_factory=list)  # one mark set at two widths in a line
 
     @property
     def max_loose(self) -> float:
@@ -189,22 +190,72 @@ def figures(pdf: pdfplumber.PDF) -> Figures:
             if PAIRS.fullmatch(a["text"] + b["text"]) and b["x0"] - a["x1"] < 0.3 * a["size"]:
                 out.pairs += 1
                 out.pairs_compressed += (b["x0"] - a["x0"]) < 0.75 * a["size"]
+        if _mixed_widths(ln):
+            out.mixed_widths.append(ln)
         for k in range(1, len(ln.chars) - 1):
             if ln.chars[k]["text"] in "·・‧":
                 out.interpunct.append((ln.chars[k + 1]["x0"] - ln.chars[k - 1]["x1"]) / ln.chars[k]["size"])
     return out
 
 
-def overfull(pdf: pdfplumber.PDF) -> list[str]:
-    """Lines of the text block whose text runs past its right edge (more than the blank half of a
-    closing mark) or starts left of its left edge by more than half a character."""
+def _mixed_widths(ln: TextLine) -> bool:
+    """Whether a closing or opening mark is set at two widths in the line (marks next to another
+    mark, which share one blank, and the line's last character left out)."""
+    widths: dict[str, list[float]] = {}
+    chars = ln.chars
+    for k in range(len(chars) - 1):
+        a, b = chars[k], chars[k + 1]
+        mark = a["text"]
+        if mark not in CLOSING and mark not in OPENING:
+            continue
+        if b["text"] in CLOSING or b["text"] in OPENING or (k and chars[k - 1]["text"] in OPENING and mark in OPENING):
+            continue
+        if b["x0"] - a["x1"] > 0.5 * a["size"] or not HAN.match(b["text"]):
+            continue  # a space or a Latin run follows: its width is not the mark's alone
+        widths.setdefault(mark, []).append((b["x0"] - a["x0"]) / a["size"])
+    return any(max(v) - min(v) > 0.05 for v in widths.values())
+
+
+def overfull(pdf: pdfplumber.PDF, ink_of=None) -> list[str]:
+    """Lines of the text block whose ink runs past its edges by more than half a point. Without
+    `ink_of`, a closing mark ending a line counts up to the middle of its box and an opening mark
+    starting one from the middle (GB-style marks have their ink in one half); `ink_of(page, box)`
+    gives the ink's (left, right) inside a character box instead (see ink_finder)."""
     out = []
     for ln in pc.lines(pdf):
-        if pc.BLOCK_TOP - 2 < ln.top < pc.BLOCK_BOTTOM:
-            size = ln.chars[-1]["size"]
-            if ln.chars[-1]["x1"] > pc.BLOCK_RIGHT + 0.5 * size + 0.1 or ln.chars[0]["x0"] < pc.BLOCK_LEFT - 0.5 * size:
-                out.append(ln.text)
+        if not pc.BLOCK_TOP - 2 < ln.top < pc.BLOCK_BOTTOM:
+            continue
+        first, last = ln.chars[0], ln.chars[-1]
+        if ink_of is not None:
+            start, end = ink_of(ln.page, first)[0], ink_of(ln.page, last)[1]
+        else:
+            end = last["x0"] + 0.5 * last["size"] if last["text"] in CLOSING else last["x1"]
+            start = first["x0"] + 0.5 * first["size"] if first["text"] in OPENING else first["x0"]
+        if end > pc.BLOCK_RIGHT + 0.5 or start < pc.BLOCK_LEFT - 0.5:
+            out.append(ln.text)
     return out
+
+
+def ink_finder(path):
+    """ink_of for overfull(): renders the character's box of the PDF at `path` at 1152 dpi
+    (pypdfium2) and returns where its ink starts and ends (PDF points; the box itself if blank)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    scale = 16
+
+    def ink_of(page_number: int, char: dict) -> tuple[float, float]:
+        page = document[page_number - 1]
+        width, height = page.get_size()
+        x0, x1 = char["x0"] - 1, char["x1"] + 1
+        image = page.render(scale=scale, crop=(x0, height - char["bottom"], width - x1, char["top"]),
+                            grayscale=True).to_pil()
+        box = image.convert("L").point(lambda v: 255 if v < 128 else 0).getbbox()
+        if not box:
+            return char["x0"], char["x1"]
+        return x0 + box[0] / scale, x0 + box[2] / scale
+
+    return ink_of
 
 
 def kept_whole(pdf: pdfplumber.PDF, runs: list[str]) -> list[str]:
