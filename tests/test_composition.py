@@ -429,3 +429,25 @@ def test_layout_options(tmp_path_factory, options, check):
         else:
             starts = [ln for ln in figures.lines if ln.prev and ln.text[0] in "（“《"]
             assert starts and all(abs(ln.x0 + 0.5 * ln.size - pc.BLOCK_LEFT) < 0.5 for ln in starts)
+
+
+def test_mixed_paragraphs_compose_whole(make_issue):
+    """A hard line break, a paragraph in English, emphasis running across lines, a long one: all
+    set, the text complete and every full line flush with the block."""
+    english = ("The association held its annual meeting in Taiyuan, where members discussed network "
+               "security, 5G applications and the digital economy for the coming year. ") * 3
+    long = "全省通信行业持续推进网络建设与服务提升，行业发展态势良好，各项工作稳步推进。" * 40
+    body = ("## 测试\n\n第一行文字，后面是硬换行。\\\n第二行文字紧接着出现，并且继续写满这一行还要再写一些。\n\n"
+            f"{english}\n\n前面的文字**加重的文字跨过行末继续延伸到下一行里面去的一段话**，*楷体强调也一样跨行"
+            "出现在段落之中的若干文字*，然后结束。\n\n" + long + "\n")
+    folder = make_issue(body)
+    result = render(folder)
+    with pdfplumber.open(io.BytesIO(result.pdf)) as pdf:
+        flow = pc.flow_text(pdf)
+        for text in ("第一行文字，后面是硬换行。", "第二行文字紧接着出现", "加重的文字跨过行末", long[:200]):
+            assert re.sub(r"\s", "", text) in flow
+        assert re.sub(r"\s", "", english) in flow
+        assert any(ln.text.endswith("硬换行。") for ln in pc.lines(pdf))  # the line ends at the break
+        assert typocheck.overfull(pdf) == []
+        figures = typocheck.figures(pdf)
+        assert figures.max_loose <= 0.05 and figures.runts == []

@@ -16,7 +16,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
-from . import glyphs, lines, measure, plan
+from . import glyphs, lines, measure, plan, settings
 
 WEASYPRINT_SERIES = "70."
 
@@ -219,3 +219,4 @@ def new_document() -> None:
     """Forget what the previous document left (call before each render)."""
     plan.new_document()
     measure.new_document()
+    settings.new_document()

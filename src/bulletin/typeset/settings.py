@@ -35,7 +35,11 @@ def _integer(style, name: str, default: int) -> int:
     return default
 
 
-_by_style: dict[int, tuple[object, Settings]] = {}
+_by_style: dict[int, tuple[object, Settings]] = {}  # for one document (styles are its own)
+
+
+def new_document() -> None:
+    _by_style.clear()
 
 
 def settings_for(style) -> Settings:
