@@ -30,7 +30,7 @@ FAR = 1e7  # px: room given to WeasyPrint for a planned line
 @dataclass
 class Paragraph:
     atoms: Atoms
-    keys: list[tuple]  # per atom: (path of its text box…, byte offset) in document order
+    paths: list[tuple[int, ...]]  # per text box (atoms.runs), its path from the line box, in order
     boxes: set[int]  # ids of its text boxes
     plans: dict[tuple[int, float, float], breaking.Plan] = field(default_factory=dict)
 
@@ -70,22 +70,10 @@ def paragraph_of(linebox, containing_block) -> Paragraph | None:
     if managed(linebox.style):
         atoms = collect(linebox, None, containing_block)
         if atoms is not None and len(atoms):
-            paragraph = Paragraph(atoms, _keys(atoms), {id(box) for box, _path, _first in atoms.runs})
+            paragraph = Paragraph(atoms, [path for _box, path, _first in atoms.runs],
+                                  {id(box) for box, _path, _first in atoms.runs})
     _paragraphs[id(linebox)] = (linebox, paragraph)
     return paragraph
-
-
-def _keys(atoms: Atoms) -> list[tuple]:
-    keys: list[tuple] = []
-    runs = {id(box): path for box, path, _first in atoms.runs}
-    offset = 0
-    previous = None
-    for box, ch in zip(atoms.box, atoms.ch):
-        if box is not previous:
-            offset, previous = 0, box
-        keys.append((*runs[id(box)], offset))
-        offset += len(ch.encode())
-    return keys
 
 
 def skip_key(linebox, skip_stack) -> tuple:
@@ -109,11 +97,16 @@ def first_atom(paragraph: Paragraph, linebox, skip_stack) -> int:
     """The index of the first atom at or after the skip stack (spaces are skipped)."""
     from bisect import bisect_left
 
-    if skip_stack is None:
-        start = 0
-    else:
-        start = bisect_left(paragraph.keys, skip_key(linebox, skip_stack))
     atoms = paragraph.atoms
+    start = 0
+    if skip_stack is not None:
+        key = skip_key(linebox, skip_stack)
+        run = bisect_left(paragraph.paths, key)  # the first text box at or after the key
+        if run and paragraph.paths[run - 1] == key[:-1]:  # inside a text box: key ends in a byte offset
+            box, _path, first = atoms.runs[run - 1]
+            start = first + len(box.text.encode()[: key[-1]].decode(errors="ignore"))
+        else:
+            start = atoms.runs[run][2] if run < len(atoms.runs) else len(atoms)
     while start < len(atoms) and atoms.ch[start] == " ":
         start += 1
     return start
