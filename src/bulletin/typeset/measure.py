@@ -32,6 +32,8 @@ class Measured:
     pango_break: tuple[bool, ...]  # Pango allows a break before character i
     tracking: float  # the style's letter-spacing, px
     em: float  # font size, px
+    height: float = 0.0  # Pango's line height and baseline for this text (for pieces of it, too)
+    baseline: float = 0.0
 
 
 _SHAPING = ("font_size", "font_weight", "font_style", "font_stretch", "lang", "font_language_override",
@@ -103,10 +105,14 @@ def _shape(text: str, style) -> Measured:
     count = ffi.new("gint *")
     attrs = pango.pango_layout_get_log_attrs_readonly(layout.layout, count)
     pango_break = tuple(bool(attrs[i].is_line_break) for i in range(len(text)))
+    extents = ffi.new("PangoRectangle *")
+    pango.pango_layout_line_get_extents(line, ffi.NULL, extents)
+    baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
     layout.deactivate()
     tracking = style["letter_spacing"]
     return Measured(text, tuple(w * FROM_UNITS for w in natural), tuple(blank_left), tuple(blank_right),
-                    pango_break, 0.0 if tracking == "normal" else float(tracking), float(style["font_size"]))
+                    pango_break, 0.0 if tracking == "normal" else float(tracking), float(style["font_size"]),
+                    extents.height * FROM_UNITS, baseline)
 
 
 def _blanks(font, glyph: int, advance: int) -> tuple[int, int]:

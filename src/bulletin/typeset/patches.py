@@ -144,7 +144,11 @@ PATCHES: tuple[Patch, ...] = (
            (f"{INLINE}:iter_line_boxes", "04aec48abfcad809"))),
     Patch(f"{INLINE}:split_text_box", split_text_box,
           ((f"{INLINE}:split_text_box", "8c564329599ef23f"), _SPLIT_INLINE_LEVEL,
-           (f"{INLINE}:remove_last_whitespace", "53f0c79c9fbbda50"))),
+           (f"{INLINE}:remove_last_whitespace", "53f0c79c9fbbda50"),
+           # plan._deactivated_layout makes a Layout as these leave it
+           (f"{LINE_BREAK}:Layout.__init__", "c17d3975d808536e"), (f"{LINE_BREAK}:Layout.set_text", "fe23ca9937dbf520"),
+           (f"{LINE_BREAK}:Layout.deactivate", "bfec3ec8406e1c82"),
+           (f"{LINE_BREAK}:Layout.reactivate", "0b89ee097104b713"))),
     Patch(f"{INLINE}:text_align", text_align, ((f"{INLINE}:text_align", "e953d41b87ccfc30"), _GET_NEXT_LINEBOX)),
     Patch(f"{INLINE}:line_box_verticality", line_box_verticality,
           ((f"{INLINE}:line_box_verticality", "1018aadb3410f89a"),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import breaking
+from . import breaking, measure
 from . import punctuation as P
 from .paragraph import Atoms, collect
 from .settings import settings_for
@@ -193,9 +193,9 @@ def split_text(original, context, box, available_width, skip, is_line_start=True
 def _piece(context, box, skip: int, end: int, resume: bool):
     """A copy of text box `box` holding its text from byte `skip` to `end` (trailing spaces left
     out, as WeasyPrint does), made the way split_text_box makes one; the next line resumes at
-    `end` when `resume`."""
-    from weasyprint.text.ffi import FROM_UNITS, pango
-    from weasyprint.text.line_break import create_layout, line_size, strut
+    `end` when `resume`. Its width, height and baseline come from the box's measurement, so the
+    piece is not shaped now (it is when drawn, and the line sets every width itself)."""
+    from weasyprint.text.line_break import strut
 
     encoded = box.text.encode()
     text = encoded[skip:end].decode()
@@ -205,17 +205,28 @@ def _piece(context, box, skip: int, end: int, resume: bool):
     if not text:
         return None, resume_index, False
     style = box.style
-    layout = create_layout(text, style, context, None, box.justification_spacing)
-    first_line, _ = layout.get_first_line()
-    width, height = line_size(first_line, style)
-    baseline = pango.pango_layout_get_baseline(layout.layout) * FROM_UNITS
-    layout.deactivate()
+    measured = measure.measure(box.text, style)
+    first = len(encoded[:skip].decode())
+    layout = _deactivated_layout(text, box.justification_spacing)
     new_box = box.copy_with_text(layout.text)
-    new_box.width = width
+    new_box.width = sum(measured.natural[first:first + len(text)]) + measured.tracking * len(text)
     new_box.pango_layout = layout
-    new_box.height = height
+    new_box.height = measured.height
     line_height, _ = strut(style)
-    half_leading = (line_height - height) / 2
+    half_leading = (line_height - measured.height) / 2
     new_box.margin_top = new_box.margin_bottom = half_leading
-    new_box.baseline = baseline + half_leading
+    new_box.baseline = measured.baseline + half_leading
     return new_box, resume_index, False
+
+
+def _deactivated_layout(text: str, justification_spacing: float):
+    """A WeasyPrint Layout as Layout(…) followed by set_text(text) and deactivate() leave it, without
+    making its Pango context now: drawing calls reactivate(), which sets it up and sets the text."""
+    from weasyprint.text.line_break import Layout
+
+    layout = Layout.__new__(Layout)
+    layout.justification_spacing = justification_spacing
+    layout.max_width = None
+    layout.first_line_direction = 0
+    layout.text = text
+    return layout
