@@ -58,7 +58,6 @@ class Atoms:
         self.autospace: list[float] = [0.0]
         self.autospace_sources: list[list] = [[]]  # (inline box, "left" | "right") per boundary
         self.pair: list[float] = [0.0]
-        self.first_in_box: list[bool] = []  # the atom starts a text box (a box boundary before it)
         # text boxes in order: (box, path from the root, first atom)
         self.runs: list[tuple[object, tuple[int, ...], int]] = []
         self.em_ref = 0.0
@@ -247,7 +246,7 @@ def _add_text(box, path, group, line_end, atoms: Atoms, measured_text) -> None:
         if text.strip("\n"):
             raise Unsupported  # preserved newlines inside text: leave it to WeasyPrint
         for i in range(len(text)):
-            _append(atoms, "\n", P.FORCED, 0.0, 0.0, 0.0, box, i, group, 0.0, 0.0, False, i == 0, line_end)
+            _append(atoms, "\n", P.FORCED, 0.0, 0.0, 0.0, box, i, group, 0.0, 0.0, False, line_end)
         return
     measured, start = measured_text(box)
     kinds, left, right = _characters(measured)
@@ -267,15 +266,13 @@ def _add_text(box, path, group, line_end, atoms: Atoms, measured_text) -> None:
     atoms.line_end.extend([line_end] * n)
     atoms.box.extend([box] * n)
     atoms.index.extend(range(n))
-    atoms.first_in_box.extend([True] + [False] * (n - 1))
     zeros = [0.0] * n
     for row in (atoms.closing, atoms.opening, atoms.autospace, atoms.pair):
         row.extend(zeros)
     atoms.autospace_sources.extend([] for _ in range(n))
 
 
-def _append(atoms, ch, kind, advance, tracking, em, box, index, group, left, right, pango_break, first,
-            line_end):
+def _append(atoms, ch, kind, advance, tracking, em, box, index, group, left, right, pango_break, line_end):
     atoms.ch.append(ch)
     atoms.kind.append(kind)
     atoms.advance.append(advance)
@@ -288,7 +285,6 @@ def _append(atoms, ch, kind, advance, tracking, em, box, index, group, left, rig
     atoms.line_end.append(line_end)
     atoms.box.append(box)
     atoms.index.append(index)
-    atoms.first_in_box.append(first)
     for row in (atoms.closing, atoms.opening, atoms.autospace, atoms.pair):
         row.append(0.0)
     atoms.autospace_sources.append([])
@@ -307,5 +303,5 @@ def from_text(text: str, em: float = 16.0, tracking: float = 0.0, latin: float =
         left = 0.5 * em if kind == P.OPENING else 0.0
         right = 0.5 * em if kind in P.BLANK_RIGHT else 0.0
         _append(atoms, ch, kind, width * em + tracking, tracking, em, box, i, -1, left, right,
-                not (ch.isascii() and text[i - 1: i].isascii() and ch.isalnum()), i == 0, False)
+                not (ch.isascii() and text[i - 1: i].isascii() and ch.isalnum()), False)
     return atoms.finish()
