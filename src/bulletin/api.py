@@ -92,7 +92,7 @@ def check(issue_dir: Path | str) -> CheckResult:
 def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None = None) -> BuildResult:
     """Render an issue folder to PDF bytes without writing anything.
 
-    adjust=False renders without bulletin's Chinese line adjustment (cjk.py), to compare with the
+    adjust=False renders without bulletin's Chinese line composition (typeset/patches.py), to compare with the
     bare engine."""
     issue_dir = Path(issue_dir)
     timings: dict[str, float] = {}

@@ -29,13 +29,29 @@ LATIN_RUN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.,:/+\-%&_'@?=#~]*[A-Za-z0-9%/]
 # about 55 Latin characters); longer ones may break where the line needs it.
 KEEP_WHOLE = 50
 HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# 破折号 “——” and 省略号 “……”: some faces draw them badly (仿宋's “……” has uneven dots, 楷体's
+# “——” a gap between its halves); the layout draws them from another font through this class.
+DOUBLE_MARK = re.compile("\u2014{2,}|\u2026{2,}")
+
+
+def _text(text: str) -> Markup:
+    """Escape `text`, with each “——” or “……” in a span of class `mk` (the characters unchanged)."""
+    out: list[Markup] = []
+    pos = 0
+    for m in DOUBLE_MARK.finditer(text):
+        out.append(escape(text[pos:m.start()]))
+        out.append(Markup('<span class="mk">%s</span>') % m.group())
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
 
 
 def autospace(text: str) -> Markup:
     """Escape `text`; wrap each Latin/digit run that touches a Han character in a span whose margin
     on that side is the clreq quarter em (as-l / as-r). No character is added: the space is a
-    margin, so the text layer stays the source text; cjk.py drops it at line starts and ends.
-    Runs with hyphens or slashes (URLs, e-mail addresses, “Wi-Fi”) are kept whole (nobr)."""
+    margin, so the text layer stays the source text; typeset/spacing.py drops it at line starts and ends.
+    Runs with hyphens or slashes (URLs, e-mail addresses, “Wi-Fi”) are kept whole (nobr); “——” and
+    “……” are wrapped for the layout to choose their font (class mk)."""
     out: list[Markup] = []
     pos = 0
     for m in LATIN_RUN.finditer(text):
@@ -46,10 +62,10 @@ def autospace(text: str) -> Markup:
             classes.append("nobr")
         if not classes:
             continue
-        out.append(escape(text[pos:m.start()]))
+        out.append(_text(text[pos:m.start()]))
         out.append(Markup('<span class="%s">%s</span>') % (" ".join(classes), m.group()))
         pos = m.end()
-    out.append(escape(text[pos:]))
+    out.append(_text(text[pos:]))
     return Markup("").join(out)
 
 

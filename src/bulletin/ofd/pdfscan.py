@@ -2,7 +2,7 @@
 items in OFD page space: millimetres, origin at the top left of the page, y pointing down.
 
 The PDF is where every position is final — after WeasyPrint's layout, bulletin's Chinese line
-adjustment (cjk.py), the exact glyph adjustments, and the stamp of a numbered copy — so reading
+composition (typeset/), the exact glyph adjustments, and the stamp of a numbered copy — so reading
 its drawing operators back gives the OFD the same glyphs at the same places as the PDF, from the
 same embedded font programs. The interpreter follows the PDF 1.7 imaging model for the operators
 such a PDF uses (graphics state, paths, clipping, text showing, colour, images, form XObjects);

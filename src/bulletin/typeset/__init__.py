@@ -29,10 +29,10 @@ with _warnings.catch_warnings():
 
 from typing import TYPE_CHECKING
 
-from . import cjk
+from . import patches
 
 if TYPE_CHECKING:
-    from .compose import Composed
+    from ..compose import Composed
 
 if not weasyprint_version.startswith("70."):  # pragma: no cover - guarded by the pinned dependency
     raise ImportError(f"bulletin needs WeasyPrint 70.x, found {weasyprint_version}")
@@ -104,7 +104,7 @@ def font_config() -> FontConfiguration:
     """One FontConfiguration per process: fonts are loaded once for many renders."""
     global _font_config
     if _font_config is None:
-        from . import speedups
+        from .. import speedups
 
         speedups.install()  # a warm process keeps font subsets between renders
         _font_config = FontConfiguration()
@@ -130,10 +130,10 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
     """Render to PDF. `adjust=False` leaves WeasyPrint's own line adjustment (for comparisons);
     `pdf_options` go to WeasyPrint's write_pdf (e.g. pdf_variant, attachments)."""
     if adjust:
-        cjk.install()  # Chinese line adjustment (see cjk.py)
-        cjk.new_document()
+        patches.install()  # Chinese line composition (see patches.py)
+        patches.new_document()
     else:
-        cjk.uninstall()
+        patches.uninstall()
     base_dir = base_dir.resolve()
     fetcher = SafeFetcher([base_dir, *roots])
     config = font_config()
