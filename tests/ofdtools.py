@@ -92,7 +92,8 @@ class Package:
                         glyphs = [int(g) for g in child.findtext(f"{NS}Glyphs").split()]
                         if count == len(glyphs):
                             transforms.update({pos + k: g for k, g in enumerate(glyphs)})
-                        else:
+                        else:  # a cluster: its first code draws the glyph, the others none
+                            transforms.update({pos + k: None for k in range(count)})
                             transforms[pos] = glyphs[0]
                     elif child.tag == f"{NS}TextCode":
                         text = child.text or ""
@@ -103,7 +104,7 @@ class Package:
                             if k:
                                 x += dxs[k - 1]
                                 y += dys[k - 1]
-                            glyph = transforms.get(k, self.cmap(font).get(ord(ch), 0))
+                            glyph = transforms[k] if k in transforms else self.cmap(font).get(ord(ch), 0)
                             out.append(Char(n, ch, glyph, bx + a * x + c * y + e, by + b * x + d * y + f, size, font))
                         transforms = {}
         return out
@@ -256,7 +257,10 @@ def misplaced(got, want: list[dict], tolerance: float = 0.01, font_chars: set[in
     are `font_chars`, lacks ours); a different number of characters is a mismatch of its own."""
     order = lambda c: (round(c[1], 1), c[0])  # noqa: E731 - lines top to bottom, then left to right
     got = sorted(got, key=order)
-    want = sorted(((c["x"], c["y"], c["size"], c["text"]) for c in want), key=order)
+    # a cluster (several characters drawn as one glyph, like Noto's “——”) is drawn by the reader
+    # character by character across the glyph's advance
+    want = sorted(((c["x"] + k * (c["x1"] - c["x0"]) / len(c["text"]), c["y"], c["size"], ch)
+                   for c in want for k, ch in enumerate(c["text"])), key=order)
     if len(got) != len(want):
         return [("count", len(got), len(want))]
     return [(g, w) for g, w in zip(got, want)

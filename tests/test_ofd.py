@@ -4,6 +4,7 @@ reads the text back, easyofd renders the pages."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import os
@@ -217,14 +218,19 @@ def test_every_glyph_is_the_pdfs_glyph(issue):
     pdf, ofd = issue
     chars = ot.Package(ofd.read_bytes()).chars()
     for n, glyphs in enumerate(_pdf_glyphs(pdf)):
-        assert [c.glyph for c in chars if c.page == n] == glyphs, f"page {n + 1}"
+        assert [c.glyph for c in chars if c.page == n and c.glyph is not None] == glyphs, f"page {n + 1}"
 
 
 def test_every_character_is_where_the_pdf_puts_it(issue):
     """Origins from DeltaX/DeltaY and sizes against pdfplumber's reading of our PDF: within 1 µm."""
     pdf, ofd = issue
     ours = ot.pdf_chars(pdf)
-    chars = ot.Package(ofd.read_bytes()).chars()
+    chars = []  # a cluster (several characters, one glyph: Noto's “——”) is one character for pdfplumber
+    for c in ot.Package(ofd.read_bytes()).chars():
+        if c.glyph is None and chars:
+            chars[-1] = dataclasses.replace(chars[-1], text=chars[-1].text + c.text)
+        else:
+            chars.append(c)
     for n, expected in enumerate(ours):
         got = sorted(((c.text, c.x, c.y, c.size) for c in chars if c.page == n and c.text.strip()),
                      key=lambda c: (round(c[2], 1), c[1]))

@@ -353,14 +353,23 @@ class OfdWriter:
         xs: list[float] = []
         ys: list[float] = []
         transforms: list[tuple[int, int, list[int]]] = []  # (code position, code count, glyphs)
+        if run.linear is None:
+            baseline = (1.0, 0.0)
+        else:
+            norm = math.hypot(run.linear[0], run.linear[1]) or 1.0
+            baseline = (run.linear[0] / norm, run.linear[1] / norm)
         for g in run.glyphs:
-            x, y = g.x - box[0], g.y - box[1]
-            if inverse is not None:
-                x, y = inverse[0] * x + inverse[2] * y, inverse[1] * x + inverse[3] * y
             text = g.text if g.text else "\u200b"  # a glyph without text (part of a cluster)
             if len(text) != 1 or cmap.get(ord(text)) != g.gid:
                 transforms.append((len(chars), len(text), [g.gid]))
+            # the characters of a cluster share its advance, so a reader that ignores the
+            # CGTransform and draws each character from the cmap still draws them side by side
+            step = g.advance / len(text)
             for k, ch in enumerate(text):
+                x = g.x + k * step * baseline[0] - box[0]
+                y = g.y + k * step * baseline[1] - box[1]
+                if inverse is not None:
+                    x, y = inverse[0] * x + inverse[2] * y, inverse[1] * x + inverse[3] * y
                 chars.append(ch)
                 xs.append(x)
                 ys.append(y)
