@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from .layout import Layout, length_pt
 from .model import Article, Bulletin, Span
-from .text import balance_lines
+from .titles import Lexicon, break_title, font_metrics, lexicon_for
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,45 @@ def _grid_pt(option_css: dict[str, str]) -> float:
     return length_pt(option_css.get("--body-size", "0pt")) + length_pt(option_css.get("--letter-spacing", "0pt"))
 
 
-def _with_balanced_titles(issue, measure_em: float):
+@dataclass(frozen=True)
+class HeadMeasures:
+    """Where the lines of an article's head (标题, 引题, 副题) break: the measure of each in em of
+    its own size (the block less one grid character each side) and the metrics of its font."""
+
+    title: tuple[float, object]
+    kicker: tuple[float, object] | None
+    subtitle: tuple[float, object] | None
+
+    @classmethod
+    def of(cls, layout: Layout, option_css: dict[str, str]) -> "HeadMeasures | None":
+        if "--title-size" not in option_css or not layout.measure_pt:
+            return None
+        inner = layout.measure_pt - 2 * _grid_pt(option_css)
+
+        def measure(size_var: str, kind: str):
+            size = option_css.get(size_var)
+            if not size:
+                return None
+            chain = layout.text_fonts.get(kind) or ()
+            return inner / length_pt(size), font_metrics(chain[0] if chain else None)
+
+        return cls(measure("--title-size", "title"), measure("--kicker-size", "body"),
+                   measure("--body-size", "kai"))
+
+
+def break_heads(article: Article, measures: HeadMeasures, lexicon: Lexicon) -> Article:
+    """The article with its title, kicker and subtitle broken into lines by words (titles.py)."""
+    update = {"title": break_title(article.title, measures.title[0], lexicon, measures.title[1])}
+    for name in ("kicker", "subtitle"):
+        value, spec = getattr(article, name), getattr(measures, name)
+        if value and spec:
+            update[name] = break_title(value, spec[0], lexicon, spec[1])
+    return article.model_copy(update=update)
+
+
+def _with_broken_heads(issue, measures: HeadMeasures, lexicon: Lexicon):
     def fix(article: Article) -> Article:
-        return article.model_copy(update={"title": balance_lines(article.title, measure_em)})
+        return break_heads(article, measures, lexicon)
 
     return issue.model_copy(update={
         "lead": [fix(a) for a in issue.lead],
@@ -130,9 +166,9 @@ def compose_extra(layout: Layout, kind: str, font_css: str, **context) -> Compos
 def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font_css: str) -> Composed:
     template = _env(layout).get_template(layout.template)
     series, issue = bulletin.series, bulletin.issue
-    if "--title-size" in option_css and layout.measure_pt:
-        measure_em = (layout.measure_pt - 2 * _grid_pt(option_css)) / length_pt(option_css["--title-size"])
-        issue = _with_balanced_titles(issue, measure_em)
+    measures = HeadMeasures.of(layout, option_css)
+    if measures is not None:
+        issue = _with_broken_heads(issue, measures, lexicon_for(bulletin))
         bulletin = bulletin.model_copy(update={"issue": issue})
     subject = "、".join(
         [a.title.replace("\n", "") for a in issue.lead] + [s.name for s in issue.sections]

@@ -29,6 +29,8 @@ from .recipients import resolve as resolve_recipients
 from .text import join_lines, read_source
 
 SERIES_FILE = "series.yaml"
+WORDS_FILE = "words.txt"  # the series' word list for title breaking, one name a line
+MAX_WORDS = 20000
 ISSUE_FILE = "issue.md"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 MAX_IMAGE_BYTES = 20 * 10**6  # a full A4 page at 300 dpi is 2–5 MB as JPEG
@@ -267,7 +269,32 @@ def load_series(series_dir: Path) -> Series:
     data.setdefault("id", series_dir.name)
     if "distribution" in data:
         data["distribution"] = normalise_distribution(data["distribution"], ("distribution",), smap)
+    words_file = series_dir / WORDS_FILE
+    if words_file.is_file():
+        words = data.get("words") if isinstance(data.get("words"), list) else []
+        data["words"] = [*words, *read_words(words_file)]
+        smap.lines.setdefault(("words",), (words_file, 1))
     return _validate(Series, data, smap, (file, 1))
+
+
+def read_words(file: Path) -> list[str]:
+    """words.txt: one name a line (jieba's user-dictionary form “词 [频率] [词性]” is accepted;
+    only the first field counts), `#` starts a comment."""
+    problems = ProblemList()
+    words = []
+    for number, line in enumerate(read_source(file).split("\n"), 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        if not 2 <= len(fields[0]) <= 40:
+            problems.add(file, number, f"词“{fields[0]}”的长度应为 2–40 个字", f"word '{fields[0]}' must be 2–40 characters",
+                         "每行写一个机构名称或专有名词", "one name a line")
+        words.append(fields[0])
+    if len(words) > MAX_WORDS:
+        problems.add(file, None, f"词表超过 {MAX_WORDS} 个词", f"more than {MAX_WORDS} words",
+                     "只列标题里会出现的机构名称和专有名词", "list only names that occur in titles")
+    problems.raise_if_any()
+    return words
 
 
 # ---------------------------------------------------------------- issue.md

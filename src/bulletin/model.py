@@ -162,6 +162,9 @@ class Series(Model):
     distribution: list[DistributionLine] = []
     print_run: int | None = Field(default=None, ge=1, description="共印×份 default")
     keywords: list[str] = []
+    words: list[Annotated[str, Field(min_length=2, max_length=40)]] = Field(
+        default=[], description="专名词表: names that titles never break (besides the publisher and the "
+                                "recipients); more in words.txt beside series.yaml, one a line")
     number_restarts_yearly: bool = Field(default=True, description="期号 starts again at 1 each year")
 
 
