@@ -71,7 +71,9 @@ def _prepare(issue_dir: Path):
 
 def _problems(loaded, layout, options) -> list[Problem]:
     """Everything check and build look at beyond loading: glyphs, semantics, typography."""
-    return preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
+    from . import headings
+
+    return preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options) + headings.check(loaded)
 
 
 def check(issue_dir: Path | str) -> CheckResult:
@@ -110,10 +112,7 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
     if errors:
         raise BulletinError(errors)
     lap("preflight")
-    composed = compose(bulletin, layout, options, font_face_css())
-    lap("compose")
-    result = _typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,
-                      pdf_options)
+    result = _place_and_typeset(bulletin, layout, options, issue_dir, adjust, pdf_options, lap)
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
     if result.denied:
         raise BulletinError([
@@ -123,6 +122,31 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
         ])
     return BuildResult(issue_dir, bulletin.output_stem, None, result.pages, result.pdf,
                        [p for p in problems if p.severity != "error"], result.warnings, timings)
+
+
+def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool, pdf_options, lap):
+    """Compose and typeset; when a picture left a page foot empty, again with the pictures placed
+    (placement.py) — at most once more per picture."""
+    from .pictures import PictureRules
+    from .placement import Plan, Rules, measure, revise
+
+    pictures = PictureRules.of(layout.pictures)
+    rules = Rules(min_scale=pictures.min_scale, min_height=pictures.min_height)
+    plan = Plan()
+    passes = 0
+    while True:
+        composed = compose(bulletin, layout, options, font_face_css(), issue_dir, plan)
+        has_pictures = any(kind in ("figure", "figures") for a in composed.outline.articles for _k, kind, _h in a)
+        lap("compose")
+        result = _typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,
+                          pdf_options, inspect=measure if has_pictures else None)
+        passes += 1
+        if not has_pictures or passes > 8:
+            return result
+        revised = revise(plan, result.inspected, composed.outline, rules)
+        if revised == plan:
+            return result
+        plan = revised
 
 
 def build(issue_dir: Path | str, out_dir: Path | str | None = None) -> BuildResult:
@@ -145,7 +169,7 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
     Chinese line adjustment). Returns the HTML file."""
     import shutil
 
-    from .model import Figure
+    from .model import Figure, FigureRow
     from .write import write_atomic
 
     issue_dir, out_dir = Path(issue_dir), Path(out_dir)
@@ -153,7 +177,7 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
     errors = [p for p in _problems(loaded, layout, options) if p.severity == "error"]
     if errors:
         raise BulletinError(errors)
-    composed = compose(loaded.bulletin, layout, options, font_face_css(prefix="fonts/"))
+    composed = compose(loaded.bulletin, layout, options, font_face_css(prefix="fonts/"), issue_dir)
     sheets = ["bulletin.css", *(p.name for p in layout.stylesheets)]
     links = "".join(f'<link rel="stylesheet" href="{name}">\n' for name in sheets)
     html = composed.html.replace("<head>", "<head>\n" + links, 1)
@@ -167,9 +191,10 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
             shutil.copyfile(font, target)
     for article in loaded.bulletin.issue.articles():
         for block in article.body:
-            if isinstance(block, Figure):
-                target = out_dir / block.src
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(issue_dir / block.src, target)
+            for figure in block.figures if isinstance(block, FigureRow) else [block]:
+                if isinstance(figure, Figure):
+                    target = out_dir / figure.src
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(issue_dir / figure.src, target)
     write_atomic(out_dir / "index.html", html.encode("utf-8"))
     return out_dir / "index.html"

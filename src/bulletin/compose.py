@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import jinja2
 from markupsafe import Markup, escape
 
+from .blocks import with_views
+from .headings import number_headings
 from .layout import Layout, length_pt
+from .pictures import PictureRules
+from .placement import Outline, Plan
 from .model import Article, Bulletin, Span
 from .titles import Lexicon, break_title, font_metrics, lexicon_for
 
@@ -20,6 +25,7 @@ from .titles import Lexicon, break_title, font_metrics, lexicon_for
 class Composed:
     html: str
     css: str  # generated stylesheet: fonts and the layout options' custom properties
+    outline: Outline | None = None  # the keyed blocks of each article, for picture placement
 
 
 # A run of Latin letters and digits as one unit: “5G”, “191.55”, “8:30”, “1,234”, “2021-2023”,
@@ -163,9 +169,15 @@ def compose_extra(layout: Layout, kind: str, font_css: str, **context) -> Compos
     return Composed(html=_env(layout).get_template(name).render(**context), css=font_css)
 
 
-def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font_css: str) -> Composed:
+def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font_css: str,
+            folder: Path | None = None, plan: Plan = Plan()) -> Composed:
+    """The issue as HTML + CSS. `folder` is the issue folder (pictures are sized from their files);
+    `plan` is what picture placement decided after an earlier rendering (placement.py)."""
     template = _env(layout).get_template(layout.template)
     series, issue = bulletin.series, bulletin.issue
+    if option_css.get("--heading-numbers") == "auto":
+        issue = number_headings(issue)
+        bulletin = bulletin.model_copy(update={"issue": issue})
     measures = HeadMeasures.of(layout, option_css)
     if measures is not None:
         issue = _with_broken_heads(issue, measures, lexicon_for(bulletin))
@@ -173,6 +185,8 @@ def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font
     subject = "、".join(
         [a.title.replace("\n", "") for a in issue.lead] + [s.name for s in issue.sections]
     )
+    issue, outline = with_views(issue, folder, layout.measure_pt or 442.0, _grid_pt(option_css) or 14.0,
+                                PictureRules.of(layout.pictures), plan)
     html = template.render(
         bulletin=bulletin,
         series=series,
@@ -185,4 +199,4 @@ def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font
     )
     props = "".join(f"  {name}: {value};\n" for name, value in option_css.items())
     css = font_css + ":root {\n" + props + "}\n"
-    return Composed(html=html, css=css)
+    return Composed(html=html, css=css, outline=outline)

@@ -165,7 +165,7 @@ def _problems_from_validation(
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         # tagged unions put the tag in the location: drop it
-        loc = tuple(p for p in loc if p not in ("paragraph", "heading", "list", "figure", "table"))
+        loc = tuple(p for p in loc if p not in ("paragraph", "heading", "list", "figure", "figures", "table"))
         file, line = smap.locate(loc, default)
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         key = str(loc[-1]) if loc else ""
@@ -396,6 +396,8 @@ KEYWORD = re.compile(r"^(引题|副题|署名)[：:]\s*(.*)$", re.S)
 BYLINE = re.compile(r"^[（(]([^（）()]{1,40})[）)]$")
 TRAILING_BYLINE = re.compile(r"(?<=[。！？”’…])[ \t\u3000]+[（(]([^（）()，。,]{1,20})[）)]$")
 TITLE_BREAK = re.compile(r"\s*[|｜]\s*")
+# a picture's size after it: {width=60%} / {宽=12字} / {宽度=80mm}
+PICTURE_ATTRS = re.compile(r"\{\s*(width|宽|宽度)\s*[=＝:：]\s*([0-9]+(?:\.[0-9]+)?(?:%|％|字|mm))\s*\}")
 
 
 class _Body:
@@ -507,7 +509,7 @@ class _Body:
                 elif level == 2:
                     self.start_article(text, line)
                 else:
-                    self.add_block({"kind": "heading", "content": self.spans(tokens[i + 1])}, line)
+                    self.add_block({"kind": "heading", "level": level, "content": self.spans(tokens[i + 1])}, line)
                 i += 3
             elif tok.type == "paragraph_open":
                 self.paragraph(tokens[i + 1], line, tokens[i + 3] if i + 3 < len(tokens) else None)
@@ -537,14 +539,11 @@ class _Body:
         return i
 
     def paragraph(self, inline: Token, line: int, next_token: Token | None) -> None:
-        children = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
+        children = [c for c in inline.children or []
+                    if not (c.type == "text" and not c.content.strip()) and c.type not in ("softbreak", "hardbreak")]
         images = [c for c in children if c.type == "image"]
         if images:
-            if len(children) != 1:
-                self.problem(line, "图片必须单独成段", "an image must be a paragraph of its own",
-                             "把 ![图注](images/图片.jpg) 单独放一行，前后空一行", "put the image on its own line")
-                return
-            self.figure(images[0], line)
+            self.pictures(children, line)
             return
         text = self.plain(inline)
         m = KEYWORD.match(text)
@@ -581,15 +580,43 @@ class _Body:
             self.article[field_name] = value
             self.mark(self.article_path() + (field_name,), line + offset)
 
-    def figure(self, image: Token, line: int) -> None:
+    def pictures(self, children: list[Token], line: int) -> None:
+        """A paragraph of images: one picture, or two or three side by side; each image may be
+        followed by its size, ``{width=60%}`` (``宽``: 60%, 12字, 80mm)."""
+        figures: list[dict] = []
+        for child in children:
+            if child.type == "image":
+                figure = self.figure(child, line)
+                if figure is None:
+                    return
+                figures.append(figure)
+                continue
+            attrs = PICTURE_ATTRS.fullmatch(child.content.strip()) if child.type == "text" and figures else None
+            if attrs is None or "width" in figures[-1]:
+                self.problem(line, "图片必须单独成段（一行可以并排放两三张图片，不能夹文字）",
+                             "an image must be a paragraph of its own (two or three side by side, no text)",
+                             "把 ![图注](images/图片.jpg) 单独放一行，前后空一行；宽度写在图片后面，如 {宽=60%}",
+                             "put the image on its own line; a size follows it as {width=60%}")
+                return
+            figures[-1]["width"] = attrs.group(2).replace("％", "%")
+        if len(figures) > 3:
+            self.problem(line, f"一行放了 {len(figures)} 张图片，最多并排三张", f"{len(figures)} images in a row; at most three",
+                         "分成两段（中间空一行），每段两三张", "split them into paragraphs of two or three")
+            return
+        if len(figures) == 1:
+            self.add_block(figures[0], line)
+        else:
+            self.add_block({"kind": "figures", "figures": figures}, line)
+
+    def figure(self, image: Token, line: int) -> dict | None:
         src = str(image.attrs.get("src", ""))
         caption = "".join(c.content for c in image.children or []) or str(image.attrs.get("title") or "")
         problem = check_local_path(src, self.issue_dir)
         if problem:
             zh, en, hint = problem
             self.problem(line, zh, en, hint, "images go in the issue folder, e.g. images/photo.jpg")
-            return
-        self.add_block({"kind": "figure", "src": src, "caption": caption.strip()}, line)
+            return None
+        return {"kind": "figure", "src": src, "caption": caption.strip()}
 
     def list_block(self, tokens: list[Token], i: int) -> int:
         open_tok = tokens[i]

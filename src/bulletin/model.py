@@ -31,9 +31,10 @@ class Paragraph(Model):
 
 
 class Heading(Model):
-    """A subheading (小标题) inside an article."""
+    """A subheading (小标题) inside an article: level 3 (###, 一、) to 6 (######, （1）)."""
 
     kind: Literal["heading"] = "heading"
+    level: int = Field(default=3, ge=3, le=6, description="3: 一、 黑体; 4: （一） 楷体; 5: 1. 仿宋; 6: （1） 仿宋")
     content: list[Span] = Field(min_length=1)
 
 
@@ -50,6 +51,17 @@ class Figure(Model):
     kind: Literal["figure"] = "figure"
     src: str = Field(description="Path of the image, relative to the issue folder")
     caption: str = ""
+    width: str | None = Field(
+        default=None, pattern=r"^[0-9]+(\.[0-9]+)?(%|字|mm)$",
+        description="Printed width: 60% of the block, 12字 (characters of the grid) or 80mm; "
+                    "default: as wide as the block allows within the height limit")
+
+
+class FigureRow(Model):
+    """Two or three pictures side by side (one paragraph of images), each with its caption."""
+
+    kind: Literal["figures"] = "figures"
+    figures: list[Figure] = Field(min_length=2, max_length=3)
 
 
 class Table(Model):
@@ -59,7 +71,7 @@ class Table(Model):
     align: list[Literal["left", "center", "right"] | None] = []
 
 
-Block = Annotated[Union[Paragraph, Heading, ListBlock, Figure, Table], Field(discriminator="kind")]
+Block = Annotated[Union[Paragraph, Heading, ListBlock, Figure, FigureRow, Table], Field(discriminator="kind")]
 
 
 class Article(Model):

@@ -15,7 +15,7 @@ from .errors import Problem
 from .fonts import coverage
 from .layout import Layout
 from .load import Loaded, Path_, article_paths, sibling_issues
-from .model import Article, Bulletin, Figure, Heading, ListBlock, Paragraph, Span, Table
+from .model import Article, Bulletin, Figure, FigureRow, Heading, ListBlock, Paragraph, Span, Table
 
 
 def _spans(spans: list[Span], kind: str, path: Path_) -> Iterator[tuple[Path_, str, str]]:
@@ -33,13 +33,16 @@ def _article(article: Article, path: Path_) -> Iterator[tuple[Path_, str, str]]:
         where = path + ("body", i)
         if isinstance(block, Paragraph):
             yield from _spans(block.content, "body", where)
-        elif isinstance(block, Heading):
-            yield from _spans(block.content, "heading", where)
+        elif isinstance(block, Heading):  # 黑体, 楷体, then 仿宋 (headings.py)
+            yield from _spans(block.content, {3: "heading", 4: "kai"}.get(block.level, "body"), where)
         elif isinstance(block, ListBlock):
             for item in block.items:
                 yield from _spans(item, "body", where)
         elif isinstance(block, Figure):
             yield where, "kai", block.caption
+        elif isinstance(block, FigureRow):
+            for figure in block.figures:
+                yield where, "kai", figure.caption
         elif isinstance(block, Table):
             for cell in block.header:
                 yield from _spans(cell, "heading", where)

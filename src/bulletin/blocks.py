@@ -1,0 +1,98 @@
+"""Article bodies as the template draws them.
+
+Every block of an article gets a key (placement.block_key: article and block index), which the
+template writes as `data-key` so placement.measure can find where it landed. Pictures get their
+printed size (pictures.py), scaled as the placement plan says; a picture the plan defers is drawn
+after the blocks that flow up before it, the last of them a paragraph split in two (`continues`:
+its last line justified like any full line; `continued`: no first-line indent).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .model import Figure, FigureRow, Heading, ListBlock, Paragraph, Span, Table
+from .pictures import PictureRules, picture, picture_row
+from .placement import Outline, Plan, block_key
+
+KINDS = {Paragraph: "paragraph", Heading: "heading", ListBlock: "list", Table: "table", Figure: "figure",
+         FigureRow: "figures"}
+
+
+class BlockView:
+    """A model block with its key and extra classes; other attributes are the block's own."""
+
+    def __init__(self, block, key: str, css_class: str = ""):
+        self.block, self.key, self.css_class = block, key, css_class
+
+    def __getattr__(self, name):
+        return getattr(self.block, name)
+
+
+def split_spans(spans: list[Span], chars: int) -> tuple[list[Span], list[Span]]:
+    """Spans cut after `chars` non-blank characters (blanks at the cut are dropped)."""
+    first: list[Span] = []
+    for i, span in enumerate(spans):
+        count = sum(1 for ch in span.text if not ch.isspace())
+        if count < chars:
+            first.append(span)
+            chars -= count
+            continue
+        at = seen = 0
+        while at < len(span.text) and seen < chars:
+            if not span.text[at].isspace():
+                seen += 1
+            at += 1
+        head, tail = span.text[:at].rstrip(), span.text[at:].lstrip()
+        if head:
+            first.append(span.model_copy(update={"text": head}))
+        rest = ([span.model_copy(update={"text": tail})] if tail else []) + list(spans[i + 1:])
+        return first, rest
+    return first, []
+
+
+def _views(article, index: int, folder: Path, block_width: float, grid: float, rules: PictureRules, plan: Plan):
+    views, outline = [], []
+    for b, block in enumerate(article.body):
+        key = block_key(index, b)
+        kind = KINDS.get(type(block), "other")
+        height = None
+        if isinstance(block, Figure):
+            view = picture(block, key, folder, block_width, grid, rules).scaled(plan.factor(key))
+            height = view.height
+        elif isinstance(block, FigureRow):
+            view = picture_row(block, key, folder, block_width, grid, rules).scaled(plan.factor(key))
+            height = max((p.height or 0 for p in view.items), default=0) or None
+        else:
+            view = BlockView(block, key)
+        views.append(view)
+        outline.append((key, kind, height))
+    for key, moved, chars in plan.defer:  # pictures that let the text after them flow up
+        at = next((i for i, v in enumerate(views) if v.key == key), None)
+        if at is None:
+            continue
+        picture_view = views[at]
+        before = views[at + 1: at + 1 + moved]
+        rest = views[at + 1 + moved:]
+        if chars and rest and isinstance(getattr(rest[0], "block", None), Paragraph):
+            head, tail = split_spans(rest[0].block.content, chars)
+            if head and tail:
+                before.append(BlockView(Paragraph(content=head), rest[0].key, "continues"))
+                rest = [BlockView(Paragraph(content=tail), rest[0].key, "continued"), *rest[1:]]
+        views = [*views[:at], *before, picture_view, *rest]
+    return views, outline
+
+
+def with_views(issue, folder: Path | None, block_width: float, grid: float, rules: PictureRules,
+               plan: Plan = Plan()):
+    """The issue with each article's body as views, and the outline placement works on."""
+    outline = Outline()
+    counter = iter(range(10**9))
+
+    def convert(article):
+        views, keys = _views(article, next(counter), folder or Path("."), block_width, grid, rules, plan)
+        outline.articles.append(keys)
+        return article.model_copy(update={"body": views})  # no validation: the views are for the template
+
+    lead = [convert(a) for a in issue.lead]
+    sections = [s.model_copy(update={"articles": [convert(a) for a in s.articles]}) for s in issue.sections]
+    return issue.model_copy(update={"lead": lead, "sections": sections}), outline
