@@ -71,9 +71,10 @@ def _prepare(issue_dir: Path):
 
 def _problems(loaded, layout, options) -> list[Problem]:
     """Everything check and build look at beyond loading: glyphs, semantics, typography."""
-    from . import headings
+    from . import headings, tables
 
-    return preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options) + headings.check(loaded)
+    return (preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
+            + headings.check(loaded) + tables.check(loaded, layout, options))
 
 
 def check(issue_dir: Path | str) -> CheckResult:

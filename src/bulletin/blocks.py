@@ -8,8 +8,10 @@ its last line justified like any full line; `continued`: no first-line indent).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from . import tables
 from .model import Figure, FigureRow, Heading, ListBlock, Paragraph, Span, Table
 from .pictures import PictureRules, picture, picture_row
 from .placement import Outline, Plan, block_key
@@ -19,10 +21,12 @@ KINDS = {Paragraph: "paragraph", Heading: "heading", ListBlock: "list", Table: "
 
 
 class BlockView:
-    """A model block with its key and extra classes; other attributes are the block's own."""
+    """A model block with its key, extra classes and what else the template needs (`extra`);
+    other attributes are the block's own."""
 
-    def __init__(self, block, key: str, css_class: str = ""):
+    def __init__(self, block, key: str, css_class: str = "", **extra):
         self.block, self.key, self.css_class = block, key, css_class
+        self.__dict__.update(extra)
 
     def __getattr__(self, name):
         return getattr(self.block, name)
@@ -50,7 +54,17 @@ def split_spans(spans: list[Span], chars: int) -> tuple[list[Span], list[Span]]:
     return first, []
 
 
-def _views(article, index: int, folder: Path, block_width: float, grid: float, rules: PictureRules, plan: Plan):
+@dataclass(frozen=True)
+class Measures:
+    block_width: float  # pt
+    grid: float  # one character of the grid, pt
+    table_size: float  # pt
+    fonts: dict
+    pictures: PictureRules
+
+
+def _views(article, index: int, folder: Path, measures: Measures, plan: Plan):
+    block_width, grid, rules = measures.block_width, measures.grid, measures.pictures
     views, outline = [], []
     for b, block in enumerate(article.body):
         key = block_key(index, b)
@@ -62,6 +76,9 @@ def _views(article, index: int, folder: Path, block_width: float, grid: float, r
         elif isinstance(block, FigureRow):
             view = picture_row(block, key, folder, block_width, grid, rules).scaled(plan.factor(key))
             height = max((p.height or 0 for p in view.items), default=0) or None
+        elif isinstance(block, Table):
+            fitting = tables.fit(block, measures.table_size, block_width, measures.fonts)
+            view = BlockView(block, key, "compact" if fitting.compact else "", fit_mode=fitting.mode)
         else:
             view = BlockView(block, key)
         views.append(view)
@@ -82,14 +99,13 @@ def _views(article, index: int, folder: Path, block_width: float, grid: float, r
     return views, outline
 
 
-def with_views(issue, folder: Path | None, block_width: float, grid: float, rules: PictureRules,
-               plan: Plan = Plan()):
+def with_views(issue, folder: Path | None, measures: Measures, plan: Plan = Plan()):
     """The issue with each article's body as views, and the outline placement works on."""
     outline = Outline()
     counter = iter(range(10**9))
 
     def convert(article):
-        views, keys = _views(article, next(counter), folder or Path("."), block_width, grid, rules, plan)
+        views, keys = _views(article, next(counter), folder or Path("."), measures, plan)
         outline.articles.append(keys)
         return article.model_copy(update={"body": views})  # no validation: the views are for the template
 

@@ -12,11 +12,12 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from .blocks import with_views
+from .blocks import Measures, with_views
 from .headings import number_headings
 from .layout import Layout, length_pt
 from .pictures import PictureRules
 from .placement import Outline, Plan
+from .tables import cell_markup, cell_mode, small_size
 from .model import Article, Bulletin, Span
 from .titles import Lexicon, break_title, font_metrics, lexicon_for
 
@@ -37,17 +38,18 @@ KEEP_WHOLE = 50
 HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
-def autospace(text: str) -> Markup:
+def autospace(text: str, before: str = "", after: str = "") -> Markup:
     """Escape `text`; wrap each Latin/digit run that touches a Han character in a span whose margin
     on that side is the clreq quarter em (as-l / as-r). No character is added: the space is a
     margin, so the text layer stays the source text; cjk.py drops it at line starts and ends.
-    Runs with hyphens or slashes (URLs, e-mail addresses, “Wi-Fi”) are kept whole (nobr)."""
+    Runs with hyphens or slashes (URLs, e-mail addresses, “Wi-Fi”) are kept whole (nobr).
+    `before` and `after` are the characters around `text` when it is a piece of a longer text."""
     out: list[Markup] = []
     pos = 0
     for m in LATIN_RUN.finditer(text):
-        before = text[m.start() - 1] if m.start() else ""
-        after = text[m.end()] if m.end() < len(text) else ""
-        classes = [c for c, ch in (("as-l", before), ("as-r", after)) if HAN.match(ch or " ")]
+        left = text[m.start() - 1] if m.start() else before
+        right = text[m.end()] if m.end() < len(text) else after
+        classes = [c for c, ch in (("as-l", left), ("as-r", right)) if HAN.match(ch or " ")]
         if any(c in m.group() for c in "-/") and len(m.group()) <= KEEP_WHOLE:
             classes.append("nobr")
         if not classes:
@@ -91,6 +93,7 @@ def _environment(layout: Layout) -> jinja2.Environment:
     )
     # `plain`: a plain text field (kicker, subtitle, byline, recipients) → escaped, spaced HTML
     env.filters.update(inline=inline, lines=lines, plain=autospace, cn_date=cn_date)
+    env.globals.update(cell=lambda spans, header, fit_mode: cell_markup(spans, cell_mode(spans, header, fit_mode)))
     return env
 
 
@@ -185,8 +188,9 @@ def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font
     subject = "、".join(
         [a.title.replace("\n", "") for a in issue.lead] + [s.name for s in issue.sections]
     )
-    issue, outline = with_views(issue, folder, layout.measure_pt or 442.0, _grid_pt(option_css) or 14.0,
-                                PictureRules.of(layout.pictures), plan)
+    measures = Measures(layout.measure_pt or 442.0, _grid_pt(option_css) or 14.0, small_size(option_css),
+                        layout.text_fonts, PictureRules.of(layout.pictures))
+    issue, outline = with_views(issue, folder, measures, plan)
     html = template.render(
         bulletin=bulletin,
         series=series,
