@@ -198,6 +198,7 @@ def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font
         masthead=series.masthead,
         distribution=bulletin.distribution,
         print_run=bulletin.print_run,
+        colophon=bulletin.colophon,
         subject=subject,
         keywords=[series.name, series.publisher, *series.keywords, *(s.name for s in issue.sections)],
     )

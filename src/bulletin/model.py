@@ -159,6 +159,17 @@ class Masthead(Model):
     show_total_number: bool = Field(default=True, description="Print （总第×期） when the issue has one")
 
 
+class Colophon(Model):
+    """版记 lines besides 报/送/抄送 (GB/T 9704 §7.4): 印发机关和印发日期, and the 编辑 / 审核 / 签发 line
+    many 简报 carry. Set in series.yaml as defaults; an issue's own values replace them one by one."""
+
+    issuer: str | None = Field(default=None, description="印发机关, e.g. 县委办公室秘书科")
+    issued: dt.date | None = Field(default=None, description="印发日期 (default: the issue's date)")
+    editor: str | None = Field(default=None, description="编辑")
+    reviewer: str | None = Field(default=None, description="审核")
+    approver: str | None = Field(default=None, description="签发")
+
+
 LayoutOption = Union[str, int, float, bool]
 
 
@@ -174,6 +185,7 @@ class Series(Model):
     distribution: list[DistributionLine] = []
     print_run: int | None = Field(default=None, ge=1, description="共印×份 default")
     keywords: list[str] = []
+    colophon: Colophon = Field(default=Colophon(), description="版记 defaults: 印发机关, 编辑/审核/签发")
     words: list[Annotated[str, Field(min_length=2, max_length=40)]] = Field(
         default=[], description="专名词表: names that titles never break (besides the publisher and the "
                                 "recipients); more in words.txt beside series.yaml, one a line")
@@ -191,6 +203,7 @@ class Issue(Model):
         default=None, description="报送 lines; when absent, the series' default"
     )
     print_run: int | None = Field(default=None, ge=1, description="共印×份")
+    colophon: Colophon | None = Field(default=None, description="版记 values for this issue (replace the series')")
     layout_options: dict[str, LayoutOption] = Field(default={}, description="Overrides the series' options")
     assumed: list[str] = Field(
         default=[], description="Fields whose values are assumed, not taken from the source document"
@@ -226,6 +239,15 @@ class Bulletin(Model):
     @property
     def print_run(self) -> int | None:
         return self.issue.print_run if self.issue.print_run is not None else self.series.print_run
+
+    @property
+    def colophon(self) -> Colophon:
+        """The series' 版记 values with the issue's own over them; 印发日期 defaults to the issue date."""
+        own = self.issue.colophon.model_dump(exclude_unset=True) if self.issue.colophon else {}
+        merged = self.series.colophon.model_copy(update=own)
+        if merged.issuer and merged.issued is None:
+            merged = merged.model_copy(update={"issued": self.issue.date})
+        return merged
 
     @property
     def title(self) -> str:

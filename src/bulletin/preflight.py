@@ -71,6 +71,11 @@ def texts(bulletin: Bulletin) -> Iterator[tuple[Path_, str, str]]:
     for i, line in enumerate(bulletin.distribution):
         yield ("distribution", i), "body", f"{line.label}：" + "、".join(line.recipients)
     yield ("print_run",), "body", "（共印份）"
+    colophon = bulletin.colophon
+    for name, label in (("issuer", "印发"), ("editor", "编辑："), ("reviewer", "审核："), ("approver", "签发：")):
+        value = getattr(colophon, name)
+        if value:
+            yield ("colophon", name), "body", f"{label}{value}年月日0123456789"
 
 
 def _column_of(text: str, line: int | None, ch: str) -> int | None:
