@@ -90,11 +90,13 @@ def check(issue_dir: Path | str) -> CheckResult:
     return CheckResult(issue_dir, problems)
 
 
-def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None = None) -> BuildResult:
+def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None = None,
+           preprinted: bool = False) -> BuildResult:
     """Render an issue folder to PDF bytes without writing anything.
 
     adjust=False renders without bulletin's Chinese line adjustment (cjk.py), to compare with the
-    bare engine."""
+    bare engine; preprinted=True leaves out the red masthead title and rule (套打), everything else
+    at the same place."""
     issue_dir = Path(issue_dir)
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -113,7 +115,7 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
     if errors:
         raise BulletinError(errors)
     lap("preflight")
-    result = _place_and_typeset(bulletin, layout, options, issue_dir, adjust, pdf_options, lap)
+    result = _place_and_typeset(bulletin, layout, options, issue_dir, adjust, pdf_options, lap, preprinted)
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
     if result.denied:
         raise BulletinError([
@@ -125,7 +127,8 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
                        [p for p in problems if p.severity != "error"], result.warnings, timings)
 
 
-def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool, pdf_options, lap):
+def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool, pdf_options, lap,
+                       preprinted: bool = False):
     """Compose and typeset; when a picture left a page foot empty, again with the pictures placed
     (placement.py) — at most once more per picture."""
     from .pictures import PictureRules
@@ -136,7 +139,7 @@ def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool,
     plan = Plan()
     passes = 0
     while True:
-        composed = compose(bulletin, layout, options, font_face_css(), issue_dir, plan)
+        composed = compose(bulletin, layout, options, font_face_css(), issue_dir, plan, preprinted)
         has_pictures = any(kind in ("figure", "figures") for a in composed.outline.articles for _k, kind, _h in a)
         lap("compose")
         result = _typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,

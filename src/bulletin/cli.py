@@ -162,6 +162,7 @@ def html(
 def new(
     series_dir: Annotated[Path, typer.Argument(help="刊物文件夹（含 series.yaml）/ series folder", show_default=False)],
     date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（默认今天）/ issue date")] = None,
+    supplement: Annotated[bool, typer.Option("--supplement", help="增刊：与正刊分开编号（增刊第1期）/ a supplement, numbered apart")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
     import datetime as dt
@@ -174,7 +175,7 @@ def new(
         err.print(_say(lang, f"[red]错误[/red] 日期 {date} 不对，格式为 YYYY-MM-DD", f"[red]error[/red] bad date {date}: use YYYY-MM-DD"))
         raise typer.Exit(2) from None
     try:
-        folder = new_issue(series_dir, when)
+        folder = new_issue(series_dir, when, supplement)
     except BulletinError as exc:
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None

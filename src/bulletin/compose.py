@@ -172,10 +172,16 @@ def compose_extra(layout: Layout, kind: str, font_css: str, **context) -> Compos
     return Composed(html=_env(layout).get_template(name).render(**context), css=font_css)
 
 
+def root_properties(props: dict[str, str]) -> str:
+    """Custom properties (layout options, series colours) as a :root rule."""
+    return ":root {\n" + "".join(f"  {name}: {value};\n" for name, value in props.items()) + "}\n"
+
+
 def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font_css: str,
-            folder: Path | None = None, plan: Plan = Plan()) -> Composed:
+            folder: Path | None = None, plan: Plan = Plan(), preprinted: bool = False) -> Composed:
     """The issue as HTML + CSS. `folder` is the issue folder (pictures are sized from their files);
-    `plan` is what picture placement decided after an earlier rendering (placement.py)."""
+    `plan` is what picture placement decided after an earlier rendering (placement.py);
+    `preprinted`: for paper with the masthead printed on it (套打), the red title and rule are left out."""
     template = _env(layout).get_template(layout.template)
     series, issue = bulletin.series, bulletin.issue
     if option_css.get("--heading-numbers") == "auto":
@@ -196,12 +202,15 @@ def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font
         series=series,
         issue=issue,
         masthead=series.masthead,
+        copy_number_line=bulletin.copy_number_line,
+        classification=bulletin.classification,
+        preprinted=preprinted,
         distribution=bulletin.distribution,
         print_run=bulletin.print_run,
         colophon=bulletin.colophon,
         subject=subject,
         keywords=[series.name, series.publisher, *series.keywords, *(s.name for s in issue.sections)],
     )
-    props = "".join(f"  {name}: {value};\n" for name, value in option_css.items())
-    css = font_css + ":root {\n" + props + "}\n"
+    c, m, y, k = (v / 100 for v in series.masthead.red)
+    css = font_css + root_properties({**option_css, "--masthead-red": f"device-cmyk({c:g} {m:g} {y:g} {k:g})"})
     return Composed(html=html, css=css, outline=outline)

@@ -281,13 +281,13 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     <stem>-print-run.pdf (and -print-run-A3.pdf when imposed), <stem>-archive.pdf,
     <stem>-register.pdf and .csv. Raises BulletinError on bad input before anything is written."""
     from .api import _prepare, render
-    from .compose import compose_extra
+    from .compose import compose_extra, root_properties
     from .fonts import font_face_css
     from .resources import fonts_dir
     from .typeset import typeset
 
     issue_dir = Path(issue_dir)
-    loaded, layout, _ = _prepare(issue_dir)
+    loaded, layout, options = _prepare(issue_dir)
     bulletin = loaded.bulletin
     stem = bulletin.output_stem
     copies, run = plan_copies(bulletin, issue_dir / "issue.md")
@@ -298,8 +298,9 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     roots = [layout.folder, fonts_dir()]
 
     issue_pdf = render(issue_dir).pdf
-    stamp = compose_extra(layout, "stamp", font_face_css(),
-                          copies=[{"number": c.label, "name": c.recipient.name if c.recipient else ""} for c in copies])
+    stamp = compose_extra(layout, "stamp", font_face_css() + root_properties(options),
+                          copies=[{"number": c.label, "name": c.recipient.name if c.recipient else ""} for c in copies],
+                          reserved=bulletin.copy_number_line)
     stamp_pdf = typeset(stamp, issue_dir, [], roots).pdf
     archive = archival_pdf(issue_dir, bulletin.issue.date)
 

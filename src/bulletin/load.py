@@ -793,6 +793,7 @@ class SiblingIssue:
     date: dt.date
     total_number: int | None
     front_matter: str  # the YAML text, as written
+    supplement: bool = False  # 增刊: numbered apart from the regular issues
 
 
 def sibling_issues(series_dir: Path) -> list[SiblingIssue]:
@@ -807,7 +808,8 @@ def sibling_issues(series_dir: Path) -> list[SiblingIssue]:
             date = data["date"] if isinstance(data["date"], dt.date) else dt.date.fromisoformat(str(data["date"]))
             total = data.get("total_number")
             found.append(SiblingIssue(issue_md.parent, int(data["number"]), date,
-                                      int(total) if total is not None else None, front))
+                                      int(total) if total is not None else None, front,
+                                      data.get("supplement") is True))
         except Exception:  # noqa: BLE001 - unreadable, not UTF-8, no front matter, bad fields
             continue
     return sorted(found, key=lambda s: (s.date, s.number))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DistributionLabel = Literal["报", "送", "抄送", "发"]
 
@@ -151,12 +151,30 @@ class Registry(Model):
     mail: MailSettings = MailSettings()
 
 
+CLASSIFICATION = r"^[^\s★]{1,8}(★[^\s★]{1,12})?$"
+
+
 class Masthead(Model):
     """报头 options."""
 
     title: str | None = Field(default=None, description="Large red title; defaults to the series name")
     notice: str | None = Field(default=None, description="Line above the title, e.g. 内部资料　注意保存")
     show_total_number: bool = Field(default=True, description="Print （总第×期） when the issue has one")
+    copy_number: bool | None = Field(
+        default=None, description="Keep the first line of page 1 for the 份号 of distributed copies "
+                                  "(GB/T 9704 §7.2.1); default: when the series has recipients.yaml")
+    classification: str | None = Field(
+        default=None, pattern=CLASSIFICATION,
+        description="密级和保密期限 printed on every issue (GB/T 9704 §7.2.2), e.g. 内部★1年; an issue may set its own")
+    printing: Literal["full", "pre-printed"] = Field(
+        default="full", description="pre-printed (套打): the print run leaves out the red title and rule, "
+                                    "for paper with the masthead printed on it")
+    red: list[Annotated[float, Field(ge=0, le=100)]] = Field(
+        default=[0, 80, 80, 0], min_length=4, max_length=4,
+        description="The masthead's red in CMYK per cent, e.g. [0, 100, 100, 0]")
+    red_spot: str | None = Field(
+        default=None, min_length=1, max_length=60,
+        description="A spot colour name for the red (e.g. PANTONE 485 C); `red` is its CMYK alternate")
 
 
 class Colophon(Model):
@@ -176,6 +194,14 @@ LayoutOption = Union[str, int, float, bool]
 class Series(Model):
     """A bulletin title that appears issue after issue (e.g. 山西通信行业)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _masthead_shorthand(cls, data):
+        """`masthead: pre-printed` (套打) stands for `masthead: {printing: pre-printed}`."""
+        if isinstance(data, dict) and data.get("masthead") in ("pre-printed", "套打"):
+            data = {**data, "masthead": {"printing": "pre-printed"}}
+        return data
+
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Short name used in output file names")
     name: str = Field(min_length=1, description="刊名, e.g. 山西通信行业")
     publisher: str = Field(min_length=1, description="编发单位, e.g. 山西省通信行业协会")
@@ -193,8 +219,11 @@ class Series(Model):
 
 
 class Issue(Model):
-    number: int = Field(ge=1, description="期号 within the year")
+    number: int = Field(ge=1, description="期号 within the year (of the supplements, for a 增刊)")
+    supplement: bool = Field(default=False, description="增刊: numbered apart from the regular issues (增刊第1期)")
     total_number: int | None = Field(default=None, ge=1, description="总第×期")
+    classification: str | None = Field(default=None, pattern=CLASSIFICATION,
+                                       description="密级和保密期限, e.g. 内部★1年 (replaces the series')")
     date: dt.date
     editor_note: str | None = Field(default=None, description="编者按")
     lead: list[Article] = Field(default=[], description="Articles before the first section")
@@ -250,12 +279,28 @@ class Bulletin(Model):
         return merged
 
     @property
+    def number_label(self) -> str:
+        """第7期, or 增刊第1期 for a supplement."""
+        return f"{'增刊' if self.issue.supplement else ''}第{self.issue.number}期"
+
+    @property
     def title(self) -> str:
-        return f"{self.series.name} {self.issue.year}年第{self.issue.number}期"
+        return f"{self.series.name} {self.issue.year}年{self.number_label}"
 
     @property
     def output_stem(self) -> str:
-        return f"{self.series.id}-{self.issue.year}-{self.issue.number}"
+        """<series>-<year>-<number>; a supplement's number is zk<number> (增刊)."""
+        return f"{self.series.id}-{self.issue.year}-{'zk' if self.issue.supplement else ''}{self.issue.number}"
+
+    @property
+    def classification(self) -> str | None:
+        return self.issue.classification or self.series.masthead.classification
+
+    @property
+    def copy_number_line(self) -> bool:
+        """Whether page 1 keeps its first line for the 份号 of distributed copies."""
+        own = self.series.masthead.copy_number
+        return own if own is not None else self.registry is not None
 
 
 def json_schema() -> dict:

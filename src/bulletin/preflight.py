@@ -164,14 +164,17 @@ def check_semantics(loaded: Loaded) -> list[Problem]:
 
 
 def _check_numbering(loaded: Loaded) -> list[Problem]:
-    """期号 against the other issues of the series in the same year: no duplicates, no gaps."""
+    """期号 against the other issues of the series in the same year: no duplicates, no gaps. 增刊
+    (supplements) are numbered apart: they are checked against the other supplements only."""
     issue = loaded.bulletin.issue
     file = loaded.folder / "issue.md"
     here = loaded.folder.resolve()
     line = loaded.sources.locate(("number",), (file, None))[1]
-    others = [s for s in sibling_issues(here.parent) if s.folder.resolve() != here and s.date.year == issue.year]
+    others = [s for s in sibling_issues(here.parent) if s.folder.resolve() != here and s.date.year == issue.year
+              and s.supplement == issue.supplement]
+    kind = "增刊" if issue.supplement else ""
     problems = [
-        Problem(file, line, f"期号与 {s.folder.name} 重复：都是 {issue.year} 年第 {s.number} 期",
+        Problem(file, line, f"期号与 {s.folder.name} 重复：都是 {issue.year} 年{kind}第 {s.number} 期",
                 f"issue number {s.number} is also used by {s.folder.name}", "改正期号", "correct the number")
         for s in others if s.number == issue.number
     ]
@@ -180,7 +183,7 @@ def _check_numbering(loaded: Loaded) -> list[Problem]:
         previous = earlier[-1]
         if previous.number + 1 != issue.number:
             problems.append(Problem(
-                file, line, f"期号不连续：上一期 {previous.folder.name} 是第 {previous.number} 期，本期是第 {issue.number} 期",
+                file, line, f"期号不连续：上一期 {previous.folder.name} 是{kind}第 {previous.number} 期，本期是{kind}第 {issue.number} 期",
                 f"issue number does not follow {previous.folder.name} (number {previous.number})",
                 f"本期应为第 {previous.number + 1} 期？", f"should this be number {previous.number + 1}?",
                 severity="warning"))
