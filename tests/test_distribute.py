@@ -208,12 +208,15 @@ def test_print_run_holds_every_copy_in_order_with_one_stamp_each(dist):
     assert path.stat().st_size < 3 * dist.copies[0].file.stat().st_size
 
 
-def test_imposed_print_run_is_two_a4_pages_per_a3_sheet(dist):
+def test_imposed_print_run_is_a_booklet_of_a3_spreads_per_copy(dist):
     reader = PdfReader(dist.files["print-run-A3"])
     pages_per_copy = len(PdfReader(dist.copies[0].file).pages)
-    assert len(reader.pages) == 8 * ((pages_per_copy + 1) // 2)
+    padded = -(-pages_per_copy // 4) * 4  # saddle stitching: a multiple of four pages
+    assert len(reader.pages) == 8 * padded // 2  # two sides per sheet of four pages
+    trim = reader.pages[0].trimbox  # the A3 spread, marks outside it on SRA3
+    assert (float(trim.width), float(trim.height)) == pytest.approx((2 * 595.28, 841.89), abs=0.5)
     box = reader.pages[0].mediabox
-    assert (float(box.width), float(box.height)) == pytest.approx((2 * 595.28, 841.89), abs=0.5)
+    assert (float(box.width), float(box.height)) == pytest.approx((450 * MM, 320 * MM), abs=0.5)
 
 
 def test_register_csv_lists_every_copy_with_the_sha256_of_its_file(dist):

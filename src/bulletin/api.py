@@ -117,6 +117,10 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
     lap("preflight")
     result = _place_and_typeset(bulletin, layout, options, issue_dir, adjust, pdf_options, lap, preprinted)
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
+    if bulletin.series.masthead.red_spot:  # the masthead red as a spot colour (inks.py)
+        from .inks import spot_colour
+
+        result.pdf = spot_colour(result.pdf, bulletin.series.masthead.red, bulletin.series.masthead.red_spot)
     if result.denied:
         raise BulletinError([
             Problem(issue_dir / "issue.md", None, f"拒绝读取期刊文件夹以外的资源：{url}",
@@ -132,25 +136,36 @@ def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool,
     """Compose and typeset; when a picture left a page foot empty, again with the pictures placed
     (placement.py) — at most once more per picture."""
     from .pictures import PictureRules
-    from .placement import Plan, Rules, measure, revise
+    from .placement import Plan, Rules, blank_before_colophon, colophon_placement, measure, revise
 
     pictures = PictureRules.of(layout.pictures)
     rules = Rules(min_scale=pictures.min_scale, min_height=pictures.min_height)
+    duplex = options.get("--duplex") == "on"
     plan = Plan()
     passes = 0
-    while True:
-        composed = compose(bulletin, layout, options, font_face_css(), issue_dir, plan, preprinted)
+
+    def run(colophon: str = "anchored"):
+        composed = compose(bulletin, layout, options, font_face_css(), issue_dir, plan, preprinted, colophon)
         has_pictures = any(kind in ("figure", "figures") for a in composed.outline.articles for _k, kind, _h in a)
         lap("compose")
         result = _typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,
-                          pdf_options, inspect=measure if has_pictures else None)
+                          pdf_options, inspect=measure if has_pictures or duplex else None)
+        return composed, has_pictures, result
+
+    while True:
+        composed, has_pictures, result = run()
         passes += 1
         if not has_pictures or passes > 8:
-            return result
+            break
         revised = revise(plan, result.inspected, composed.outline, rules)
         if revised == plan:
-            return result
+            break
         plan = revised
+    if duplex and colophon_placement(result.inspected) == "own-page":  # 版记 on an even page
+        _composed, _pictures, result = run("own-page")
+        if blank_before_colophon(result.inspected):  # GB/T 9704: then neither page is numbered
+            _composed, _pictures, result = run("own-page-unnumbered")
+    return result
 
 
 def build(issue_dir: Path | str, out_dir: Path | str | None = None) -> BuildResult:

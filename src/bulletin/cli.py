@@ -315,14 +315,19 @@ def distribute(
     send: Annotated[bool, typer.Option("--send", help="邮件发送给有邮箱的单位 / e-mail the copies")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将发送给谁，不发送 / show what would be sent")] = False,
     resend: Annotated[Optional[list[str]], typer.Option("--resend", help="核实后重发给此单位（编号）/ send again to this id")] = None,
-    imposed: Annotated[bool, typer.Option("--a3", help="另出 A3 两版拼版的印刷文件 / also impose 2-up on A3")] = False,
+    imposed: Annotated[bool, typer.Option("--a3", help="另出 A3 拼版的印刷文件（默认骑马订拼版，带裁切线和折线）/ "
+                                                       "also impose on A3 (saddle-stitch booklet with crop and fold marks)")] = False,
+    side_by_side: Annotated[bool, typer.Option("--side-by-side", help="A3 按页序两版并排，不按骑马订 / pages in order, 2-up")] = False,
+    marks: Annotated[bool, typer.Option("--marks/--no-marks", help="裁切线和折线（SRA3 纸）；--no-marks 正好 A3 / "
+                                                                   "crop and fold marks on SRA3, or plain A3")] = True,
     lang: LangOption = Lang.zh,
 ) -> None:
     from .distribute import distribute as run
     from .mail import send as send_copies
 
     try:
-        dist = run(issue_dir, out_dir, imposed=imposed)
+        dist = run(issue_dir, out_dir, imposed=imposed, imposition="side-by-side" if side_by_side else "booklet",
+                   marks=marks)
     except BulletinError as exc:
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None

@@ -178,10 +178,12 @@ def root_properties(props: dict[str, str]) -> str:
 
 
 def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font_css: str,
-            folder: Path | None = None, plan: Plan = Plan(), preprinted: bool = False) -> Composed:
+            folder: Path | None = None, plan: Plan = Plan(), preprinted: bool = False,
+            colophon_placement: str = "anchored") -> Composed:
     """The issue as HTML + CSS. `folder` is the issue folder (pictures are sized from their files);
     `plan` is what picture placement decided after an earlier rendering (placement.py);
-    `preprinted`: for paper with the masthead printed on it (套打), the red title and rule are left out."""
+    `preprinted`: for paper with the masthead printed on it (套打), the red title and rule are left out;
+    `colophon_placement`: where the 版记 goes (placement.colophon_placement; duplex printing)."""
     template = _env(layout).get_template(layout.template)
     series, issue = bulletin.series, bulletin.issue
     if option_css.get("--heading-numbers") == "auto":
@@ -205,6 +207,7 @@ def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font
         copy_number_line=bulletin.copy_number_line,
         classification=bulletin.classification,
         preprinted=preprinted,
+        colophon_placement=colophon_placement,
         distribution=bulletin.distribution,
         print_run=bulletin.print_run,
         colophon=bulletin.colophon,

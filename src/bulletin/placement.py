@@ -108,6 +108,7 @@ def measure(document) -> dict:
 
     pages, blocks = [], {}
     pitch = None
+    footnote_page = None
     for number, page in enumerate(document.pages):
         page_box = page._page_box
         bottom = page_box.content_box_y() + page_box.height
@@ -117,6 +118,7 @@ def measure(document) -> dict:
             if isinstance(child, boxes.FootnoteAreaBox):
                 if child.children:
                     bottom = min(bottom, child.position_y)
+                    footnote_page = number
                 continue
             if isinstance(child, boxes.MarginBox):
                 continue
@@ -147,8 +149,24 @@ def measure(document) -> dict:
                         continue
                 stack.extend(reversed(getattr(box, "children", [])))
         pages.append({"top": top * PX_TO_PT, "bottom": bottom * PX_TO_PT, "used": used * PX_TO_PT,
-                      "first": (first if first is not None else bottom) * PX_TO_PT})
-    return {"pages": pages, "blocks": blocks, "pitch": pitch or 12.0}
+                      "first": (first if first is not None else bottom) * PX_TO_PT, "empty": first is None})
+    return {"pages": pages, "blocks": blocks, "pitch": pitch or 12.0, "footnote_page": footnote_page}
+
+
+def colophon_placement(measured: dict) -> str:
+    """For duplex printing (GB/T 9704 §7.5: 版记 on the last page, an even one): 'anchored' when the
+    版记 already ends an even page; 'own-page' to move it to the foot of the next even page;
+    'own-page-unnumbered' when that leaves a blank page before it (both are then unnumbered)."""
+    page = measured.get("footnote_page")
+    if page is None or (page + 1) % 2 == 0:
+        return "anchored"
+    return "own-page"
+
+
+def blank_before_colophon(measured: dict) -> bool:
+    """Whether the page before the one carrying the 版记 is empty (a blank page was put in)."""
+    page = measured.get("footnote_page")
+    return bool(page) and measured["pages"][page - 1].get("empty", False)
 
 
 # ---------------------------------------------------------------- revising (in the caller)
