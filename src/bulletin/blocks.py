@@ -13,7 +13,8 @@ from pathlib import Path
 
 from . import tables
 from .model import Figure, FigureRow, Heading, ListBlock, Paragraph, Span, Table
-from .pictures import PictureRules, picture, picture_row
+from .pictures import PictureRules, PictureView, picture, picture_row
+from .titles import Lexicon, break_title, font_metrics
 from .placement import Outline, Plan, block_key
 
 KINDS = {Paragraph: "paragraph", Heading: "heading", ListBlock: "list", Table: "table", Figure: "figure",
@@ -63,6 +64,21 @@ class Measures:
     pictures: PictureRules
 
 
+def captioned(view: PictureView, measures: Measures, alone: bool) -> PictureView:
+    """The caption broken into lines by words (titles.py) under its picture; a picture standing
+    alone may have a caption wider than itself, up to the block's width."""
+    if not view.caption:
+        return view
+    metrics = font_metrics((measures.fonts.get("kai") or (None,))[0])
+    natural = sum(metrics.widths(view.caption)) * measures.table_size
+    width = view.width or measures.block_width
+    if alone:
+        width = min(measures.block_width, max(width, natural + 1))
+    view.box_width = width
+    view.caption = break_title(view.caption, width / measures.table_size, Lexicon(), metrics)
+    return view
+
+
 def _views(article, index: int, folder: Path, measures: Measures, plan: Plan):
     block_width, grid, rules = measures.block_width, measures.grid, measures.pictures
     views, outline = [], []
@@ -71,10 +87,12 @@ def _views(article, index: int, folder: Path, measures: Measures, plan: Plan):
         kind = KINDS.get(type(block), "other")
         height = None
         if isinstance(block, Figure):
-            view = picture(block, key, folder, block_width, grid, rules).scaled(plan.factor(key))
+            view = captioned(picture(block, key, folder, block_width, grid, rules).scaled(plan.factor(key)),
+                             measures, alone=True)
             height = view.height
         elif isinstance(block, FigureRow):
             view = picture_row(block, key, folder, block_width, grid, rules).scaled(plan.factor(key))
+            view.items = [captioned(p, measures, alone=False) for p in view.items]
             height = max((p.height or 0 for p in view.items), default=0) or None
         elif isinstance(block, Table):
             fitting = tables.fit(block, measures.table_size, block_width, measures.fonts)

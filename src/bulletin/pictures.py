@@ -96,6 +96,7 @@ class PictureView:
     height: float | None
     kind: str = "figure"
     portrait: bool = False
+    box_width: float | None = None  # the figure with its caption (blocks.py: as wide as the caption needs)
 
     def scaled(self, factor: float) -> "PictureView":
         if self.width is None or self.height is None:

@@ -2,8 +2,8 @@
 than the type area.
 
 Chinese text may break between any two characters, so a browser gives a narrow table column one
-character per line (“2023年完|成”, “十|一|月”). Here a short cell (up to SHORT_CELL characters, and
-every header cell up to that length) never wraps, and a longer one wraps only between words of the
+character per line (“2023年完|成”, “十|一|月”). Here a short cell (up to SHORT_CELL characters in the
+body, SHORT_HEADER in the header) never wraps, and a longer one wraps only between words of the
 segmenter (titles.segment), so the narrowest a column can be is its longest word; the browser's
 automatic table layout then gives the columns widths from their content. A row never splits
 across pages (jianbao.css: tr { break-inside: avoid }).
@@ -22,7 +22,8 @@ from .errors import Problem
 from .model import Span, Table
 from .titles import LATIN_RUN, Metrics, font_metrics, segment
 
-SHORT_CELL = 8  # characters: a cell this short is never wrapped
+SHORT_CELL = 8  # characters: a body cell this short is never wrapped
+SHORT_HEADER = 4  # a header cell this short neither; a longer one wraps between words (排查隐患|（处）)
 MM = 72 / 25.4
 CELL_PADDING = 2 * 1.5 * MM + 0.5  # jianbao.css: padding 0 1.5 mm, 0.5 pt rules
 COMPACT_SIZE = 10.5  # 五号
@@ -97,13 +98,14 @@ class Fit:
     block: float
 
 
+def _short(text: str, header: bool) -> bool:
+    return len(text) <= (SHORT_HEADER if header else SHORT_CELL) and "\n" not in text
+
+
 def cell_mode(spans: list[Span], header: bool, fit_mode: str) -> str:
-    text = _plain(spans)
     if fit_mode == "chars":
         return "chars"
-    if len(text) <= SHORT_CELL and "\n" not in text:
-        return "whole"
-    return "words"
+    return "whole" if _short(_plain(spans), header) else "words"
 
 
 def min_width(table: Table, size: float, body: Metrics, head: Metrics) -> float:
@@ -111,10 +113,11 @@ def min_width(table: Table, size: float, body: Metrics, head: Metrics) -> float:
     columns = max([len(table.header)] + [len(r) for r in table.rows] or [0])
     widest = [0.0] * columns
     for r, row in enumerate([table.header, *table.rows] if table.header else table.rows):
-        metrics = head if (table.header and r == 0) else body
+        header = bool(table.header) and r == 0
+        metrics = head if header else body
         for c, cell in enumerate(row):
             text = _plain(cell)
-            if len(text) <= SHORT_CELL and "\n" not in text:
+            if _short(text, header):
                 need = _width(text, metrics)
             else:
                 need = max((_width(w, metrics) for line in text.split("\n") for w in _words(line)), default=0.0)

@@ -167,14 +167,22 @@ class _Atom:
 def _atoms(text: str, lexicon: Lexicon, measure: float) -> list[_Atom]:
     """The title as unbreakable pieces with a part of speech: words, merged where a name, a Latin
     run, a number with its unit or a short quotation spans several of them."""
+    names = _leftmost_longest([(s, e) for s, e in lexicon.spans(text) if e - s <= measure - 2])
     bounds: list[tuple[int, int, str]] = []
     pos = 0
-    for word, tag in segment(text):
-        bounds.append((pos, pos + len(word), tag))
-        pos += len(word)
-    if pos != len(text):  # the segmenter dropped or changed characters: one atom per character
-        bounds = [(i, i + 1, "x") for i in range(len(text))]
-    keep: list[tuple[int, int, str | None]] = [(s, e, "nt") for s, e in lexicon.spans(text) if e - s <= measure - 2]
+    # the text between the series' names is segmented on its own, as a user dictionary would do
+    for start, end in [*names, (len(text), len(text))]:
+        if pos < start:
+            at = pos
+            for word, tag in segment(text[pos:start]):
+                bounds.append((at, at + len(word), tag))
+                at += len(word)
+            if at != start:  # the segmenter dropped or changed characters: one atom per character
+                bounds = [b for b in bounds if b[1] <= pos] + [(i, i + 1, "x") for i in range(pos, start)]
+        if start < end:
+            bounds.append((start, end, "nt"))
+        pos = end
+    keep: list[tuple[int, int, str | None]] = [(s, e, "nt") for s, e in names]
     keep += [(m.start(), m.end(), "m") for m in NUMBER_UNIT.finditer(text)]
     keep += [(m.start(), m.end(), "eng") for m in LATIN_RUN.finditer(text)]
     keep += [(m.start(), m.end(), None) for m in SHORT_QUOTE.finditer(text)]
@@ -199,6 +207,16 @@ def _atoms(text: str, lexicon: Lexicon, measure: float) -> list[_Atom]:
     return atoms
 
 
+def _leftmost_longest(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Non-overlapping spans: at each position the longest, scanning left to right."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if out and start < out[-1][1]:
+            continue
+        out.append((start, end))
+    return out
+
+
 def _break_cost(text: str, left: _Atom, right: _Atom) -> float | None:
     """Penalty (em², negative: a bonus) for a break between two atoms; None where it is not allowed."""
     a, b = text[left.end - 1], text[right.start]
@@ -211,7 +229,7 @@ def _break_cost(text: str, left: _Atom, right: _Atom) -> float | None:
     if b in "“《（":
         cost -= 1.5
     lt, rt = left.tag, right.tag
-    if rt.startswith("u") or word_r in PARTICLES or word_r[0] in "的地得了着过":
+    if rt.startswith("u") or word_r in PARTICLES:
         return cost + 8.0  # 的 / 了 … begins no line
     if lt in ("p", "c") or word_l in ("关于", "对于", "围绕", "与", "和", "及", "同", "向", "在", "对", "把", "被", "为", "从", "赴", "将"):
         return cost + 6.0  # a line does not end with a preposition or a conjunction
@@ -223,10 +241,12 @@ def _break_cost(text: str, left: _Atom, right: _Atom) -> float | None:
         cost -= 5.0  # subject | predicate, noun | preposition phrase
     elif lt.startswith(NOUNISH) and rt in ("m", "t") and HAN.match(a):
         cost -= 2.0  # … | 8月25日…: a time phrase
-    elif lt.startswith("v") and rt.startswith(("n", "vn", "j", "m")):
+    elif lt.startswith("v") and rt.startswith(("n", "vn", "j", "m", "t")):
         cost += 0.5  # verb | object: acceptable
-    elif lt.startswith(("n", "j", "b", "a", "s", "nt", "ns")) and rt.startswith(("n", "j", "vn", "nt", "ns")):
-        cost += 4.0  # inside a noun phrase
+    elif lt.startswith(("n", "j", "b", "a", "s", "t", "nt", "ns")) and rt.startswith(("n", "j", "vn", "nt", "ns")):
+        cost += 4.0  # inside a noun phrase (汛期|地质灾害, 网络|安全)
+    elif rt.startswith("v") and not lt.startswith(("v", "p", "c", "u")):
+        cost -= 2.0  # before a verb phrase (多措并举|做好)
     return cost
 
 
