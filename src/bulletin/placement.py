@@ -206,8 +206,8 @@ def _deferral(outline: Outline, a: int, b: int, blocks: dict, room: float, pitch
                 moved, room, pending_heading = moved + 1, room - height, False
                 continue
             line_height = (lines[0][1] - lines[0][0]) if lines else pitch
-            fit = int((room - fragments[0]["margin_top"] + 0.5) // line_height)
-            if fit >= 2 and len(lines) - fit >= 2:
+            fit = min(int((room - fragments[0]["margin_top"] + 0.5) // line_height), len(lines) - 2)
+            if fit >= 2:  # two lines at least on each side of the picture
                 return moved, sum(line[2] for line in lines[:fit])
             break
         if kind == "heading":

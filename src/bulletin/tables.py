@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from .errors import Problem
 from .model import Span, Table
-from .titles import LATIN_RUN, Metrics, font_metrics, segment
+from .titles import Metrics, font_metrics, words
 
 SHORT_CELL = 8  # characters: a body cell this short is never wrapped
 SHORT_HEADER = 4  # a header cell this short neither; a longer one wraps between words (排查隐患|（处）)
@@ -34,24 +34,8 @@ def _plain(spans: list[Span]) -> str:
 
 
 def _words(text: str) -> list[str]:
-    """The segmenter's words, with Latin runs and numbers whole."""
-    if not text:
-        return []
-    words = [w for w, _tag in segment(text)]
-    if "".join(words) != text:
-        return list(text)
-    # merge words that a Latin run or number spans (5G, 1,234, 191.55)
-    keep = [(m.start(), m.end()) for m in LATIN_RUN.finditer(text)]
-    out: list[str] = []
-    pos = 0
-    for word in words:
-        start = pos
-        pos += len(word)
-        if out and any(s < start < e for s, e in keep):
-            out[-1] += word
-        else:
-            out.append(word)
-    return out
+    """The segmenter's words, with Latin runs, numbers and their units (2023年) whole."""
+    return words(text)
 
 
 def cell_markup(spans: list[Span], mode: str) -> Markup:

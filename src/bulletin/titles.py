@@ -207,6 +207,12 @@ def _atoms(text: str, lexicon: Lexicon, measure: float) -> list[_Atom]:
     return atoms
 
 
+def words(text: str, lexicon: Lexicon = Lexicon()) -> list[str]:
+    """The pieces a line of text may break between: the segmenter's words, with names, Latin runs,
+    numbers with their measure words (2024年) and short quotations kept whole."""
+    return [text[a.start:a.end] for a in _atoms(text, lexicon, float("inf"))] if text else []
+
+
 def _leftmost_longest(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Non-overlapping spans: at each position the longest, scanning left to right."""
     out: list[tuple[int, int]] = []
