@@ -34,6 +34,12 @@ def test_three_lines_make_a_diamond_or_trapezoid_without_word_splits():
     assert shape_of(out, TITLE) in ("diamond", "trapezoid", "inverted")
 
 
+def test_adverbs_stay_with_their_verb():
+    # jieba tags 全力 a noun; 全力保障 still belongs together
+    assert lines_of("我县迅速应对6月23日强降雨过程全力保障人民群众生命财产安全", ER) == [
+        "我县迅速应对6月23日强降雨过程", "全力保障人民群众生命财产安全"]
+
+
 def test_numbers_dates_and_latin_stay_whole():
     out = lines_of("2021中国信息通信业高层论坛8月25日在京举行", ER)
     assert out == ["2021中国信息通信业高层论坛", "8月25日在京举行"]

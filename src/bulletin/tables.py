@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from .errors import Problem
 from .model import Span, Table
-from .titles import Metrics, font_metrics, words
+from .titles import HAN, LATIN_RUN, Metrics, font_metrics, words
 
 SHORT_CELL = 8  # characters: a body cell this short is never wrapped
 SHORT_HEADER = 4  # a header cell this short neither; a longer one wraps between words (排查隐患|（处）)
@@ -57,8 +57,14 @@ def cell_markup(spans: list[Span], mode: str) -> Markup:
                 before = piece[pos - 1] if pos else ""
                 after = piece[pos + len(word)] if pos + len(word) < len(piece) else ""
                 pos += len(word)
-                marked = autospace(word, before, after)
-                items.append(Markup('<span class="w">%s</span>') % marked if len(word) > 1 else marked)
+                if len(word) == 1:
+                    items.append(autospace(word, before, after))
+                    continue
+                # the quarter em between Han and Latin at the word's own edges goes outside the
+                # atomic inline (inside it, it would sit at the start or end of its own line box)
+                edges = [c for c, ch, run in (("as-l", before, word[0]), ("as-r", after, word[-1]))
+                         if HAN.match(ch or " ") and LATIN_RUN.match(run)]
+                items.append(Markup('<span class="%s">%s</span>') % (" ".join(["w", *edges]), autospace(word)))
             parts.append(Markup("").join(items))
         text = Markup("<br>").join(parts)
         if span.emphasis:

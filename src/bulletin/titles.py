@@ -46,7 +46,11 @@ KEEP_TOGETHER = {"—", "…"}  # “——” and “……” are one mark dra
 # parts of speech (jieba's tag set) of a word that can end a subject and of one that can begin a
 # predicate or an adverbial phrase: a break between them is a break between phrases
 NOUNISH = ("n", "j", "vn", "an", "t", "m", "q", "f", "eng", "r", "b", "s", "nz", "nt", "ns", "nr", "x")
-PREDICATE = ("v", "vd", "d", "p", "c", "i", "l", "ad")
+PREDICATE = ("v", "vd", "d", "p", "c", "i", "ad")
+# adverbial words that lead a predicate (jieba often tags 全力 or 深入 as nouns or verbs): a line
+# may begin with them, but not end with them
+ADVERBIAL = {"全力", "大力", "全面", "积极", "认真", "切实", "扎实", "深入", "着力", "努力", "持续", "不断",
+             "进一步", "坚决", "迅速", "及时", "稳步", "有序", "共同", "统筹", "高效", "精准", "主动", "加快推进"}
 PARTICLES = set("的地得了着过之们等")
 # the last word of the name of a body: no break before it
 ORG_SUFFIX = {"公司", "有限公司", "分公司", "集团", "协会", "学会", "商会", "委员会", "组委会", "管理局", "局", "厅",
@@ -258,6 +262,10 @@ def _break_cost(text: str, left: _Atom, right: _Atom) -> float | None:
     if b in "“《（":
         cost -= 1.5
     lt, rt = left.tag, right.tag
+    if word_l in ADVERBIAL:
+        return cost + 4.0  # 全力|保障: the adverb stays with its verb
+    if word_r in ADVERBIAL:
+        rt = "d"
     if rt.startswith("u") or word_r in PARTICLES:
         return cost + 8.0  # 的 / 了 … begins no line
     if lt in ("p", "c") or word_l in ("关于", "对于", "围绕", "与", "和", "及", "同", "向", "在", "对", "把", "被", "为", "从", "赴", "将"):
