@@ -416,3 +416,47 @@ def test_duplex_puts_the_colophon_on_an_even_page(tmp_path):
     assert texts[-2].strip() == ""  # the blank page before it
     assert "－" not in texts[-1] and "－" not in texts[-2]
     assert "－ 2 －" in texts[1] or "－2－" in texts[1].replace(" ", "")
+
+
+def test_booklet_sheets_read_in_order_when_folded(sample_build):
+    """Sheet 1 of the sample's booklet: page 12 on the left, page 1 on the right; its back: page 2
+    and page 11."""
+    from bulletin.imposition import impose
+
+    sheets = impose(sample_build.pdf, sample_build.pages, "booklet", marks=True)
+    with pdfplumber.open(io.BytesIO(sheets)) as pdf:
+        assert len(pdf.pages) == 6  # 12 pages: three sheets, two sides each
+        trim = [float(v) for v in PdfReader(io.BytesIO(sheets)).pages[0].trimbox]
+        middle = (trim[0] + trim[2]) / 2
+
+        def folios(page):
+            found = {}
+            for side, (x0, x1) in (("left", (trim[0], middle)), ("right", (middle, trim[2]))):
+                below_block = float(page.height) - trim[3] + pc.BLOCK_BOTTOM  # the A4 page's folio area
+                text = "".join(c["text"] for c in page.chars if x0 <= c["x0"] < x1 and c["top"] > below_block)
+                found[side] = int(re.sub(r"\D", "", text[-8:]) or 0)
+            return found["left"], found["right"]
+
+        assert [folios(p) for p in pdf.pages] == [(12, 1), (2, 11), (10, 3), (4, 9), (8, 5), (6, 7)]
+
+
+def test_masthead_pre_printed_shorthand_and_print_run(tmp_path):
+    """`masthead: pre-printed` (套打): the print run leaves the red title out, the copies keep it."""
+    from bulletin.distribute import distribute
+    from bulletin.load import load_series
+
+    series = tmp_path / "features"
+    shutil.copytree(FIXTURES / "features", series)
+    text = (series / "series.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"masthead:\n  notice: .*\n", "masthead: pre-printed\n", text)
+    (series / "series.yaml").write_text(text, encoding="utf-8")
+    assert load_series(series).masthead.printing == "pre-printed"
+    dist = distribute(series / "2024-03", tmp_path / "dist")
+    with pdfplumber.open(dist.files["print-run"]) as run, pdfplumber.open(dist.copies[0].file) as copy:
+        masthead = lambda page: "".join(c["text"] for c in page.chars if "Masthead" in c["fontname"])  # noqa: E731
+        assert masthead(copy.pages[0]) == "行业简报"
+        assert masthead(run.pages[0]) == ""
+        # everything else where it was
+        body = lambda page: [(c["text"], round(c["x0"], 1), round(c["top"], 1)) for c in page.chars  # noqa: E731
+                             if "Masthead" not in c["fontname"]]
+        assert body(run.pages[0]) == body(copy.pages[0])
