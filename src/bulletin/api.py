@@ -16,15 +16,14 @@ from .resources import fonts_dir
 from .write import write_atomic
 
 
-# Set by the CLI for one build: a typeset() that runs in a forked, already warm child (prewarm.py).
+# Set by the CLI for one build: a typeset() that runs in a forked, already warm child (prewarm.py),
+# for every rendering of that issue (picture placement may render it more than once).
 TYPESETTER = None
 
 
 def _typeset(*args, **kwargs):
-    global TYPESETTER
     if TYPESETTER is not None:
-        fn, TYPESETTER = TYPESETTER, None
-        return fn(*args, **kwargs)
+        return TYPESETTER(*args, **kwargs)
     from .typeset import typeset
 
     return typeset(*args, **kwargs)

@@ -119,7 +119,10 @@ def build(
             outcomes = build_many(folders, out_dir, jobs, force, progress)
     else:
         outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)))
-    if warm is not None and not warm.used:  # skipped, or the issue failed before typesetting
+    if warm is not None:  # done with it (or skipped, or the issue failed before typesetting)
+        from . import api
+
+        api.TYPESETTER = None
         warm.close()
     warm = None
     failed = [o for o in outcomes if o.status == "failed"]
