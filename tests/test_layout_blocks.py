@@ -214,7 +214,8 @@ def test_pictures_side_by_side_with_sizes_and_captions(county):
     rows_of_pictures = {}
     for number, page in enumerate(pdf.pages, 1):
         for image in page.images:
-            rows_of_pictures.setdefault((number, round(image["top"])), []).append(image)
+            # a row's pictures stand on one line (their captions level)
+            rows_of_pictures.setdefault((number, round(image["bottom"])), []).append(image)
     sizes = sorted(len(v) for v in rows_of_pictures.values())
     assert sizes[-2:] == [2, 3]  # a row of two, a row of three
     three = next(v for v in rows_of_pictures.values() if len(v) == 3)
