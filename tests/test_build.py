@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from bulletin.api import build, render
 
 from . import pdfcheck as pc
+from .gridcheck import ink_top
 from .conftest import SAMPLE
 
 
@@ -68,11 +69,13 @@ def test_page_numbers_in_dash_form_on_the_outer_side(sample_pdf):
     lines = pc.lines(sample_pdf)
     for number, page in enumerate(sample_pdf.pages, 1):
         folio = [ln for ln in lines if ln.page == number and ln.top > pc.BLOCK_BOTTOM]
-        assert [ln.text for ln in folio] == [f"—{number}—"]
+        assert [ln.text for ln in folio] == [f"－{number}－"]
         ln = folio[0]
         assert abs(ln.size - 14) < 0.1
-        # top of the number about 7 mm below the text block
-        assert 6 * pc.MM < ln.top - pc.BLOCK_BOTTOM < 9.5 * pc.MM
+        # GB/T 9704: the dash's ink 7 mm below the text block
+        dash = ln.chars[0]
+        ink = ink_top(sample_pdf.stream.name, number - 1, (dash["x0"], dash["top"], dash["x1"], dash["bottom"]))
+        assert abs(ink - pc.BLOCK_BOTTOM - 7 * pc.MM) < 0.1 * pc.MM
         if number % 2:  # odd: right, one character in
             assert abs(pc.BLOCK_RIGHT - 14 - ln.x1) < 2
         else:  # even: left, one character in

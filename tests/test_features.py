@@ -80,17 +80,25 @@ def test_distribution_lines_hang_after_their_labels(features):
     _, pdf, lines = features
     last = len(pdf.pages)
     report = line_with(lines, "报：中国通信企业协会")
-    # the names go on (broken between characters, as any justified line) on the next line
-    continuation = [ln for ln in lines if ln.page == last and ln.top > report.top and "办公室" in report.text + ln.text]
+    # the line wraps between names, never inside one, and the next line hangs after “报：”
+    assert report.text.endswith("省民政厅社会组织管理局、")
+    continuation = [ln for ln in lines if ln.page == last and ln.top > report.top and ln.text.startswith("省通信管理局办公室")]
     assert continuation, "the 报 line should wrap"
     name_start = report.chars[2]["x0"]  # after “报：”
     assert abs(continuation[0].x0 - name_start) < 1
     cc = line_with(lines, "抄送：各市通信行业分会")
     assert cc.page == last and abs(cc.x0 - (pc.BLOCK_LEFT + 14)) < 1
-    # 共印×份 at the right end of the block's last line, inside the one-character inset
-    assert cc.text.endswith("（共印200份）") and abs(cc.x1 - (pc.BLOCK_RIGHT - 14)) < 0.5
-    assert report.top < cc.top
-    assert not [ln for ln in lines if ln.page == last and cc.bottom < ln.top < pc.BLOCK_BOTTOM]
+    assert cc.text.endswith("各会员单位。")  # GB/T 9704 §7.4.2: 句号 after the last 抄送 name
+    # the 编辑/审核/签发 line (series defaults, 签发 from the issue) ends with 共印×份, flush right
+    staff = line_with(lines, "编辑：张冰")
+    assert staff.text.startswith("编辑：张冰审核：李明签发：王强") and staff.text.endswith("（共印200份）")
+    assert abs(staff.x1 - (pc.BLOCK_RIGHT - 14)) < 0.5
+    # the last line: 印发机关 one character in from the left, 印发日期 one from the right (§7.4.3)
+    imprint = line_with(lines, "测试行业协会秘书处")
+    assert imprint.text == "测试行业协会秘书处2024年3月8日印发"
+    assert abs(imprint.x0 - (pc.BLOCK_LEFT + 14)) < 1 and abs(imprint.x1 - (pc.BLOCK_RIGHT - 14)) < 0.5
+    assert report.top < cc.top < staff.top < imprint.top
+    assert not [ln for ln in lines if ln.page == last and imprint.bottom < ln.top < pc.BLOCK_BOTTOM]
 
 
 def test_output_does_not_depend_on_host_fonts(sample_build, tmp_path):

@@ -16,15 +16,14 @@ from .resources import fonts_dir
 from .write import write_atomic
 
 
-# Set by the CLI for one build: a typeset() that runs in a forked, already warm child (prewarm.py).
+# Set by the CLI for one build: a typeset() that runs in a forked, already warm child (prewarm.py),
+# for every rendering of that issue (picture placement may render it more than once).
 TYPESETTER = None
 
 
 def _typeset(*args, **kwargs):
-    global TYPESETTER
     if TYPESETTER is not None:
-        fn, TYPESETTER = TYPESETTER, None
-        return fn(*args, **kwargs)
+        return TYPESETTER(*args, **kwargs)
     from .typeset import typeset
 
     return typeset(*args, **kwargs)
@@ -73,7 +72,10 @@ def _prepare(issue_dir: Path):
 
 def _problems(loaded, layout, options) -> list[Problem]:
     """Everything check and build look at beyond loading: glyphs, semantics, typography."""
-    return preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
+    from . import headings, tables
+
+    return (preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
+            + headings.check(loaded) + tables.check(loaded, layout, options))
 
 
 def check(issue_dir: Path | str) -> CheckResult:
@@ -89,11 +91,13 @@ def check(issue_dir: Path | str) -> CheckResult:
     return CheckResult(issue_dir, problems)
 
 
-def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None = None) -> BuildResult:
+def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None = None,
+           preprinted: bool = False) -> BuildResult:
     """Render an issue folder to PDF bytes without writing anything.
 
     adjust=False renders without bulletin's Chinese line composition (typeset/patches.py), to compare with the
-    bare engine."""
+    bare engine; preprinted=True leaves out the red masthead title and rule (套打), everything else
+    at the same place."""
     issue_dir = Path(issue_dir)
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -112,11 +116,12 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
     if errors:
         raise BulletinError(errors)
     lap("preflight")
-    composed = compose(bulletin, layout, options, font_face_css())
-    lap("compose")
-    result = _typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,
-                      pdf_options)
+    result = _place_and_typeset(bulletin, layout, options, issue_dir, adjust, pdf_options, lap, preprinted)
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
+    if bulletin.series.masthead.red_spot:  # the masthead red as a spot colour (inks.py)
+        from .inks import spot_colour
+
+        result.pdf = spot_colour(result.pdf, bulletin.series.masthead.red, bulletin.series.masthead.red_spot)
     if result.denied:
         raise BulletinError([
             Problem(issue_dir / "issue.md", None, f"拒绝读取期刊文件夹以外的资源：{url}",
@@ -125,6 +130,43 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
         ])
     return BuildResult(issue_dir, bulletin.output_stem, None, result.pages, result.pdf,
                        [p for p in problems if p.severity != "error"], result.warnings, timings, bulletin)
+
+
+def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool, pdf_options, lap,
+                       preprinted: bool = False):
+    """Compose and typeset; when a picture left a page foot empty, again with the pictures placed
+    (placement.py) — at most once more per picture."""
+    from .pictures import PictureRules
+    from .placement import Plan, Rules, blank_before_colophon, colophon_placement, measure, revise
+
+    pictures = PictureRules.of(layout.pictures)
+    rules = Rules(min_scale=pictures.min_scale, min_height=pictures.min_height)
+    duplex = options.get("--duplex") == "on"
+    plan = Plan()
+    passes = 0
+
+    def run(colophon: str = "anchored"):
+        composed = compose(bulletin, layout, options, font_face_css(), issue_dir, plan, preprinted, colophon)
+        has_pictures = any(kind in ("figure", "figures") for a in composed.outline.articles for _k, kind, _h in a)
+        lap("compose")
+        result = _typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,
+                          pdf_options, inspect=measure if has_pictures or duplex else None)
+        return composed, has_pictures, result
+
+    while True:
+        composed, has_pictures, result = run()
+        passes += 1
+        if not has_pictures or passes > 8:
+            break
+        revised = revise(plan, result.inspected, composed.outline, rules)
+        if revised == plan:
+            break
+        plan = revised
+    if duplex and colophon_placement(result.inspected) == "own-page":  # 版记 on an even page
+        _composed, _pictures, result = run("own-page")
+        if blank_before_colophon(result.inspected):  # GB/T 9704: then neither page is numbered
+            _composed, _pictures, result = run("own-page-unnumbered")
+    return result
 
 
 def build(issue_dir: Path | str, out_dir: Path | str | None = None, formats: tuple[str, ...] = ("pdf",)) -> BuildResult:
@@ -159,7 +201,7 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
     Chinese line adjustment). Returns the HTML file."""
     import shutil
 
-    from .model import Figure
+    from .model import Figure, FigureRow
     from .write import write_atomic
 
     issue_dir, out_dir = Path(issue_dir), Path(out_dir)
@@ -167,7 +209,7 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
     errors = [p for p in _problems(loaded, layout, options) if p.severity == "error"]
     if errors:
         raise BulletinError(errors)
-    composed = compose(loaded.bulletin, layout, options, font_face_css(prefix="fonts/"))
+    composed = compose(loaded.bulletin, layout, options, font_face_css(prefix="fonts/"), issue_dir)
     sheets = ["bulletin.css", *(p.name for p in layout.stylesheets)]
     links = "".join(f'<link rel="stylesheet" href="{name}">\n' for name in sheets)
     html = composed.html.replace("<head>", "<head>\n" + links, 1)
@@ -181,9 +223,10 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
             shutil.copyfile(font, target)
     for article in loaded.bulletin.issue.articles():
         for block in article.body:
-            if isinstance(block, Figure):
-                target = out_dir / block.src
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(issue_dir / block.src, target)
+            for figure in block.figures if isinstance(block, FigureRow) else [block]:
+                if isinstance(figure, Figure):
+                    target = out_dir / figure.src
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(issue_dir / figure.src, target)
     write_atomic(out_dir / "index.html", html.encode("utf-8"))
     return out_dir / "index.html"

@@ -76,7 +76,7 @@ def input_digest(issue_dir: Path, shared: str | None = None) -> str:
     once for a whole batch."""
     digest = hashlib.sha256((shared or tool_digest()).encode())
     _hash_tree(digest, issue_dir)
-    for name in ("series.yaml", "recipients.yaml"):  # the registry prints the 报送 lines
+    for name in ("series.yaml", "recipients.yaml", "words.txt"):  # the registry prints the 报送 lines; words: titles
         path = issue_dir.resolve().parent / name
         digest.update(path.read_bytes() if path.is_file() else b"-")
     return digest.hexdigest()

@@ -126,7 +126,10 @@ def build(
             outcomes = build_many(folders, out_dir, jobs, force, progress, formats)
     else:
         outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)), formats)
-    if warm is not None and not warm.used:  # skipped, or the issue failed before typesetting
+    if warm is not None:  # done with it (or skipped, or the issue failed before typesetting)
+        from . import api
+
+        api.TYPESETTER = None
         warm.close()
     warm = None
     failed = [o for o in outcomes if o.status == "failed"]
@@ -179,6 +182,7 @@ def html(
 def new(
     series_dir: Annotated[Path, typer.Argument(help="刊物文件夹（含 series.yaml）/ series folder", show_default=False)],
     date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（默认今天）/ issue date")] = None,
+    supplement: Annotated[bool, typer.Option("--supplement", help="增刊：与正刊分开编号（增刊第1期）/ a supplement, numbered apart")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
     import datetime as dt
@@ -191,7 +195,7 @@ def new(
         err.print(_say(lang, f"[red]错误[/red] 日期 {date} 不对，格式为 YYYY-MM-DD", f"[red]error[/red] bad date {date}: use YYYY-MM-DD"))
         raise typer.Exit(2) from None
     try:
-        folder = new_issue(series_dir, when)
+        folder = new_issue(series_dir, when, supplement)
     except BulletinError as exc:
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
@@ -332,7 +336,11 @@ def distribute(
     send: Annotated[bool, typer.Option("--send", help="邮件发送给有邮箱的单位 / e-mail the copies")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将发送给谁，不发送 / show what would be sent")] = False,
     resend: Annotated[Optional[list[str]], typer.Option("--resend", help="核实后重发给此单位（编号）/ send again to this id")] = None,
-    imposed: Annotated[bool, typer.Option("--a3", help="另出 A3 两版拼版的印刷文件 / also impose 2-up on A3")] = False,
+    imposed: Annotated[bool, typer.Option("--a3", help="另出 A3 拼版的印刷文件（默认骑马订拼版，带裁切线和折线）/ "
+                                                       "also impose on A3 (saddle-stitch booklet with crop and fold marks)")] = False,
+    side_by_side: Annotated[bool, typer.Option("--side-by-side", help="A3 按页序两版并排，不按骑马订 / pages in order, 2-up")] = False,
+    marks: Annotated[bool, typer.Option("--marks/--no-marks", help="裁切线和折线（SRA3 纸）；--no-marks 正好 A3 / "
+                                                                   "crop and fold marks on SRA3, or plain A3")] = True,
     output_formats: Annotated[str, typer.Option("--format", help="编号副本的格式：pdf、ofd 或 pdf,ofd"
                                                                  " / format of the numbered copies: pdf, ofd or both")] = "pdf",
     lang: LangOption = Lang.zh,
@@ -342,7 +350,8 @@ def distribute(
     from .mail import send as send_copies
 
     try:
-        dist = run(issue_dir, out_dir, imposed=imposed, formats=formats)
+        dist = run(issue_dir, out_dir, imposed=imposed, imposition="side-by-side" if side_by_side else "booklet",
+                   marks=marks, formats=formats)
     except BulletinError as exc:
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None

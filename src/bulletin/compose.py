@@ -7,19 +7,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import jinja2
 from markupsafe import Markup, escape
 
+from .blocks import Measures, with_views
+from .headings import number_headings
 from .layout import Layout, length_pt
+from .pictures import PictureRules
+from .placement import Outline, Plan
+from .tables import cell_markup, cell_mode, small_size
 from .model import Article, Bulletin, Span
-from .text import balance_lines
+from .titles import Lexicon, break_title, font_metrics, lexicon_for
 
 
 @dataclass(frozen=True)
 class Composed:
     html: str
     css: str  # generated stylesheet: fonts and the layout options' custom properties
+    outline: Outline | None = None  # the keyed blocks of each article, for picture placement
 
 
 # A run of Latin letters and digits as one unit: “5G”, “191.55”, “8:30”, “1,234”, “2021-2023”,
@@ -46,18 +53,19 @@ def _text(text: str) -> Markup:
     return Markup("").join(out)
 
 
-def autospace(text: str) -> Markup:
+def autospace(text: str, before: str = "", after: str = "") -> Markup:
     """Escape `text`; wrap each Latin/digit run that touches a Han character in a span whose margin
     on that side is the clreq quarter em (as-l / as-r). No character is added: the space is a
     margin, so the text layer stays the source text; typeset/spacing.py drops it at line starts and ends.
     Runs with hyphens or slashes (URLs, e-mail addresses, “Wi-Fi”) are kept whole (nobr); “——” and
-    “……” are wrapped for the layout to choose their font (class mk)."""
+    “……” are wrapped for the layout to choose their font (class mk). `before` and `after` are the
+    characters around `text` when it is a piece of a longer text."""
     out: list[Markup] = []
     pos = 0
     for m in LATIN_RUN.finditer(text):
-        before = text[m.start() - 1] if m.start() else ""
-        after = text[m.end()] if m.end() < len(text) else ""
-        classes = [c for c, ch in (("as-l", before), ("as-r", after)) if HAN.match(ch or " ")]
+        left = text[m.start() - 1] if m.start() else before
+        right = text[m.end()] if m.end() < len(text) else after
+        classes = [c for c, ch in (("as-l", left), ("as-r", right)) if HAN.match(ch or " ")]
         if any(c in m.group() for c in "-/") and len(m.group()) <= KEEP_WHOLE:
             classes.append("nobr")
         if not classes:
@@ -101,6 +109,7 @@ def _environment(layout: Layout) -> jinja2.Environment:
     )
     # `plain`: a plain text field (kicker, subtitle, byline, recipients) → escaped, spaced HTML
     env.filters.update(inline=inline, lines=lines, plain=autospace, cn_date=cn_date)
+    env.globals.update(cell=lambda spans, header, fit_mode: cell_markup(spans, cell_mode(spans, header, fit_mode)))
     return env
 
 
@@ -112,9 +121,45 @@ def _grid_pt(option_css: dict[str, str]) -> float:
     return length_pt(option_css.get("--body-size", "0pt")) + length_pt(option_css.get("--letter-spacing", "0pt"))
 
 
-def _with_balanced_titles(issue, measure_em: float):
+@dataclass(frozen=True)
+class HeadMeasures:
+    """Where the lines of an article's head (标题, 引题, 副题) break: the measure of each in em of
+    its own size (the block less one grid character each side) and the metrics of its font."""
+
+    title: tuple[float, object]
+    kicker: tuple[float, object] | None
+    subtitle: tuple[float, object] | None
+
+    @classmethod
+    def of(cls, layout: Layout, option_css: dict[str, str]) -> "HeadMeasures | None":
+        if "--title-size" not in option_css or not layout.measure_pt:
+            return None
+        inner = layout.measure_pt - 2 * _grid_pt(option_css)
+
+        def measure(size_var: str, kind: str):
+            size = option_css.get(size_var)
+            if not size:
+                return None
+            chain = layout.text_fonts.get(kind) or ()
+            return inner / length_pt(size), font_metrics(chain[0] if chain else None)
+
+        return cls(measure("--title-size", "title"), measure("--kicker-size", "body"),
+                   measure("--body-size", "kai"))
+
+
+def break_heads(article: Article, measures: HeadMeasures, lexicon: Lexicon) -> Article:
+    """The article with its title, kicker and subtitle broken into lines by words (titles.py)."""
+    update = {"title": break_title(article.title, measures.title[0], lexicon, measures.title[1])}
+    for name in ("kicker", "subtitle"):
+        value, spec = getattr(article, name), getattr(measures, name)
+        if value and spec:
+            update[name] = break_title(value, spec[0], lexicon, spec[1])
+    return article.model_copy(update=update)
+
+
+def _with_broken_heads(issue, measures: HeadMeasures, lexicon: Lexicon):
     def fix(article: Article) -> Article:
-        return article.model_copy(update={"title": balance_lines(article.title, measure_em)})
+        return break_heads(article, measures, lexicon)
 
     return issue.model_copy(update={
         "lead": [fix(a) for a in issue.lead],
@@ -143,26 +188,48 @@ def compose_extra(layout: Layout, kind: str, font_css: str, **context) -> Compos
     return Composed(html=_env(layout).get_template(name).render(**context), css=font_css)
 
 
-def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font_css: str) -> Composed:
+def root_properties(props: dict[str, str]) -> str:
+    """Custom properties (layout options, series colours) as a :root rule."""
+    return ":root {\n" + "".join(f"  {name}: {value};\n" for name, value in props.items()) + "}\n"
+
+
+def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font_css: str,
+            folder: Path | None = None, plan: Plan = Plan(), preprinted: bool = False,
+            colophon_placement: str = "anchored") -> Composed:
+    """The issue as HTML + CSS. `folder` is the issue folder (pictures are sized from their files);
+    `plan` is what picture placement decided after an earlier rendering (placement.py);
+    `preprinted`: for paper with the masthead printed on it (套打), the red title and rule are left out;
+    `colophon_placement`: where the 版记 goes (placement.colophon_placement; duplex printing)."""
     template = _env(layout).get_template(layout.template)
     series, issue = bulletin.series, bulletin.issue
-    if "--title-size" in option_css and layout.measure_pt:
-        measure_em = (layout.measure_pt - 2 * _grid_pt(option_css)) / length_pt(option_css["--title-size"])
-        issue = _with_balanced_titles(issue, measure_em)
+    if option_css.get("--heading-numbers") == "auto":
+        issue = number_headings(issue)
+        bulletin = bulletin.model_copy(update={"issue": issue})
+    measures = HeadMeasures.of(layout, option_css)
+    if measures is not None:
+        issue = _with_broken_heads(issue, measures, lexicon_for(bulletin))
         bulletin = bulletin.model_copy(update={"issue": issue})
     subject = "、".join(
         [a.title.replace("\n", "") for a in issue.lead] + [s.name for s in issue.sections]
     )
+    measures = Measures(layout.measure_pt or 442.0, _grid_pt(option_css) or 14.0, small_size(option_css),
+                        layout.text_fonts, PictureRules.of(layout.pictures))
+    issue, outline = with_views(issue, folder, measures, plan)
     html = template.render(
         bulletin=bulletin,
         series=series,
         issue=issue,
         masthead=series.masthead,
+        copy_number_line=bulletin.copy_number_line,
+        classification=bulletin.classification,
+        preprinted=preprinted,
+        colophon_placement=colophon_placement,
         distribution=bulletin.distribution,
         print_run=bulletin.print_run,
+        colophon=bulletin.colophon,
         subject=subject,
         keywords=[series.name, series.publisher, *series.keywords, *(s.name for s in issue.sections)],
     )
-    props = "".join(f"  {name}: {value};\n" for name, value in option_css.items())
-    css = font_css + ":root {\n" + props + "}\n"
-    return Composed(html=html, css=css)
+    c, m, y, k = (v / 100 for v in series.masthead.red)
+    css = font_css + root_properties({**option_css, "--masthead-red": f"device-cmyk({c:g} {m:g} {y:g} {k:g})"})
+    return Composed(html=html, css=css, outline=outline)

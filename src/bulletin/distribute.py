@@ -3,7 +3,9 @@
 - numbered copies (份号 “No. 000001”, unique within the print run) for each receiving body, the
   body's name and the number printed in the top margin of page 1 (the layout's stamp template);
 - the whole print run as one PDF in copy order (spare copies numbered, without a name), and
-  optionally imposed two A4 pages to an A3 sheet;
+  optionally imposed on A3 sheets (imposition.py: saddle-stitched booklets with crop and fold
+  marks, or side by side); a series printed on pre-printed paper (masthead: pre-printed, 套打)
+  gets a print run without the red masthead, the copies sent out keep it;
 - the distribution register (分发登记表) as PDF (the layout's register template) and as CSV, with
   the SHA-256 of every file;
 - with `formats` including "ofd", each numbered copy also (or only) as OFD (GB/T 33190): the
@@ -168,27 +170,6 @@ def print_run_pdf(issue_pdf: bytes, stamp_pdf: bytes, stem: str, copies: list[Co
     return _pdf_bytes(writer)
 
 
-def impose_2up(pdf: bytes, pages_per_copy: int) -> bytes:
-    """Two A4 pages side by side on A3 landscape sheets, each copy starting on a new sheet (a
-    copy with an odd number of pages ends with a blank half)."""
-    from pypdf import PageObject, PdfReader, PdfWriter, Transformation
-
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter()
-    pages = reader.pages
-    for start in range(0, len(pages), pages_per_copy):
-        copy = [pages[k] for k in range(start, start + pages_per_copy)]
-        for left in range(0, len(copy), 2):
-            w, h = float(copy[left].mediabox.width), float(copy[left].mediabox.height)
-            sheet = PageObject.create_blank_page(width=2 * w, height=h)
-            sheet.merge_transformed_page(copy[left], Transformation())
-            if left + 1 < len(copy):
-                sheet.merge_transformed_page(copy[left + 1], Transformation().translate(tx=w))
-            writer.add_page(sheet).compress_content_streams()
-    _file_id(writer, "imposed", str(len(pages)))
-    return _pdf_bytes(writer)
-
-
 def archive_sources(issue_dir: Path) -> list[tuple[str, Path]]:
     """(embedded name, file) for everything a re-render needs: the issue folder's files and the
     series' settings. Names are <series folder>/<issue folder>/…, under ARCHIVE_PREFIX."""
@@ -197,7 +178,7 @@ def archive_sources(issue_dir: Path) -> list[tuple[str, Path]]:
     issue_dir = issue_dir.resolve()
     series_dir = issue_dir.parent
     out = []
-    for name in ("series.yaml", "recipients.yaml"):
+    for name in ("series.yaml", "recipients.yaml", "words.txt"):
         if (series_dir / name).is_file():
             out.append((f"{series_dir.name}/{name}", series_dir / name))
     for path in sorted(p for p in issue_dir.rglob("*") if p.is_file() and not p.is_symlink()):
@@ -308,19 +289,19 @@ def ofd_copies(issue_pdf: bytes, stamp_pdf: bytes, bulletin: Bulletin, copies: l
 
 
 def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed: bool = False,
-               formats: tuple[str, ...] = ("pdf",)) -> Distribution:
+               imposition: str = "booklet", marks: bool = True, formats: tuple[str, ...] = ("pdf",)) -> Distribution:
     """Render the issue and write, under out_dir (default out/<stem>-distribution/): copies/…
-    (.pdf and/or .ofd, see `formats`), <stem>-print-run.pdf (and -print-run-A3.pdf when imposed),
-    <stem>-archive.pdf, <stem>-register.pdf and .csv. Raises BulletinError on bad input before
-    anything is written."""
+    (.pdf and/or .ofd, see `formats`), <stem>-print-run.pdf (and -print-run-A3.pdf when imposed:
+    `imposition` booklet or side-by-side, `marks` crop and fold marks on SRA3), <stem>-archive.pdf,
+    <stem>-register.pdf and .csv. Raises BulletinError on bad input before anything is written."""
     from .api import _prepare, render
-    from .compose import compose_extra
+    from .compose import compose_extra, root_properties
     from .fonts import font_face_css
     from .resources import fonts_dir
     from .typeset import typeset
 
     issue_dir = Path(issue_dir)
-    loaded, layout, _ = _prepare(issue_dir)
+    loaded, layout, options = _prepare(issue_dir)
     bulletin = loaded.bulletin
     stem = bulletin.output_stem
     copies, run = plan_copies(bulletin, issue_dir / "issue.md")
@@ -331,8 +312,9 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     roots = [layout.folder, fonts_dir()]
 
     issue_pdf = render(issue_dir).pdf
-    stamp = compose_extra(layout, "stamp", font_face_css(),
-                          copies=[{"number": c.label, "name": c.recipient.name if c.recipient else ""} for c in copies])
+    stamp = compose_extra(layout, "stamp", font_face_css() + root_properties(options),
+                          copies=[{"number": c.label, "name": c.recipient.name if c.recipient else ""} for c in copies],
+                          reserved=bulletin.copy_number_line)
     stamp_pdf = typeset(stamp, issue_dir, [], roots).pdf
     archive = archival_pdf(issue_dir, bulletin.issue.date)
 
@@ -350,15 +332,21 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
             copy.ofd_file = out / "copies" / f"{stem}-{copy.label}-{copy.recipient.id}.ofd"
             copy.ofd_sha256 = _sha256(data)
             outputs[copy.ofd_file] = data
-    whole = print_run_pdf(issue_pdf, stamp_pdf, stem, copies)
+    preprinted = bulletin.series.masthead.printing == "pre-printed"
+    paper_pdf = render(issue_dir, preprinted=True).pdf if preprinted else issue_pdf  # 套打: no red masthead
+    whole = print_run_pdf(paper_pdf, stamp_pdf, stem, copies)
     dist.files["print-run"] = out / f"{stem}-print-run.pdf"
     outputs[dist.files["print-run"]] = whole
     if imposed:
         from pypdf import PdfReader
 
+        from .imposition import impose
+
         pages = len(PdfReader(io.BytesIO(issue_pdf)).pages)
         dist.files["print-run-A3"] = out / f"{stem}-print-run-A3.pdf"
-        outputs[dist.files["print-run-A3"]] = impose_2up(whole, pages)
+        outputs[dist.files["print-run-A3"]] = impose(
+            whole, pages, imposition, marks,
+            file_id=lambda writer: _file_id(writer, "imposed", imposition, str(marks), str(len(copies))))
     dist.files["archive"] = out / f"{stem}-archive.pdf"
     outputs[dist.files["archive"]] = archive
     dist.sha256 = {path: _sha256(data) for path, data in outputs.items()}

@@ -30,6 +30,7 @@ class Layout:
     options: dict[str, dict]  # option → {"default": value, "values": {value: {css var: css value}}}
     measure_pt: float | None = None  # width of the text block (版心), for heading balancing
     templates: dict[str, str] = field(default_factory=dict)  # other page sets: stamp, register
+    pictures: dict = field(default_factory=dict)  # picture sizes and placement limits (pictures.py)
 
     def resolve_options(self, chosen: dict[str, LayoutOption], where: Path | None = None) -> dict[str, str]:
         """Chosen options (series, then issue overrides) → the CSS custom properties they set."""
@@ -86,6 +87,7 @@ def load_layout(name: str) -> Layout:
             text_fonts={k: tuple(v) for k, v in data.get("fonts", {}).items()},
             measure_pt=length_pt(str(data["measure"])) if data.get("measure") else None,
             templates={str(k): str(v) for k, v in (data.get("templates") or {}).items()},
+            pictures=dict(data.get("pictures") or {}),
             options={
                 k: {"default": str(v["default"]), "values": {str(a): b for a, b in v["values"].items()}}
                 for k, v in (data.get("options") or {}).items()

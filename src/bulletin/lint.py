@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problem
-from .text import NO_LINE_END, balance_lines
+from .text import NO_LINE_END
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = "，。、；：？！“”‘’（）《》【】…—"
@@ -131,16 +131,16 @@ def findings(text: str, file: Path) -> list[Finding]:
 
 def lint(loaded, layout, option_css: dict[str, str]) -> list[Problem]:
     """Warnings (and notices) for an issue, with file, line and column."""
-    from .layout import length_pt
     from .load import article_paths
 
     file = loaded.folder / "issue.md"
     problems = [f.problem for f in findings(loaded.text, file)]
     issue = loaded.bulletin.issue
-    measure_em = None
-    if layout.measure_pt and "--title-size" in option_css:
-        grid = length_pt(option_css.get("--body-size", "0pt")) + length_pt(option_css.get("--letter-spacing", "0pt"))
-        measure_em = (layout.measure_pt - 2 * grid) / length_pt(option_css["--title-size"])
+    from .compose import HeadMeasures
+    from .titles import break_title, lexicon_for
+
+    measures = HeadMeasures.of(layout, option_css)
+    lexicon = lexicon_for(loaded.bulletin) if measures else None
     for path, article in article_paths(issue):
         file_, line = loaded.sources.locate(path, (file, None))
         if not article.byline:
@@ -148,7 +148,8 @@ def lint(loaded, layout, option_css: dict[str, str]) -> list[Problem]:
                 Path(file_), line, f"文章《{article.title}》没有署名", f"article '{article.title}' has no attribution",
                 "如有作者或来源，在文末另起一行写（作者）", "add （author） on a line after the last paragraph",
                 severity="info"))
-        if measure_em and "\n" not in article.title and balance_lines(article.title, measure_em).count("\n") >= 2:
+        if measures and "\n" not in article.title and \
+                break_title(article.title, measures.title[0], lexicon, measures.title[1]).count("\n") >= 2:
             problems.append(Problem(
                 Path(file_), line, f"标题《{article.title}》太长，要排三行以上", f"title '{article.title}' needs three lines or more",
                 "精简标题，或用 | 指定断行并考虑加副题", "shorten it, or move part into a subtitle", severity="warning"))

@@ -29,6 +29,8 @@ from .recipients import resolve as resolve_recipients
 from .text import join_lines, read_source
 
 SERIES_FILE = "series.yaml"
+WORDS_FILE = "words.txt"  # the series' word list for title breaking, one name a line
+MAX_WORDS = 20000
 ISSUE_FILE = "issue.md"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 MAX_IMAGE_BYTES = 20 * 10**6  # a full A4 page at 300 dpi is 2–5 MB as JPEG
@@ -163,7 +165,7 @@ def _problems_from_validation(
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         # tagged unions put the tag in the location: drop it
-        loc = tuple(p for p in loc if p not in ("paragraph", "heading", "list", "figure", "table"))
+        loc = tuple(p for p in loc if p not in ("paragraph", "heading", "list", "figure", "figures", "table"))
         file, line = smap.locate(loc, default)
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         key = str(loc[-1]) if loc else ""
@@ -267,7 +269,32 @@ def load_series(series_dir: Path) -> Series:
     data.setdefault("id", series_dir.name)
     if "distribution" in data:
         data["distribution"] = normalise_distribution(data["distribution"], ("distribution",), smap)
+    words_file = series_dir / WORDS_FILE
+    if words_file.is_file():
+        words = data.get("words") if isinstance(data.get("words"), list) else []
+        data["words"] = [*words, *read_words(words_file)]
+        smap.lines.setdefault(("words",), (words_file, 1))
     return _validate(Series, data, smap, (file, 1))
+
+
+def read_words(file: Path) -> list[str]:
+    """words.txt: one name a line (jieba's user-dictionary form “词 [频率] [词性]” is accepted;
+    only the first field counts), `#` starts a comment."""
+    problems = ProblemList()
+    words = []
+    for number, line in enumerate(read_source(file).split("\n"), 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        if not 2 <= len(fields[0]) <= 40:
+            problems.add(file, number, f"词“{fields[0]}”的长度应为 2–40 个字", f"word '{fields[0]}' must be 2–40 characters",
+                         "每行写一个机构名称或专有名词", "one name a line")
+        words.append(fields[0])
+    if len(words) > MAX_WORDS:
+        problems.add(file, None, f"词表超过 {MAX_WORDS} 个词", f"more than {MAX_WORDS} words",
+                     "只列标题里会出现的机构名称和专有名词", "list only names that occur in titles")
+    problems.raise_if_any()
+    return words
 
 
 # ---------------------------------------------------------------- issue.md
@@ -369,6 +396,8 @@ KEYWORD = re.compile(r"^(引题|副题|署名)[：:]\s*(.*)$", re.S)
 BYLINE = re.compile(r"^[（(]([^（）()]{1,40})[）)]$")
 TRAILING_BYLINE = re.compile(r"(?<=[。！？”’…])[ \t\u3000]+[（(]([^（）()，。,]{1,20})[）)]$")
 TITLE_BREAK = re.compile(r"\s*[|｜]\s*")
+# a picture's size after it: {width=60%} / {宽=12字} / {宽度=80mm}
+PICTURE_ATTRS = re.compile(r"\{\s*(width|宽|宽度)\s*[=＝:：]\s*([0-9]+(?:\.[0-9]+)?(?:%|％|字|mm))\s*\}")
 
 
 class _Body:
@@ -480,7 +509,7 @@ class _Body:
                 elif level == 2:
                     self.start_article(text, line)
                 else:
-                    self.add_block({"kind": "heading", "content": self.spans(tokens[i + 1])}, line)
+                    self.add_block({"kind": "heading", "level": level, "content": self.spans(tokens[i + 1])}, line)
                 i += 3
             elif tok.type == "paragraph_open":
                 self.paragraph(tokens[i + 1], line, tokens[i + 3] if i + 3 < len(tokens) else None)
@@ -510,14 +539,11 @@ class _Body:
         return i
 
     def paragraph(self, inline: Token, line: int, next_token: Token | None) -> None:
-        children = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
+        children = [c for c in inline.children or []
+                    if not (c.type == "text" and not c.content.strip()) and c.type not in ("softbreak", "hardbreak")]
         images = [c for c in children if c.type == "image"]
         if images:
-            if len(children) != 1:
-                self.problem(line, "图片必须单独成段", "an image must be a paragraph of its own",
-                             "把 ![图注](images/图片.jpg) 单独放一行，前后空一行", "put the image on its own line")
-                return
-            self.figure(images[0], line)
+            self.pictures(children, line)
             return
         text = self.plain(inline)
         m = KEYWORD.match(text)
@@ -554,15 +580,43 @@ class _Body:
             self.article[field_name] = value
             self.mark(self.article_path() + (field_name,), line + offset)
 
-    def figure(self, image: Token, line: int) -> None:
+    def pictures(self, children: list[Token], line: int) -> None:
+        """A paragraph of images: one picture, or two or three side by side; each image may be
+        followed by its size, ``{width=60%}`` (``宽``: 60%, 12字, 80mm)."""
+        figures: list[dict] = []
+        for child in children:
+            if child.type == "image":
+                figure = self.figure(child, line)
+                if figure is None:
+                    return
+                figures.append(figure)
+                continue
+            attrs = PICTURE_ATTRS.fullmatch(child.content.strip()) if child.type == "text" and figures else None
+            if attrs is None or "width" in figures[-1]:
+                self.problem(line, "图片必须单独成段（一行可以并排放两三张图片，不能夹文字）",
+                             "an image must be a paragraph of its own (two or three side by side, no text)",
+                             "把 ![图注](images/图片.jpg) 单独放一行，前后空一行；宽度写在图片后面，如 {宽=60%}",
+                             "put the image on its own line; a size follows it as {width=60%}")
+                return
+            figures[-1]["width"] = attrs.group(2).replace("％", "%")
+        if len(figures) > 3:
+            self.problem(line, f"一行放了 {len(figures)} 张图片，最多并排三张", f"{len(figures)} images in a row; at most three",
+                         "分成两段（中间空一行），每段两三张", "split them into paragraphs of two or three")
+            return
+        if len(figures) == 1:
+            self.add_block(figures[0], line)
+        else:
+            self.add_block({"kind": "figures", "figures": figures}, line)
+
+    def figure(self, image: Token, line: int) -> dict | None:
         src = str(image.attrs.get("src", ""))
         caption = "".join(c.content for c in image.children or []) or str(image.attrs.get("title") or "")
         problem = check_local_path(src, self.issue_dir)
         if problem:
             zh, en, hint = problem
             self.problem(line, zh, en, hint, "images go in the issue folder, e.g. images/photo.jpg")
-            return
-        self.add_block({"kind": "figure", "src": src, "caption": caption.strip()}, line)
+            return None
+        return {"kind": "figure", "src": src, "caption": caption.strip()}
 
     def list_block(self, tokens: list[Token], i: int) -> int:
         open_tok = tokens[i]
@@ -739,6 +793,7 @@ class SiblingIssue:
     date: dt.date
     total_number: int | None
     front_matter: str  # the YAML text, as written
+    supplement: bool = False  # 增刊: numbered apart from the regular issues
 
 
 def sibling_issues(series_dir: Path) -> list[SiblingIssue]:
@@ -753,7 +808,8 @@ def sibling_issues(series_dir: Path) -> list[SiblingIssue]:
             date = data["date"] if isinstance(data["date"], dt.date) else dt.date.fromisoformat(str(data["date"]))
             total = data.get("total_number")
             found.append(SiblingIssue(issue_md.parent, int(data["number"]), date,
-                                      int(total) if total is not None else None, front))
+                                      int(total) if total is not None else None, front,
+                                      data.get("supplement") is True))
         except Exception:  # noqa: BLE001 - unreadable, not UTF-8, no front matter, bad fields
             continue
     return sorted(found, key=lambda s: (s.date, s.number))

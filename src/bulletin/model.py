@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DistributionLabel = Literal["报", "送", "抄送", "发"]
 
@@ -31,9 +31,10 @@ class Paragraph(Model):
 
 
 class Heading(Model):
-    """A subheading (小标题) inside an article."""
+    """A subheading (小标题) inside an article: level 3 (###, 一、) to 6 (######, （1）)."""
 
     kind: Literal["heading"] = "heading"
+    level: int = Field(default=3, ge=3, le=6, description="3: 一、 黑体; 4: （一） 楷体; 5: 1. 仿宋; 6: （1） 仿宋")
     content: list[Span] = Field(min_length=1)
 
 
@@ -50,6 +51,17 @@ class Figure(Model):
     kind: Literal["figure"] = "figure"
     src: str = Field(description="Path of the image, relative to the issue folder")
     caption: str = ""
+    width: str | None = Field(
+        default=None, pattern=r"^[0-9]+(\.[0-9]+)?(%|字|mm)$",
+        description="Printed width: 60% of the block, 12字 (characters of the grid) or 80mm; "
+                    "default: as wide as the block allows within the height limit")
+
+
+class FigureRow(Model):
+    """Two or three pictures side by side (one paragraph of images), each with its caption."""
+
+    kind: Literal["figures"] = "figures"
+    figures: list[Figure] = Field(min_length=2, max_length=3)
 
 
 class Table(Model):
@@ -59,7 +71,7 @@ class Table(Model):
     align: list[Literal["left", "center", "right"] | None] = []
 
 
-Block = Annotated[Union[Paragraph, Heading, ListBlock, Figure, Table], Field(discriminator="kind")]
+Block = Annotated[Union[Paragraph, Heading, ListBlock, Figure, FigureRow, Table], Field(discriminator="kind")]
 
 
 class Article(Model):
@@ -139,12 +151,41 @@ class Registry(Model):
     mail: MailSettings = MailSettings()
 
 
+CLASSIFICATION = r"^[^\s★]{1,8}(★[^\s★]{1,12})?$"
+
+
 class Masthead(Model):
     """报头 options."""
 
     title: str | None = Field(default=None, description="Large red title; defaults to the series name")
     notice: str | None = Field(default=None, description="Line above the title, e.g. 内部资料　注意保存")
     show_total_number: bool = Field(default=True, description="Print （总第×期） when the issue has one")
+    copy_number: bool | None = Field(
+        default=None, description="Keep the first line of page 1 for the 份号 of distributed copies "
+                                  "(GB/T 9704 §7.2.1); default: when the series has recipients.yaml")
+    classification: str | None = Field(
+        default=None, pattern=CLASSIFICATION,
+        description="密级和保密期限 printed on every issue (GB/T 9704 §7.2.2), e.g. 内部★1年; an issue may set its own")
+    printing: Literal["full", "pre-printed"] = Field(
+        default="full", description="pre-printed (套打): the print run leaves out the red title and rule, "
+                                    "for paper with the masthead printed on it")
+    red: list[Annotated[float, Field(ge=0, le=100)]] = Field(
+        default=[0, 80, 80, 0], min_length=4, max_length=4,
+        description="The masthead's red in CMYK per cent, e.g. [0, 100, 100, 0]")
+    red_spot: str | None = Field(
+        default=None, min_length=1, max_length=60,
+        description="A spot colour name for the red (e.g. PANTONE 485 C); `red` is its CMYK alternate")
+
+
+class Colophon(Model):
+    """版记 lines besides 报/送/抄送 (GB/T 9704 §7.4): 印发机关和印发日期, and the 编辑 / 审核 / 签发 line
+    many 简报 carry. Set in series.yaml as defaults; an issue's own values replace them one by one."""
+
+    issuer: str | None = Field(default=None, description="印发机关, e.g. 县委办公室秘书科")
+    issued: dt.date | None = Field(default=None, description="印发日期 (default: the issue's date)")
+    editor: str | None = Field(default=None, description="编辑")
+    reviewer: str | None = Field(default=None, description="审核")
+    approver: str | None = Field(default=None, description="签发")
 
 
 LayoutOption = Union[str, int, float, bool]
@@ -152,6 +193,14 @@ LayoutOption = Union[str, int, float, bool]
 
 class Series(Model):
     """A bulletin title that appears issue after issue (e.g. 山西通信行业)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _masthead_shorthand(cls, data):
+        """`masthead: pre-printed` (套打) stands for `masthead: {printing: pre-printed}`."""
+        if isinstance(data, dict) and data.get("masthead") in ("pre-printed", "套打"):
+            data = {**data, "masthead": {"printing": "pre-printed"}}
+        return data
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Short name used in output file names")
     name: str = Field(min_length=1, description="刊名, e.g. 山西通信行业")
@@ -162,12 +211,19 @@ class Series(Model):
     distribution: list[DistributionLine] = []
     print_run: int | None = Field(default=None, ge=1, description="共印×份 default")
     keywords: list[str] = []
+    colophon: Colophon = Field(default=Colophon(), description="版记 defaults: 印发机关, 编辑/审核/签发")
+    words: list[Annotated[str, Field(min_length=2, max_length=40)]] = Field(
+        default=[], description="专名词表: names that titles never break (besides the publisher and the "
+                                "recipients); more in words.txt beside series.yaml, one a line")
     number_restarts_yearly: bool = Field(default=True, description="期号 starts again at 1 each year")
 
 
 class Issue(Model):
-    number: int = Field(ge=1, description="期号 within the year")
+    number: int = Field(ge=1, description="期号 within the year (of the supplements, for a 增刊)")
+    supplement: bool = Field(default=False, description="增刊: numbered apart from the regular issues (增刊第1期)")
     total_number: int | None = Field(default=None, ge=1, description="总第×期")
+    classification: str | None = Field(default=None, pattern=CLASSIFICATION,
+                                       description="密级和保密期限, e.g. 内部★1年 (replaces the series')")
     date: dt.date
     editor_note: str | None = Field(default=None, description="编者按")
     lead: list[Article] = Field(default=[], description="Articles before the first section")
@@ -176,6 +232,7 @@ class Issue(Model):
         default=None, description="报送 lines; when absent, the series' default"
     )
     print_run: int | None = Field(default=None, ge=1, description="共印×份")
+    colophon: Colophon | None = Field(default=None, description="版记 values for this issue (replace the series')")
     layout_options: dict[str, LayoutOption] = Field(default={}, description="Overrides the series' options")
     assumed: list[str] = Field(
         default=[], description="Fields whose values are assumed, not taken from the source document"
@@ -213,12 +270,37 @@ class Bulletin(Model):
         return self.issue.print_run if self.issue.print_run is not None else self.series.print_run
 
     @property
+    def colophon(self) -> Colophon:
+        """The series' 版记 values with the issue's own over them; 印发日期 defaults to the issue date."""
+        own = self.issue.colophon.model_dump(exclude_unset=True) if self.issue.colophon else {}
+        merged = self.series.colophon.model_copy(update=own)
+        if merged.issuer and merged.issued is None:
+            merged = merged.model_copy(update={"issued": self.issue.date})
+        return merged
+
+    @property
+    def number_label(self) -> str:
+        """第7期, or 增刊第1期 for a supplement."""
+        return f"{'增刊' if self.issue.supplement else ''}第{self.issue.number}期"
+
+    @property
     def title(self) -> str:
-        return f"{self.series.name} {self.issue.year}年第{self.issue.number}期"
+        return f"{self.series.name} {self.issue.year}年{self.number_label}"
 
     @property
     def output_stem(self) -> str:
-        return f"{self.series.id}-{self.issue.year}-{self.issue.number}"
+        """<series>-<year>-<number>; a supplement's number is zk<number> (增刊)."""
+        return f"{self.series.id}-{self.issue.year}-{'zk' if self.issue.supplement else ''}{self.issue.number}"
+
+    @property
+    def classification(self) -> str | None:
+        return self.issue.classification or self.series.masthead.classification
+
+    @property
+    def copy_number_line(self) -> bool:
+        """Whether page 1 keeps its first line for the 份号 of distributed copies."""
+        own = self.series.masthead.copy_number
+        return own if own is not None else self.registry is not None
 
 
 def json_schema() -> dict:

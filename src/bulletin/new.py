@@ -10,8 +10,8 @@ from .load import ISSUE_FILE, load_series, sibling_issues
 from .recipients import load_registry
 
 TEMPLATE = """---
-# {series} {year}年第{number}期 — 期刊信息（YAML）。以 # 开头的行是注释，可删去。
-number: {number}                     # 期号{total_line}
+# {series} {year}年{label} — 期刊信息（YAML）。以 # 开头的行是注释，可删去。
+number: {number}                     # {number_comment}{supplement_line}{total_line}
 date: {date}                 # 出刊日期
 # editor_note: |                    # 编者按（可选）
 #   ……
@@ -49,24 +49,28 @@ def _previous_distribution(series_dir: Path, date: dt.date) -> str:
     return ""
 
 
-def next_issue(series_dir: Path, date: dt.date) -> tuple[int, int | None]:
-    """(期号, 总期号) for an issue of `series_dir` dated `date`."""
+def next_issue(series_dir: Path, date: dt.date, supplement: bool = False) -> tuple[int, int | None]:
+    """(期号, 总期号) for an issue of `series_dir` dated `date`. 增刊 (supplement=True) are counted
+    apart from the regular issues and have no 总期号."""
     series = load_series(series_dir)
-    earlier = [s for s in sibling_issues(series_dir) if s.date <= date]
+    earlier = [s for s in sibling_issues(series_dir) if s.date <= date and s.supplement == supplement]
     if not earlier:
         return 1, None
     last = earlier[-1]
     number = 1 if series.number_restarts_yearly and last.date.year != date.year else last.number + 1
+    if supplement:
+        return number, None
     return number, (last.total_number + 1 if last.total_number is not None else None)
 
 
-def new_issue(series_dir: Path, date: dt.date | None = None) -> Path:
-    """Create SERIES_DIR/<year>-<number>/issue.md and images/; refuses to overwrite anything."""
+def new_issue(series_dir: Path, date: dt.date | None = None, supplement: bool = False) -> Path:
+    """Create SERIES_DIR/<year>-<number>/issue.md (a 增刊: <year>-zk<number>) and images/;
+    refuses to overwrite anything."""
     series_dir = Path(series_dir)
     date = date or dt.date.today()
     series = load_series(series_dir)
-    number, total = next_issue(series_dir, date)
-    folder = series_dir / f"{date.year}-{number:02d}"
+    number, total = next_issue(series_dir, date, supplement)
+    folder = series_dir / f"{date.year}-{'zk' if supplement else ''}{number:02d}"
     if folder.exists():
         raise BulletinError(Problem(
             folder, None, f"{folder.name} 已经存在，不覆盖", f"{folder.name} already exists; not overwriting",
@@ -90,6 +94,8 @@ def new_issue(series_dir: Path, date: dt.date | None = None) -> Path:
                  if series.print_run else "# print_run: 100               # 共印份数（可选）\n")
     text = TEMPLATE.format(
         series=series.name, year=date.year, number=number, date=date.isoformat(),
+        label=f"{'增刊' if supplement else ''}第{number}期", number_comment="增刊期号（与正刊分开编号）" if supplement else "期号",
+        supplement_line="\nsupplement: true                # 增刊" if supplement else "",
         total_line=f"\ntotal_number: {total}               # 总期号" if total else "",
         distribution=distribution, print_run=print_run)
     folder.mkdir(parents=True)

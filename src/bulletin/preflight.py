@@ -15,7 +15,7 @@ from .errors import Problem
 from .fonts import coverage
 from .layout import Layout
 from .load import Loaded, Path_, article_paths, sibling_issues
-from .model import Article, Bulletin, Figure, Heading, ListBlock, Paragraph, Span, Table
+from .model import Article, Bulletin, Figure, FigureRow, Heading, ListBlock, Paragraph, Span, Table
 
 
 def _spans(spans: list[Span], kind: str, path: Path_) -> Iterator[tuple[Path_, str, str]]:
@@ -33,13 +33,16 @@ def _article(article: Article, path: Path_) -> Iterator[tuple[Path_, str, str]]:
         where = path + ("body", i)
         if isinstance(block, Paragraph):
             yield from _spans(block.content, "body", where)
-        elif isinstance(block, Heading):
-            yield from _spans(block.content, "heading", where)
+        elif isinstance(block, Heading):  # 黑体, 楷体, then 仿宋 (headings.py)
+            yield from _spans(block.content, {3: "heading", 4: "kai"}.get(block.level, "body"), where)
         elif isinstance(block, ListBlock):
             for item in block.items:
                 yield from _spans(item, "body", where)
         elif isinstance(block, Figure):
             yield where, "kai", block.caption
+        elif isinstance(block, FigureRow):
+            for figure in block.figures:
+                yield where, "kai", figure.caption
         elif isinstance(block, Table):
             for cell in block.header:
                 yield from _spans(cell, "heading", where)
@@ -68,6 +71,11 @@ def texts(bulletin: Bulletin) -> Iterator[tuple[Path_, str, str]]:
     for i, line in enumerate(bulletin.distribution):
         yield ("distribution", i), "body", f"{line.label}：" + "、".join(line.recipients)
     yield ("print_run",), "body", "（共印份）"
+    colophon = bulletin.colophon
+    for name, label in (("issuer", "印发"), ("editor", "编辑："), ("reviewer", "审核："), ("approver", "签发：")):
+        value = getattr(colophon, name)
+        if value:
+            yield ("colophon", name), "body", f"{label}{value}年月日0123456789"
 
 
 def _column_of(text: str, line: int | None, ch: str) -> int | None:
@@ -156,14 +164,17 @@ def check_semantics(loaded: Loaded) -> list[Problem]:
 
 
 def _check_numbering(loaded: Loaded) -> list[Problem]:
-    """期号 against the other issues of the series in the same year: no duplicates, no gaps."""
+    """期号 against the other issues of the series in the same year: no duplicates, no gaps. 增刊
+    (supplements) are numbered apart: they are checked against the other supplements only."""
     issue = loaded.bulletin.issue
     file = loaded.folder / "issue.md"
     here = loaded.folder.resolve()
     line = loaded.sources.locate(("number",), (file, None))[1]
-    others = [s for s in sibling_issues(here.parent) if s.folder.resolve() != here and s.date.year == issue.year]
+    others = [s for s in sibling_issues(here.parent) if s.folder.resolve() != here and s.date.year == issue.year
+              and s.supplement == issue.supplement]
+    kind = "增刊" if issue.supplement else ""
     problems = [
-        Problem(file, line, f"期号与 {s.folder.name} 重复：都是 {issue.year} 年第 {s.number} 期",
+        Problem(file, line, f"期号与 {s.folder.name} 重复：都是 {issue.year} 年{kind}第 {s.number} 期",
                 f"issue number {s.number} is also used by {s.folder.name}", "改正期号", "correct the number")
         for s in others if s.number == issue.number
     ]
@@ -172,7 +183,7 @@ def _check_numbering(loaded: Loaded) -> list[Problem]:
         previous = earlier[-1]
         if previous.number + 1 != issue.number:
             problems.append(Problem(
-                file, line, f"期号不连续：上一期 {previous.folder.name} 是第 {previous.number} 期，本期是第 {issue.number} 期",
+                file, line, f"期号不连续：上一期 {previous.folder.name} 是{kind}第 {previous.number} 期，本期是{kind}第 {issue.number} 期",
                 f"issue number does not follow {previous.folder.name} (number {previous.number})",
                 f"本期应为第 {previous.number + 1} 期？", f"should this be number {previous.number + 1}?",
                 severity="warning"))

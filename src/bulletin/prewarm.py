@@ -49,8 +49,10 @@ def _child(jobs: int, results: int) -> None:  # pragma: no cover - runs in the f
 
         config = typeset.font_config()
         CSS(string=font_face_css(), font_config=config)  # loads the font files now, not later
-        job = _recv(jobs)
-        if job is not None:
+        while True:  # one job per rendering of the issue (picture placement may need several)
+            job = _recv(jobs)
+            if job is None:
+                break
             result = typeset.typeset(*job[0], **job[1])
             # plain values: unpickling typeset.Typeset would make the parent import WeasyPrint
             _send(results, ("ok", dict(vars(result))))
@@ -75,14 +77,16 @@ def _local(*args, **kwargs):
 
 
 class Warm:
-    """A forked child ready to typeset one issue."""
+    """A forked child ready to typeset one issue (one or more renderings of it: picture placement
+    may lay it out again); `close()` ends it."""
 
     def __init__(self, pid: int, jobs: int, results: int):
         self.pid, self.jobs, self.results = pid, jobs, results
         self.used = False
+        self.closed = False
 
     def typeset(self, *args, **kwargs):
-        if self.used:
+        if self.closed:
             return _local(*args, **kwargs)
         self.used = True
         from types import SimpleNamespace
@@ -94,7 +98,7 @@ class Warm:
             status, value = _recv(self.results)
         except (OSError, EOFError, pickle.PickleError):
             status, value = "error", "child gone"
-        finally:
+        if status != "ok":
             self.close()
         if status == "ok":
             from types import SimpleNamespace
@@ -103,6 +107,9 @@ class Warm:
         return _local(*args, **kwargs)  # same result, just without the head start
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         for fd in (self.jobs, self.results):
             try:
                 os.close(fd)

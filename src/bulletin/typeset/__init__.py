@@ -29,7 +29,7 @@ with _warnings.catch_warnings():
 
 from typing import TYPE_CHECKING
 
-from . import patches
+from . import blocklayout, patches
 
 if TYPE_CHECKING:
     from ..compose import Composed
@@ -72,6 +72,7 @@ class Typeset:
     warnings: list[str] = field(default_factory=list)
     denied: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # "layout", "pdf" (seconds)
+    inspected: object = None  # what `inspect` read from the laid-out document (placement.measure)
 
 
 class _Collector(logging.Handler):
@@ -126,9 +127,11 @@ def release_fonts() -> None:
 
 
 def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path],
-            adjust: bool = True, pdf_options: dict | None = None) -> Typeset:
+            adjust: bool = True, pdf_options: dict | None = None, inspect=None) -> Typeset:
     """Render to PDF. `adjust=False` leaves WeasyPrint's own line adjustment (for comparisons);
-    `pdf_options` go to WeasyPrint's write_pdf (e.g. pdf_variant, attachments)."""
+    `pdf_options` go to WeasyPrint's write_pdf (e.g. pdf_variant, attachments); `inspect(document)`
+    reads the laid-out pages (plain values, e.g. placement.measure)."""
+    blocklayout.install()  # grid snapping of pictures and tables (see blocklayout.py)
     if adjust:
         patches.install()  # Chinese line composition (see patches.py)
         patches.new_document()
@@ -150,4 +153,5 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
         pdf = document.write_pdf(pdf_identifier=identifier, **(pdf_options or {}))
         written = time.perf_counter()
     return Typeset(pdf=pdf, pages=len(document.pages), warnings=list(messages), denied=list(fetcher.denied),
-                   timings={"layout": laid_out - start, "pdf": written - laid_out})
+                   timings={"layout": laid_out - start, "pdf": written - laid_out},
+                   inspected=inspect(document) if inspect else None)
