@@ -102,8 +102,6 @@ def test_same_input_same_bytes_in_fresh_processes(features, tmp_path):
 def test_unsupported_drawing_is_a_clear_error_and_nothing_is_written(tmp_path, monkeypatch):
     """A layout that draws something OFD export cannot hold (here a gradient) fails the build with
     a message naming it and the page; neither the PDF nor the OFD is written."""
-    from types import SimpleNamespace
-
     from weasyprint import HTML
 
     from bulletin import api
@@ -111,8 +109,9 @@ def test_unsupported_drawing_is_a_clear_error_and_nothing_is_written(tmp_path, m
     pdf = HTML(string='<div style="height: 20mm; background: linear-gradient(red, blue)">x</div>').write_pdf()
     with pytest.raises(Unsupported, match="gradients"):
         pdf_to_ofd(pdf)
-    monkeypatch.setattr(api, "TYPESETTER", lambda *a, **k: SimpleNamespace(pdf=pdf, pages=1, warnings=[], denied=[],
-                                                                           timings={}))
+    from bulletin.typeset import Typeset
+
+    monkeypatch.setattr(api, "TYPESETTER", lambda *a, **k: Typeset(pdf=pdf, pages=1))
     with pytest.raises(BulletinError) as caught:
         build(FEATURES, tmp_path, ("pdf", "ofd"))
     problem = caught.value.problems[0]
@@ -306,8 +305,8 @@ def test_metadata_custom_data_and_outline(sample):
 
 
 def _flow(text: str) -> str:
-    """The reader's text without the page numbers between pages (— 7 —) and without whitespace."""
-    return re.sub(r"\s+", "", re.sub(r"—\s*\d+\s*—", "", text))
+    """The reader's text without the page numbers between pages (－ 7 －) and without whitespace."""
+    return re.sub(r"\s+", "", re.sub(r"[—－]\s*\d+\s*[—－]", "", text))
 
 
 def test_ofdkit_reads_every_sentence_in_order(sample, expected):
@@ -377,20 +376,30 @@ def test_reader_renders_every_page_like_our_pdf(rendered):
 
 
 def test_page_comparison_sees_a_misplaced_line_or_a_missing_rule(features, tmp_path):
-    """The tolerance is tight enough to see errors: the longest line of page 3 moved 3 mm right or
+    """The tolerance is tight enough to see errors: the longest text ending a line of page 3 moved 3 mm right or
     3 mm down (measured: 65 and 49 stray px in a tile), or a 版记 rule dropped (48 px missing)."""
     pdf, ofd = features
     data = ofd.read_bytes()
     page = "Doc_0/Pages/Page_2/Content.xml"
     content = zipfile.ZipFile(io.BytesIO(data)).read(page).decode()
-    longest = max(re.findall(r"<ofd:TextObject .*?</ofd:TextObject>", content), key=len)
+    chars = ot.pdf_chars(pdf)[2]
+
+    def ends_a_line(obj: str) -> bool:
+        x, y, _w, h = (float(v) for v in re.search(r'Boundary="([^"]+)"', obj)[1].split())
+        code = re.search(r'<ofd:TextCode X="([\d.]+)"([^>]*)>([^<]*)<', obj)
+        deltas = re.search(r'DeltaX="([^"]*)"', code[2])
+        end = x + float(code[1]) + sum(ot.expand(deltas and deltas[1], len(code[3]))) \
+            + float(re.search(r'Size="([\d.]+)"', obj)[1])
+        return not any(y < c["y"] < y + h and c["x0"] > end - 0.5 for c in chars)
+
+    # the longest run of text that ends its line, so moving it right puts ink where the page has none
+    longest = max(filter(ends_a_line, re.findall(r"<ofd:TextObject .*?</ofd:TextObject>", content)), key=len)
 
     def moved(dx: float, dy: float) -> str:
         start = re.match(r'(<ofd:TextObject ID="\d+" Boundary=")([\d.]+) ([\d.]+)', longest)
         return content.replace(longest, longest.replace(
             start[0], f"{start[1]}{float(start[2]) + dx:.3f} {float(start[3]) + dy:.3f}", 1))
 
-    chars = ot.pdf_chars(pdf)[2]
     mine = ot.our_pages(pdf, tmp_path)[2]
     variants = [(moved(3, 0), "stray"), (moved(0, 3), "stray"),
                 (re.sub(r"<ofd:PathObject .*?</ofd:PathObject>", "", content, count=1), "missing_graphics")]
@@ -422,8 +431,9 @@ def test_each_copy_is_an_ofd_with_its_number_on_page_one(distributed):
         package = ot.Package(data)
         assert package.custom_data()["份号"] == copy.label
         assert package.custom_data()["发送单位"] == copy.recipient.name
-        stamp = [c for c in package.chars() if c.page == 0 and c.y < 37]  # in the top margin (天头)
-        assert f"No.{copy.label}" in "".join(c.text for c in stamp).replace(" ", "")
+        # the body in the top margin (天头), 份号 on the first line of the type area (37 mm + one line)
+        stamp = [c for c in package.chars() if c.page == 0 and c.y < 46]
+        assert copy.label in "".join(c.text for c in stamp).replace(" ", "")
         assert copy.recipient.name in "".join(c.text for c in stamp)
         layers = package.pages[0].findall(f"{ot.NS}Content/{ot.NS}Layer")
         assert [layer.get("Type") for layer in layers] == [None, "Foreground"]
@@ -440,8 +450,8 @@ def test_reader_renders_a_numbered_copy_with_its_stamp(distributed, tmp_path):
     path.write_bytes(reader_pdf)
     ours = ot.pdf_chars(copy.file)[0]
     assert ot.misplaced(ot.reader_pdf_chars(path)[0], ours) == []
-    stamp = "".join(c["text"] for c in sorted(ours, key=lambda c: (round(c["y"], 1), c["x"])) if c["y"] < 37)
-    assert f"No.{copy.label}" in stamp and copy.recipient.name in stamp
+    stamp = "".join(c["text"] for c in sorted(ours, key=lambda c: (round(c["y"], 1), c["x"])) if c["y"] < 46)
+    assert copy.label in stamp and copy.recipient.name in stamp
     result = ot.compare_page(ot.our_pages(copy.file, tmp_path)[0], images[0], ours)
     assert result.stray <= STRAY_MAX and result.missing_graphics <= STRAY_MAX and result.blank_cells == []
 

@@ -156,7 +156,7 @@ def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool,
     while True:
         composed, has_pictures, result = run()
         passes += 1
-        if not has_pictures or passes > 8:
+        if not has_pictures or result.inspected is None or passes > 8:
             break
         revised = revise(plan, result.inspected, composed.outline, rules)
         if revised == plan:
