@@ -7,11 +7,10 @@ from pathlib import Path
 
 from .compose import compose
 from .errors import BulletinError, Problem
-from .fonts import font_face_css
 from .layout import load_layout
 from .load import load
 from .lint import lint
-from .preflight import check_semantics, preflight
+from .preflight import check_semantics, faces_needed, issue_fontset, preflight
 from .resources import fonts_dir
 from .write import write_atomic
 
@@ -40,6 +39,7 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     render_warnings: list[str] = field(default_factory=list)  # WeasyPrint's own
     timings: dict[str, float] = field(default_factory=dict)
+    fonts: list[dict] = field(default_factory=list)  # the series' own font files used: role, file, sha256
 
 
 @dataclass
@@ -109,11 +109,17 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise BulletinError(errors)
+    fontset = issue_fontset(loaded)
+    font_css = fontset.css(layout.text_fonts, faces_needed(loaded, layout, fontset))
     lap("preflight")
-    composed = compose(bulletin, layout, options, font_face_css())
+    composed = compose(bulletin, layout, options, font_css)
+    own_fonts = fontset.record()
+    if own_fonts:  # which files printed it, so a copy can be reproduced (PDF Info “bulletinfonts”)
+        composed = with_font_record(composed, own_fonts)
+        pdf_options = {**(pdf_options or {}), "custom_metadata": True}
     lap("compose")
-    result = _typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,
-                      pdf_options)
+    roots = [layout.folder, fonts_dir(), *(font.path for font in fontset.user.values())]
+    result = _typeset(composed, issue_dir, list(layout.stylesheets), roots, adjust, pdf_options)
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
     if result.denied:
         raise BulletinError([
@@ -122,7 +128,19 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
             for url in result.denied
         ])
     return BuildResult(issue_dir, bulletin.output_stem, None, result.pages, result.pdf,
-                       [p for p in problems if p.severity != "error"], result.warnings, timings)
+                       [p for p in problems if p.severity != "error"], result.warnings, timings, own_fonts)
+
+
+def with_font_record(composed, record: list[dict]):
+    """The composed issue with a <meta name="bulletinfonts"> naming the series' own font files
+    and their SHA-256; WeasyPrint writes it into the PDF's Info dictionary."""
+    from dataclasses import replace
+
+    from markupsafe import escape
+
+    text = "; ".join(f"{f['role']}={f['name']} sha256:{f['sha256']}" for f in record)
+    meta = f'<meta name="bulletinfonts" content="{escape(text)}">'
+    return replace(composed, html=composed.html.replace("<head>", "<head>\n" + meta, 1))
 
 
 def build(issue_dir: Path | str, out_dir: Path | str | None = None) -> BuildResult:
@@ -153,7 +171,9 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
     errors = [p for p in _problems(loaded, layout, options) if p.severity == "error"]
     if errors:
         raise BulletinError(errors)
-    composed = compose(loaded.bulletin, layout, options, font_face_css(prefix="fonts/"))
+    fontset = issue_fontset(loaded)
+    needed = faces_needed(loaded, layout, fontset)
+    composed = compose(loaded.bulletin, layout, options, fontset.css(layout.text_fonts, needed, prefix="fonts/"))
     sheets = ["bulletin.css", *(p.name for p in layout.stylesheets)]
     links = "".join(f'<link rel="stylesheet" href="{name}">\n' for name in sheets)
     html = composed.html.replace("<head>", "<head>\n" + links, 1)
@@ -161,10 +181,10 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
     write_atomic(out_dir / "bulletin.css", composed.css.encode("utf-8"))
     for sheet in layout.stylesheets:
         shutil.copyfile(sheet, out_dir / sheet.name)
-    for font in fonts_dir().glob("*.[ot]tf"):
-        target = out_dir / "fonts" / font.name
-        if not target.exists() or target.stat().st_size != font.stat().st_size:
-            shutil.copyfile(font, target)
+    for font in fontset.loaded(layout.text_fonts, needed):
+        target = out_dir / "fonts" / font.export_name
+        if not target.exists() or target.stat().st_size != font.path.stat().st_size:
+            shutil.copyfile(font.path, target)
     for article in loaded.bulletin.issue.articles():
         for block in article.body:
             if isinstance(block, Figure):

@@ -267,7 +267,12 @@ def load_series(series_dir: Path) -> Series:
     data.setdefault("id", series_dir.name)
     if "distribution" in data:
         data["distribution"] = normalise_distribution(data["distribution"], ("distribution",), smap)
-    return _validate(Series, data, smap, (file, 1))
+    series = _validate(Series, data, smap, (file, 1))
+    if series.fonts:  # the office's own fonts: refused here, at their line, if unusable
+        from .fonts import user_fonts
+
+        user_fonts(series.fonts, series_dir, lambda key: smap.locate(("fonts", key), (file, None)))
+    return series
 
 
 # ---------------------------------------------------------------- issue.md

@@ -163,6 +163,10 @@ class Series(Model):
     print_run: int | None = Field(default=None, ge=1, description="共印×份 default")
     keywords: list[str] = []
     number_restarts_yearly: bool = Field(default=True, description="期号 starts again at 1 each year")
+    fonts: dict[str, str] = Field(
+        default={},
+        description="The office's own font files per role (仿宋, 楷体, 黑体, 宋体, 标题, 报头): a path inside "
+                    "the series folder or an absolute path; the bundled fonts draw what they lack")
 
 
 class Issue(Model):

@@ -48,7 +48,7 @@ def _child(jobs: int, results: int) -> None:  # pragma: no cover - runs in the f
         from .fonts import font_face_css
 
         config = typeset.font_config()
-        CSS(string=font_face_css(), font_config=config)  # loads the font files now, not later
+        CSS(string=font_face_css(), font_config=config)  # loads the base font files now, not later
         job = _recv(jobs)
         if job is not None:
             result = typeset.typeset(*job[0], **job[1])

@@ -1,0 +1,177 @@
+"""The fonts of fonts/: manifest, coverage per kind of text, Chinese faces first, line metrics of
+the extension faces, and the CSS a FontSet gives WeasyPrint. Coverage is read here with fontTools
+directly, not through bulletin.fonts, so the two are checked against each other."""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont
+
+from bulletin.fonts import FontSet, fonts
+from bulletin.layout import load_layout
+from bulletin.repertoire import gb18030_hanzi, in_gb2312, tgh
+
+ROOT = Path(__file__).resolve().parents[1]
+FONTS = ROOT / "fonts"
+MANIFEST = json.loads((FONTS / "manifest.json").read_text(encoding="utf-8"))["fonts"]
+BY_ROLE = {entry["role"]: entry for entry in MANIFEST}
+LAYOUT = load_layout("jianbao")
+
+
+@cache
+def cmap(role: str) -> frozenset[int]:
+    with TTFont(str(FONTS / BY_ROLE[role]["file"]), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def test_manifest_names_each_file_with_its_sha256_and_licence():
+    for entry in MANIFEST:
+        path = FONTS / entry["file"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], entry["file"]
+        assert (FONTS / entry["licence_file"]).is_file(), entry["licence_file"]
+    files = {p.name for p in FONTS.glob("*.[ot]tf")}
+    assert files == {entry["file"] for entry in MANIFEST}  # no stray font that nothing names
+
+
+def test_the_table_of_general_standard_characters_is_complete():
+    table = tgh()
+    assert len(table) == 8105 and sorted(table.values()) == list(range(1, 8106))
+    assert table[0x4E00] == 1 and table[0x77D7] == 3500  # 一 first, 矗 last of level 1
+    assert sum(1 for cp in table if not in_gb2312(cp)) == 1467
+    assert len(gb18030_hanzi()) == 87887
+
+
+@pytest.mark.parametrize("kind", ["body", "kai", "heading", "title", "masthead", "folio"])
+def test_every_chain_prints_every_standard_and_gb18030_character(kind):
+    covered = frozenset().union(*(cmap(role) for role in LAYOUT.text_fonts[kind]))
+    assert set(tgh()) <= covered
+    assert gb18030_hanzi() <= covered, len(gb18030_hanzi() - covered)
+
+
+@pytest.mark.parametrize("kind, faces, count", [
+    ("heading", ("sans", "sans-ext"), 8105),              # 黑体
+    ("kai", ("kai", "kai-ext"), 8105),                    # 楷体
+    ("title", ("serif-bold", "serif-bold-ext"), 8105),    # 小标宋-style titles
+    ("masthead", ("serif-black", "serif-black-ext"), 8105),
+    ("body", ("fang",), 6638),                            # 仿宋: GB2312 only — no free 仿宋 has more
+])
+def test_standard_characters_in_the_style_of_the_text(kind, faces, count):
+    assert LAYOUT.text_fonts[kind][:len(faces)] == faces
+    style = frozenset().union(*(cmap(role) for role in faces))
+    assert len(set(tgh()) & style) == count
+
+
+def test_chinese_faces_come_before_the_japanese_oriented_one():
+    """HanaMinB (rare) is the last face of every chain and has no character a Chinese face of
+    the project has, so nothing that exists in a Chinese design prints in Japanese forms."""
+    chinese = frozenset().union(*(cmap(role) for role in BY_ROLE if role != "rare"))
+    assert not (cmap("rare") & chinese)
+    for kind, roles in LAYOUT.text_fonts.items():
+        assert roles[-1] == "rare", kind
+
+
+def han_baseline(font: TTFont) -> float:
+    """What HarfBuzz gives Pango as the Han baseline (BASE icfb, or synthesised), in em."""
+    upem = font["head"].unitsPerEm
+    if "BASE" in font:
+        axis = font["BASE"].table.HorizAxis
+        tags = axis.BaseTagList.BaselineTag
+        records = {r.BaseScriptTag: r.BaseScript for r in axis.BaseScriptList.BaseScriptRecord}
+        values = dict(zip(tags, (c.Coordinate for c in (records.get("hani") or records["DFLT"]).BaseValues.BaseCoord)))
+        if "icfb" in values:
+            return values["icfb"] / upem
+        bottom, top = values["ideo"], values["ideo"] + upem
+    else:
+        bottom, top = font["hhea"].descent, font["hhea"].ascent
+    return (bottom + (top - bottom) / 10) / upem
+
+
+def metrics(role: str) -> tuple[float, float, float]:
+    """(ascent, descent, Han baseline) in em."""
+    with TTFont(str(FONTS / BY_ROLE[role]["file"]), lazy=True) as font:
+        upem = font["head"].unitsPerEm
+        return font["hhea"].ascent / upem, -font["hhea"].descent / upem, han_baseline(font)
+
+
+HOME = {"serif-ext": "fang", "rare": "fang", "kai-ext": "kai", "sans-ext": "sans",
+        "serif-bold-ext": "serif-bold", "serif-black-ext": "serif-black"}
+
+
+@pytest.mark.parametrize("role", [r for r, e in BY_ROLE.items() if e.get("lazy")])
+def test_an_extension_face_never_makes_a_line_taller(role):
+    """Pango moves a run of another font onto the line's Han baseline; moved so, the extension
+    face's ascent and descent stay within those of every base face it follows in a chain."""
+    ascent, descent, own = metrics(role)
+    primaries = {roles[0] for roles in LAYOUT.text_fonts.values() if role in roles}
+    assert primaries
+    for base in primaries:
+        base_ascent, base_descent, baseline = metrics(base)
+        shift = baseline - own
+        assert ascent + max(shift, 0) <= base_ascent + 1e-9, (role, base)
+        assert descent + max(-shift, 0) <= base_descent + 1e-9, (role, base)
+
+
+@pytest.mark.parametrize("role, tolerance", [("serif-ext", 0.0005), ("rare", 0.0005), ("kai-ext", 0.0005),
+                                             ("serif-bold-ext", 0.0005), ("serif-black-ext", 0.0005),
+                                             ("sans-ext", 0.07)])
+def test_a_line_of_extension_characters_sits_like_its_home_face(role, tolerance):
+    """WeasyPrint centres a line's text box on ascent − descent: an extension face has that of the
+    face it mostly follows (sans-ext cannot quite: it must also fit under 仿宋 in body text)."""
+    ascent, descent, _ = metrics(role)
+    home_ascent, home_descent, _ = metrics(HOME[role])
+    assert abs((ascent - descent) - (home_ascent - home_descent)) <= tolerance
+
+
+def test_extension_faces_follow_fandolfang_on_its_baseline():
+    """The faces that most often follow 仿宋 body text declare its Han baseline: no shift there."""
+    with TTFont(str(FONTS / BY_ROLE["fang"]["file"]), lazy=True) as fang:
+        target = han_baseline(fang)
+    for role in ("serif-ext", "rare"):
+        with TTFont(str(FONTS / BY_ROLE[role]["file"]), lazy=True) as font:
+            assert abs(han_baseline(font) - target) < 0.001, role
+
+
+def test_derived_subsets_do_not_use_reserved_font_names():
+    """LXGW WenKai and HanaMinB are OFL with reserved names: their subsets carry names of their own."""
+    for role, reserved in (("kai-ext", ("LXGW", "霞鹜")), ("rare", ("HanaMin", "Hanazono", "花園"))):
+        with TTFont(str(FONTS / BY_ROLE[role]["file"]), lazy=True) as font:
+            names = [font["name"].getDebugName(i) or "" for i in (1, 3, 4, 6, 16, 17)]
+            assert not any(word in name for name in names for word in reserved), (role, names)
+
+
+def test_glyphs_in_order_of_use():
+    """Extension faces put the 通用规范汉字表 in its order first (after symbols): a bulletin's rare
+    names pull only a small prefix of the glyph ids into the PDF."""
+    table = tgh()
+    with TTFont(str(FONTS / BY_ROLE["kai-ext"]["file"]), lazy=True) as font:
+        order = {name: i for i, name in enumerate(font.getGlyphOrder())}
+        best = font.getBestCmap()
+        ids = [order[best[cp]] for cp in sorted((cp for cp in best if cp in table), key=table.get)]
+    assert ids == sorted(ids) and ids[0] < 10
+
+
+def test_css_names_only_base_faces_unless_a_lazy_face_is_needed():
+    css = FontSet().css(LAYOUT.text_fonts)
+    assert "--font-body: \"Bulletin Fang\", \"Bulletin Serif\";" in css
+    assert "--font-title: \"Bulletin Title\";" in css
+    assert not any(f.family in css for f in fonts().values() if f.lazy)
+    css = FontSet().css(LAYOUT.text_fonts, {"rare", "serif-ext"})
+    assert '--font-body: "Bulletin Fang", "Bulletin Serif Ext", "Bulletin Serif", "Bulletin Rare";' in css
+    assert '--font-title: "Bulletin Title", "Bulletin Rare";' in css
+    assert css.count("@font-face") == len([f for f in fonts().values() if not f.lazy]) + 2
+
+
+@pytest.mark.parametrize("text, kind, needed", [
+    ("山西通信行业协会 2021 年", "body", set()),
+    ("堃喆", "body", {"serif-ext"}),        # GBK, 通用规范, not GB2312: 仿宋 lacks them
+    ("𠮷祥", "title", {"serif-bold-ext"}),  # Extension B, in Noto Serif CJK SC
+    ("𡔳", "body", {"rare"}),               # Extension B, no Chinese face has it
+    ("鿫", "heading", {"sans-ext"}),         # U+9FEB (Unicode 11): only Noto Sans CJK SC
+    ("𬭚", "kai", {"kai-ext"}),
+])
+def test_faces_needed(text, kind, needed):
+    assert FontSet().needed(LAYOUT.text_fonts, [(kind, text)]) == needed
