@@ -309,8 +309,6 @@ class FontSet:
                 if (kind, ch) in seen or not drawn(ch):
                     continue
                 seen.add((kind, ch))
-                if ord(ch) < 0x80 and chain and ord(ch) in coverage_of(chain[0]):
-                    continue  # ASCII in the first face: the common case, skip the walk
                 face = self.face_for(chain, ch)
                 if face is not None and face.lazy:
                     needed.add(face.role)
@@ -330,10 +328,7 @@ class FontSet:
         layout: its chain, without the faces not loaded. `prefix` makes the URLs relative (e.g.
         "fonts/", for exported HTML) instead of absolute file URIs."""
         faces = self.loaded(text_fonts, needed)
-        rules = []
-        for font in faces:
-            url = f"{prefix}{font.export_name}" if prefix is not None else font.path.as_uri()
-            rules.append(f'@font-face {{ font-family: "{font.family}"; src: url("{url}"); }}')
+        rules = [_face_rule(font, prefix) for font in faces]
         props = []
         for kind, roles in text_fonts.items():
             families = [f'"{font.family}"' for font in self.chain(roles) if font in faces]
@@ -352,6 +347,17 @@ def fontset_for(series, series_dir: Path) -> FontSet:
         return FontSet()
     file = Path(series_dir) / "series.yaml"
     return FontSet(user_fonts(series.fonts, series_dir, lambda key: (file, None)))
+
+
+def _face_rule(font: Font, prefix: str | None = None) -> str:
+    url = f"{prefix}{font.export_name}" if prefix is not None else font.path.as_uri()
+    return f'@font-face {{ font-family: "{font.family}"; src: url("{url}"); }}'
+
+
+def base_faces_css() -> str:
+    """@font-face rules for the bundled base faces only: what a warm process loads ahead (cheap to
+    make: no layout, no model)."""
+    return "\n".join(_face_rule(font) for font in fonts().values() if not font.lazy) + "\n"
 
 
 def font_face_css(prefix: str | None = None, layout=None) -> str:
