@@ -175,3 +175,24 @@ def test_css_names_only_base_faces_unless_a_lazy_face_is_needed():
 ])
 def test_faces_needed(text, kind, needed):
     assert FontSet().needed(LAYOUT.text_fonts, [(kind, text)]) == needed
+
+
+def test_a_layout_naming_an_unknown_font_role_is_refused(tmp_path, monkeypatch):
+    import shutil
+
+    import bulletin.layout as layout_module
+    from bulletin.errors import BulletinError
+
+    folder = tmp_path / "layouts" / "mine"
+    shutil.copytree(ROOT / "layouts" / "jianbao", folder)
+    manifest = folder / "layout.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("body: [fang,", "body: [fnag,"), encoding="utf-8")
+    monkeypatch.setattr(layout_module, "layouts_dir", lambda: tmp_path / "layouts")
+    layout_module.load_layout.cache_clear()
+    try:
+        with pytest.raises(BulletinError) as info:
+            layout_module.load_layout("mine")
+    finally:
+        layout_module.load_layout.cache_clear()
+    problem = info.value.problems[0]
+    assert problem.file == manifest and "fnag" in problem.message and "fang" in problem.hint

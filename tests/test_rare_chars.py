@@ -221,3 +221,22 @@ def test_variation_selectors_and_the_text_as_typed(make_issue, tmp_path):
     with pdfplumber.open(result.output) as pdf:
         text = "".join(c["text"] for p in pdf.pages for c in p.chars)
     assert "葛" in text and "洪与𠮷" in text.replace("\uFE00", "")
+
+
+def test_numbered_copies_and_the_register_print_rare_names(tmp_path):
+    """The copy stamp and the distribution register print the bodies' names: a rare character
+    there loads its face too."""
+    from bulletin.distribute import distribute
+
+    from .conftest import write_issue
+
+    issue = write_issue(tmp_path, "number: 1\ndate: 2024-01-15\n", "## 标题\n\n正文。\n")
+    (issue.parent / "recipients.yaml").write_text(
+        "recipients:\n  - {id: a, name: 𬭚𫖮市通信管理局, category: 报}\n  - {id: b, name: 𡔳县政府, category: 送}\n",
+        encoding="utf-8")
+    dist = distribute(issue, tmp_path / "dist")
+    for path in [*(c.file for c in dist.copies if c.file), dist.files["register"]]:
+        assert pc.count_notdef(path)[0] == 0, path.name
+    with pdfplumber.open(dist.files["register"]) as pdf:
+        text = "".join(c["text"] for p in pdf.pages for c in p.chars)
+    assert "𬭚𫖮市通信管理局" in text and "𡔳县政府" in text
