@@ -9,8 +9,10 @@ The fonts in fonts/ are committed sources; this script documents and repeats how
     python tools/build_fonts.py /tmp/debs/x            # all faces
     python tools/build_fonts.py /tmp/debs/x sans       # only the named roles
 
-(Debian bookworm's versions, as recorded in fonts/manifest.json. Each face takes seconds to a few
-minutes; the repository keeps every file at its final form, so rebuild only what changes.)
+(Debian bookworm's versions, as recorded in fonts/manifest.json; PACKAGES below pins each package's
+version and the SHA-256 of its .deb — `sha256sum` the downloads against it — and the tool refuses
+an extracted package of another version. Each face takes seconds to a few minutes; the repository
+keeps every file at its final form, so rebuild only what changes.)
 
 - AR PL KaitiM GB (楷体, Arphic, TrueType) is copied unchanged.
 - FandolFang (仿宋, GPL + font exception) keeps every glyph; its glyphs are renumbered (below).
@@ -102,6 +104,40 @@ EXTENDS = {
 }
 RARE_AFTER = [f"{NOTO}/NotoSerifCJK-Regular.ttc", f"{NOTO}/NotoSansCJK-Regular.ttc",
               "usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"]
+
+# Debian package → (version, SHA-256 of its .deb) the fonts were built from, and who needs which
+PACKAGES = {
+    "texlive-lang-chinese": ("2022.20230122-1", "9cfa07bd44e7b9098e26f0ecac1b5ad210d2249d474c8074d53de92d650b0ec0"),
+    "fonts-arphic-gkai00mp": ("2.11-16", "7c5452a4f5ce4eb351ceb25ee9ae359c8b094c2fd68955b9c93bd34c315bebf1"),
+    "fonts-noto-cjk": ("1:20220127+repack1-1", "4a2515eb6db3978b897fef9709ed0d2b1f4c6c4df4d83d6c4ef65f71f1b1f502"),
+    "fonts-noto-cjk-extra": ("1:20220127+repack1-1", "5f6536c99f9b3d77a3c383c3f1544f6d49350e7f20832c4c979af0e33f603cb5"),
+    "fonts-lxgw-wenkai": ("1.250+repack-1", "6d1e4c4aac78ad32062aefa2c836ee4d6e58f9dcf8b3f4407c9eefe304615318"),
+    "fonts-hanazono": ("20170904-2.1", "a6943366b4f5a6cec34221f8b4eb22555a628f0ee6ef4e3d3401cabe9363aeae"),
+}
+ROLE_PACKAGES = {
+    "fang": ["texlive-lang-chinese"], "kai": ["fonts-arphic-gkai00mp"],
+    "serif": ["fonts-noto-cjk"], "serif-bold": ["fonts-noto-cjk"], "serif-black": ["fonts-noto-cjk-extra"],
+    "sans": ["fonts-noto-cjk"], "serif-ext": ["fonts-noto-cjk"], "serif-bold-ext": ["fonts-noto-cjk"],
+    "serif-black-ext": ["fonts-noto-cjk-extra"], "sans-ext": ["fonts-noto-cjk"],
+    "kai-ext": ["fonts-lxgw-wenkai"], "rare": ["fonts-hanazono", "fonts-noto-cjk", "fonts-lxgw-wenkai"],
+}
+
+
+def check_packages(debroot: Path, roles: list[str]) -> None:
+    """Refuse extracted packages of other versions than PACKAGES (they give other fonts)."""
+    import gzip
+    import re
+
+    for package in sorted({p for role in roles for p in ROLE_PACKAGES[role]}):
+        changelog = debroot / "usr/share/doc" / package / "changelog.Debian.gz"
+        try:
+            with gzip.open(changelog, "rt", encoding="utf-8") as fh:
+                found = re.search(r"\(([^)]+)\)", fh.readline()).group(1)
+        except (OSError, AttributeError):
+            raise SystemExit(f"{package}: not found under {debroot} (extract its .deb there)") from None
+        if found != PACKAGES[package][0]:
+            raise SystemExit(f"{package}: version {found}, but the fonts were built from {PACKAGES[package][0]}")
+
 
 SOURCES = {
     "fang": "Debian texlive-lang-chinese 2022.20230122-1 (Fandol fonts v0.3, CTAN fandol)",
@@ -481,6 +517,7 @@ def sha256(path: Path) -> str:
 
 def main(debroot: str, only: list[str]) -> None:
     base = Path(debroot)
+    check_packages(base, only or [role for role, *_ in FACES])
     lic_dir = FONTS / "licenses"
     lic_dir.mkdir(parents=True, exist_ok=True)
     unicodes = gbk_repertoire()
