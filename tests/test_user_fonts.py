@@ -90,6 +90,7 @@ def test_the_office_font_prints_what_it_has_and_the_bundled_faces_the_rest(offic
     # the preflight says which characters the office's font lacks
     lacking = [p for p in result.warnings if "office-fang" in p.message_en]
     assert any("“，”（U+FF0C" in p.message and "FandolFang" in p.message for p in lacking)
+    assert all("GBK" in p.hint for p in lacking)  # a fuller version of the font, not “name a font”
 
 
 def test_the_build_summary_names_the_files(office, tmp_path):

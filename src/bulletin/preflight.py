@@ -141,8 +141,11 @@ def check_glyphs(loaded: Loaded, layout: Layout, fontset: FontSet | None = None)
             f"将用 {face.typeface}（{face.style}）印出，字形会略有不同",
             f"{shown} {'is' if len(chars) == 1 else 'are'} not in the main font ({first.typeface}); "
             f"{'it prints' if len(chars) == 1 else 'they print'} in {face.typeface} ({face.style})",
-            "如需统一字体，可在 series.yaml 的 fonts 中指定本单位有授权的字体文件",
-            "to print them in the main typeface, name a font file you hold a licence for under fonts: in series.yaml",
+            *(("内置字体补印了这些字；要统一字形，请换用收字更全的版本（如 GBK 版）",
+                "the bundled fonts print them; for one typeface, use a fuller version of the font (e.g. a GBK one)")
+              if first.user else
+              ("如需统一字体，可在 series.yaml 的 fonts 中指定本单位有授权的字体文件",
+               "to print them in the main typeface, name a font file you hold a licence for under fonts: in series.yaml")),
             severity="warning",
         ))
     return problems
