@@ -65,13 +65,30 @@ def test_standard_characters_in_the_style_of_the_text(kind, faces, count):
     assert len(set(tgh()) & style) == count
 
 
-def test_chinese_faces_come_before_the_japanese_oriented_one():
-    """HanaMinB (rare) is the last face of every chain and has no character a Chinese face of
-    the project has, so nothing that exists in a Chinese design prints in Japanese forms."""
-    chinese = frozenset().union(*(cmap(role) for role in BY_ROLE if role != "rare"))
-    assert not (cmap("rare") & chinese)
+JAPANESE = ("rare", "rare-compat")  # the HanaMin subsets
+
+
+def test_chinese_faces_come_before_the_japanese_oriented_ones():
+    """The HanaMin subsets close every chain and have no character a Chinese face of the project
+    has, so nothing that exists in a Chinese design prints in Japanese forms."""
+    chinese = frozenset().union(*(cmap(role) for role in BY_ROLE if role not in JAPANESE))
+    for role in JAPANESE:
+        assert not (cmap(role) & chinese), role
     for kind, roles in LAYOUT.text_fonts.items():
-        assert roles[-1] == "rare", kind
+        assert roles[-len(JAPANESE):] == JAPANESE, kind
+
+
+def test_radicals_strokes_and_compatibility_ideographs_print():
+    """GB 18030's other CJK characters — radicals, strokes, compatibility ideographs, CJK symbols
+    and letters — print in every chain too (but for four Bopomofo letters of Unicode 13)."""
+    import unicodedata
+
+    blocks = [(0x2E80, 0x2FDF), (0x2FF0, 0x2FFF), (0x3000, 0x303F), (0x3100, 0x312F), (0x3190, 0x31FF),
+              (0x3200, 0x33FF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0x2F800, 0x2FA1F)]
+    named = {cp for lo, hi in blocks for cp in range(lo, hi + 1) if unicodedata.name(chr(cp), None)}
+    for kind, roles in LAYOUT.text_fonts.items():
+        missing = named - frozenset().union(*(cmap(role) for role in roles))
+        assert missing <= set(range(0x31BC, 0x31C0)), (kind, sorted(missing)[:10])
 
 
 def han_baseline(font: TTFont) -> float:
@@ -98,7 +115,7 @@ def metrics(role: str) -> tuple[float, float, float]:
 
 
 HOME = {"serif-ext": "fang", "rare": "fang", "kai-ext": "kai", "sans-ext": "sans",
-        "serif-bold-ext": "serif-bold", "serif-black-ext": "serif-black"}
+        "serif-bold-ext": "serif-bold", "serif-black-ext": "serif-black", "serif-misc": "fang", "rare-compat": "fang"}
 
 
 @pytest.mark.parametrize("role", [r for r, e in BY_ROLE.items() if e.get("lazy")])
@@ -116,6 +133,7 @@ def test_an_extension_face_never_makes_a_line_taller(role):
 
 
 @pytest.mark.parametrize("role, tolerance", [("serif-ext", 0.0005), ("rare", 0.0005), ("kai-ext", 0.0005),
+                                             ("serif-misc", 0.0005), ("rare-compat", 0.0005),
                                              ("serif-bold-ext", 0.0005), ("serif-black-ext", 0.0005),
                                              ("sans-ext", 0.07)])
 def test_a_line_of_extension_characters_sits_like_its_home_face(role, tolerance):
@@ -130,14 +148,15 @@ def test_extension_faces_follow_fandolfang_on_its_baseline():
     """The faces that most often follow 仿宋 body text declare its Han baseline: no shift there."""
     with TTFont(str(FONTS / BY_ROLE["fang"]["file"]), lazy=True) as fang:
         target = han_baseline(fang)
-    for role in ("serif-ext", "rare"):
+    for role in ("serif-ext", "rare", "serif-misc", "rare-compat"):
         with TTFont(str(FONTS / BY_ROLE[role]["file"]), lazy=True) as font:
             assert abs(han_baseline(font) - target) < 0.001, role
 
 
 def test_derived_subsets_do_not_use_reserved_font_names():
     """LXGW WenKai and HanaMinB are OFL with reserved names: their subsets carry names of their own."""
-    for role, reserved in (("kai-ext", ("LXGW", "霞鹜")), ("rare", ("HanaMin", "Hanazono", "花園"))):
+    for role, reserved in (("kai-ext", ("LXGW", "霞鹜")), ("rare", ("HanaMin", "Hanazono", "花園")),
+                           ("rare-compat", ("HanaMin", "Hanazono", "花園"))):
         with TTFont(str(FONTS / BY_ROLE[role]["file"]), lazy=True) as font:
             names = [font["name"].getDebugName(i) or "" for i in (1, 3, 4, 6, 16, 17)]
             assert not any(word in name for name in names for word in reserved), (role, names)
@@ -172,6 +191,8 @@ def test_css_names_only_base_faces_unless_a_lazy_face_is_needed():
     ("𡔳", "body", {"rare"}),               # Extension B, no Chinese face has it
     ("鿫", "heading", {"sans-ext"}),         # U+9FEB (Unicode 11): only Noto Sans CJK SC
     ("𬭚", "kai", {"kai-ext"}),
+    ("⺮", "body", {"serif-misc"}),          # a radical (CJK Radicals Supplement)
+    ("\U0002F800", "body", {"rare-compat"}),  # a compatibility ideograph only HanaMinA has
 ])
 def test_faces_needed(text, kind, needed):
     assert FontSet().needed(LAYOUT.text_fonts, [(kind, text)]) == needed

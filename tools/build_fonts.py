@@ -95,7 +95,18 @@ FACES = [
      "guest", "OFL-1.1-LXGW-WenKai.txt", "Bulletin Kai Ext", "楷体: characters beyond GB2312 (LXGW WenKai)"),
     ("rare", "BulletinRare.ttf", "usr/share/fonts/truetype/hanazono/HanaMinB.ttf", "guest",
      "OFL-1.1-Hanazono.txt", "Bulletin Rare", "Extension B–F characters no Chinese face has (HanaMinB)"),
+    # radicals, strokes, compatibility ideographs and other CJK symbols GB 18030 encodes that the
+    # faces above lack: from Noto Serif CJK SC, the rest from HanaMinA
+    ("serif-misc", "NotoSerifCJKsc-Regular-Misc.otf", f"{NOTO}/NotoSerifCJK-Regular.ttc", "extend",
+     "OFL-1.1-Noto-CJK.txt", "Bulletin Serif Misc", "宋体: radicals, strokes, compatibility ideographs the others lack"),
+    ("rare-compat", "BulletinRareCompat.ttf", "usr/share/fonts/truetype/hanazono/HanaMinA.ttf", "guest",
+     "OFL-1.1-Hanazono.txt", "Bulletin Rare Compat", "compatibility ideographs no Chinese face has (HanaMinA)"),
 ]
+# CJK blocks besides the unified ideographs: radicals, description characters, symbols and
+# punctuation, bopomofo, kanbun, strokes, enclosed and compatibility letters, compatibility
+# ideographs (and their supplement), vertical forms
+CJK_MISC = [(0x2E80, 0x2FDF), (0x2FF0, 0x2FFF), (0x3000, 0x303F), (0x3100, 0x312F), (0x3190, 0x31FF),
+            (0x3200, 0x33FF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0x2F800, 0x2FA1F)]
 # the faces an extension face completes: its base in fonts/, and the packages' full faces it must
 # not repeat (rare: whatever a Chinese face — Noto SC, LXGW WenKai — has comes from there)
 EXTENDS = {
@@ -120,6 +131,7 @@ ROLE_PACKAGES = {
     "sans": ["fonts-noto-cjk"], "serif-ext": ["fonts-noto-cjk"], "serif-bold-ext": ["fonts-noto-cjk"],
     "serif-black-ext": ["fonts-noto-cjk-extra"], "sans-ext": ["fonts-noto-cjk"],
     "kai-ext": ["fonts-lxgw-wenkai"], "rare": ["fonts-hanazono", "fonts-noto-cjk", "fonts-lxgw-wenkai"],
+    "serif-misc": ["fonts-noto-cjk"], "rare-compat": ["fonts-hanazono", "fonts-noto-cjk", "fonts-lxgw-wenkai"],
 }
 
 
@@ -152,6 +164,8 @@ SOURCES = {
     "sans-ext": "Debian fonts-noto-cjk 1:20220127 (Noto Sans CJK 2.004), SC face, extension subset",
     "kai-ext": "Debian fonts-lxgw-wenkai 1.250+repack-1 (LXGW WenKai 1.250), subset, renamed",
     "rare": "Debian fonts-hanazono 20170904-2.1 (HanaMinB, GlyphWiki 2017-09-04), subset, renamed",
+    "serif-misc": "Debian fonts-noto-cjk 1:20220127 (Noto Serif CJK 2.001), SC face, CJK symbols subset",
+    "rare-compat": "Debian fonts-hanazono 20170904-2.1 (HanaMinA, GlyphWiki 2017-09-04), subset, renamed",
 }
 LICENCES = {
     "Fandol-GPL-3.0-with-font-exception.txt": "GPL-3.0 with font exception",
@@ -168,13 +182,14 @@ TYPEFACES = {
     "serif-black": ("Noto Serif CJK SC Black", "小标宋"), "serif-black-ext": ("Noto Serif CJK SC Black", "小标宋"),
     "sans": ("Noto Sans CJK SC", "黑体"), "sans-ext": ("Noto Sans CJK SC", "黑体"),
     "kai-ext": ("LXGW WenKai", "楷体"), "rare": ("HanaMinB", "明朝"),
+    "serif-misc": ("Noto Serif CJK SC", "宋体"), "rare-compat": ("HanaMinA", "明朝"),
 }
 # The base face an extension face mostly follows (its "home": a line of only its characters sits
 # like a line of the home face's), and the icfb (ideographic face bottom) it declares — that of
 # its home where it differs from its own design's (Noto's -78 vs FandolFang's -5).
 HOME = {"serif-ext": "fang", "rare": "fang", "kai-ext": "kai", "sans-ext": "sans",
-        "serif-bold-ext": "serif-bold", "serif-black-ext": "serif-black"}
-EXTENSION_BASELINE = {"serif-ext": "fang", "rare": "fang"}
+        "serif-bold-ext": "serif-bold", "serif-black-ext": "serif-black", "serif-misc": "fang", "rare-compat": "fang"}
+EXTENSION_BASELINE = {"serif-ext": "fang", "rare": "fang", "serif-misc": "fang", "rare-compat": "fang"}
 
 
 def extension_repertoire() -> set[int]:
@@ -255,7 +270,28 @@ def extension_unicodes(role: str, have: set[int], base: set[int], debroot: Path)
         wanted = extension_repertoire() & have
         for other in RARE_AFTER:
             wanted -= cmap_of(debroot / other)
+    if role in ("serif-misc", "rare-compat"):
+        # every chain must print them: leave out only what a face in every chain has (serif-misc is
+        # made first); a base face earlier in a chain still draws what it has
+        wanted = {cp for lo, hi in CJK_MISC for cp in range(lo, hi + 1) if cp in have}
+        for r, out, *_ in FACES:
+            if r != role and r in roles_in_every_chain() and (FONTS / out).is_file():
+                wanted -= cmap_of(FONTS / out)
     return wanted
+
+
+def layout_chains() -> list[list[str]]:
+    """Every chain of every layout (layouts/*/layout.yaml `fonts:`)."""
+    import yaml
+
+    chains = []
+    for manifest in sorted((ROOT / "layouts").glob("*/layout.yaml")):
+        chains += list((yaml.safe_load(manifest.read_text(encoding="utf-8")).get("fonts") or {}).values())
+    return chains
+
+
+def roles_in_every_chain() -> set[str]:
+    return set.intersection(*(set(chain) for chain in layout_chains()))
 
 
 def extension_rank(cp: int) -> tuple:
@@ -311,14 +347,7 @@ def set_han_baseline(font: TTFont, icfb: float) -> None:
 def chain_primaries(role: str) -> set[str]:
     """The base faces `role` may follow in a line: the first faces of the layouts' chains that
     name it (layouts/*/layout.yaml `fonts:`)."""
-    import yaml
-
-    out = set()
-    for manifest in sorted((ROOT / "layouts").glob("*/layout.yaml")):
-        for chain in (yaml.safe_load(manifest.read_text(encoding="utf-8")).get("fonts") or {}).values():
-            if role in chain:
-                out.add(chain[0])
-    return out
+    return {chain[0] for chain in layout_chains() if role in chain}
 
 
 def guest_metrics(font: TTFont, role: str) -> None:
