@@ -7,11 +7,10 @@ from pathlib import Path
 
 from .compose import compose
 from .errors import BulletinError, Problem
-from .fonts import font_face_css
 from .layout import load_layout
 from .load import load
 from .lint import lint
-from .preflight import check_semantics, preflight
+from .preflight import check_semantics, faces_needed, issue_fontset, preflight
 from .resources import fonts_dir
 from .write import write_atomic
 
@@ -41,6 +40,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     bulletin: object = field(default=None, repr=False)  # the loaded model (for the OFD's custom data)
     outputs: list[Path] = field(default_factory=list)  # every file written (the PDF and/or the OFD)
+    fonts: list[dict] = field(default_factory=list)  # the series' own font files used: role, file, sha256
 
 
 @dataclass
@@ -115,8 +115,15 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise BulletinError(errors)
+    fontset = issue_fontset(loaded)
+    font_css = fontset.css(layout.text_fonts, faces_needed(loaded, layout, fontset))
     lap("preflight")
-    result = _place_and_typeset(bulletin, layout, options, issue_dir, adjust, pdf_options, lap, preprinted)
+    own_fonts = fontset.record()
+    if own_fonts:  # which files printed it, so a copy can be reproduced (PDF Info “bulletinfonts”)
+        pdf_options = {**(pdf_options or {}), "custom_metadata": True}
+    roots = [layout.folder, fonts_dir(), *(font.path for font in fontset.user.values())]
+    result = _place_and_typeset(bulletin, layout, options, issue_dir, adjust, pdf_options, lap, preprinted,
+                                font_css, roots, own_fonts)
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
     if bulletin.series.masthead.red_spot:  # the masthead red as a spot colour (inks.py)
         from .inks import spot_colour
@@ -129,13 +136,27 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
             for url in result.denied
         ])
     return BuildResult(issue_dir, bulletin.output_stem, None, result.pages, result.pdf,
-                       [p for p in problems if p.severity != "error"], result.warnings, timings, bulletin)
+                       [p for p in problems if p.severity != "error"], result.warnings, timings, bulletin=bulletin,
+                       fonts=own_fonts)
+
+
+def with_font_record(composed, record: list[dict]):
+    """The composed issue with a <meta name="bulletinfonts"> naming the series' own font files
+    and their SHA-256; WeasyPrint writes it into the PDF's Info dictionary."""
+    from dataclasses import replace
+
+    from markupsafe import escape
+
+    text = "; ".join(f"{f['role']}={f['name']} sha256:{f['sha256']}" for f in record)
+    meta = f'<meta name="bulletinfonts" content="{escape(text)}">'
+    return replace(composed, html=composed.html.replace("<head>", "<head>\n" + meta, 1))
 
 
 def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool, pdf_options, lap,
-                       preprinted: bool = False):
+                       preprinted: bool, font_css: str, roots: list[Path], own_fonts: list[dict]):
     """Compose and typeset; when a picture left a page foot empty, again with the pictures placed
-    (placement.py) — at most once more per picture."""
+    (placement.py) — at most once more per picture. `own_fonts`: the series' font files, recorded
+    in the PDF's metadata."""
     from .pictures import PictureRules
     from .placement import Plan, Rules, blank_before_colophon, colophon_placement, measure, revise
 
@@ -146,10 +167,12 @@ def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool,
     passes = 0
 
     def run(colophon: str = "anchored"):
-        composed = compose(bulletin, layout, options, font_face_css(), issue_dir, plan, preprinted, colophon)
+        composed = compose(bulletin, layout, options, font_css, issue_dir, plan, preprinted, colophon)
+        if own_fonts:
+            composed = with_font_record(composed, own_fonts)
         has_pictures = any(kind in ("figure", "figures") for a in composed.outline.articles for _k, kind, _h in a)
         lap("compose")
-        result = _typeset(composed, issue_dir, list(layout.stylesheets), [layout.folder, fonts_dir()], adjust,
+        result = _typeset(composed, issue_dir, list(layout.stylesheets), roots, adjust,
                           pdf_options, inspect=measure if has_pictures or duplex else None)
         return composed, has_pictures, result
 
@@ -209,7 +232,9 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
     errors = [p for p in _problems(loaded, layout, options) if p.severity == "error"]
     if errors:
         raise BulletinError(errors)
-    composed = compose(loaded.bulletin, layout, options, font_face_css(prefix="fonts/"), issue_dir)
+    fontset = issue_fontset(loaded)
+    needed = faces_needed(loaded, layout, fontset)
+    composed = compose(loaded.bulletin, layout, options, fontset.css(layout.text_fonts, needed, prefix="fonts/"), issue_dir)
     sheets = ["bulletin.css", *(p.name for p in layout.stylesheets)]
     links = "".join(f'<link rel="stylesheet" href="{name}">\n' for name in sheets)
     html = composed.html.replace("<head>", "<head>\n" + links, 1)
@@ -217,10 +242,10 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
     write_atomic(out_dir / "bulletin.css", composed.css.encode("utf-8"))
     for sheet in layout.stylesheets:
         shutil.copyfile(sheet, out_dir / sheet.name)
-    for font in fonts_dir().glob("*.[ot]tf"):
-        target = out_dir / "fonts" / font.name
-        if not target.exists() or target.stat().st_size != font.stat().st_size:
-            shutil.copyfile(font, target)
+    for font in fontset.loaded(layout.text_fonts, needed):
+        target = out_dir / "fonts" / font.export_name
+        if not target.exists() or target.stat().st_size != font.path.stat().st_size:
+            shutil.copyfile(font.path, target)
     for article in loaded.bulletin.issue.articles():
         for block in article.body:
             for figure in block.figures if isinstance(block, FigureRow) else [block]:

@@ -37,6 +37,7 @@ class Outcome:
     problems: list[dict] = field(default_factory=list)  # Problem fields, for failures and warnings
     digest: str | None = None
     outputs: list[str] = field(default_factory=list)  # every file written (PDF and/or OFD)
+    fonts: list[dict] = field(default_factory=list)  # the series' own font files used (role, file, sha256)
 
     def problem_objects(self) -> list[Problem]:
         return [Problem(**{**p, "file": Path(p["file"]) if p["file"] else None}) for p in self.problems]
@@ -79,6 +80,10 @@ def input_digest(issue_dir: Path, shared: str | None = None) -> str:
     for name in ("series.yaml", "recipients.yaml", "words.txt"):  # the registry prints the 报送 lines; words: titles
         path = issue_dir.resolve().parent / name
         digest.update(path.read_bytes() if path.is_file() else b"-")
+    from .fonts import file_digest, series_font_files
+
+    for path in series_font_files(issue_dir.resolve().parent):  # the office's own fonts
+        digest.update(file_digest(path).encode())
     return digest.hexdigest()
 
 
@@ -118,7 +123,7 @@ def build_one(issue_dir: str, out_dir: str, formats: tuple[str, ...] = ("pdf",))
 
         settle()  # after the worker's first render: later collections are cheap
     return Outcome(issue_dir, "built", str(result.output), result.pages, time.perf_counter() - start,
-                   _problem_dicts(result.warnings), outputs=[str(p) for p in result.outputs])
+                   _problem_dicts(result.warnings), outputs=[str(p) for p in result.outputs], fonts=result.fonts)
 
 
 def _warm_worker() -> None:

@@ -135,6 +135,11 @@ def build(
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in outcomes:
         if outcome.status == "built":
+            for font in outcome.fonts:  # the office's own fonts: which files printed it
+                from .fonts import ROLE_NAMES
+
+                out.print(_say(lang, f"  字体 {ROLE_NAMES.get(font['role'], font['role'])}：{font['file']}（SHA-256 {font['sha256']}）",
+                               f"  font {font['role']}: {font['file']} (SHA-256 {font['sha256']})"), highlight=False)
             _print_problems([p for p in outcome.problem_objects() if p.severity == "warning"], lang)
     for outcome in failed:
         _print_problems(outcome.problem_objects(), lang)

@@ -296,7 +296,7 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     <stem>-register.pdf and .csv. Raises BulletinError on bad input before anything is written."""
     from .api import _prepare, render
     from .compose import compose_extra, root_properties
-    from .fonts import font_face_css
+    from .preflight import issue_fontset
     from .resources import fonts_dir
     from .typeset import typeset
 
@@ -309,10 +309,15 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
         if kind not in layout.templates:
             compose_extra(layout, kind, "")  # raises the missing-template problem
     out = Path(out_dir) if out_dir else Path("out") / f"{stem}-distribution"
-    roots = [layout.folder, fonts_dir()]
+    fontset = issue_fontset(loaded)
+    roots = [layout.folder, fonts_dir(), *(font.path for font in fontset.user.values())]
+    # the stamp and the register print the bodies' names: the faces their characters need
+    printed = "".join([bulletin.series.name, bulletin.series.publisher, *(c.recipient.name for c in copies if c.recipient)])
+    needed = fontset.needed(layout.text_fonts, ((kind, printed) for kind in layout.text_fonts))
+    font_css = fontset.css(layout.text_fonts, needed)
 
     issue_pdf = render(issue_dir).pdf
-    stamp = compose_extra(layout, "stamp", font_face_css() + root_properties(options),
+    stamp = compose_extra(layout, "stamp", font_css + root_properties(options),
                           copies=[{"number": c.label, "name": c.recipient.name if c.recipient else ""} for c in copies],
                           reserved=bulletin.copy_number_line)
     stamp_pdf = typeset(stamp, issue_dir, [], roots).pdf
@@ -352,7 +357,7 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     dist.sha256 = {path: _sha256(data) for path, data in outputs.items()}
 
     register = compose_extra(
-        layout, "register", font_face_css(), bulletin=bulletin, series=bulletin.series, issue=bulletin.issue,
+        layout, "register", font_css, bulletin=bulletin, series=bulletin.series, issue=bulletin.issue,
         rows=_register_rows(dist), print_run=run, total=len(copies),
         files=[{"role": {"print-run": "印刷文件", "print-run-A3": "印刷文件（A3 拼版）", "archive": "归档文件（PDF/A-3b）"}[r],
                 "file": p.name, "sha256": dist.sha256[p]} for r, p in dist.files.items()],

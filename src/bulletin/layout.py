@@ -98,4 +98,13 @@ def load_layout(name: str) -> Layout:
     for path in (folder / layout.template, *layout.stylesheets, *(folder / t for t in layout.templates.values())):
         if not path.is_file():
             raise BulletinError(Problem(manifest, None, f"版式缺少文件 {path.name}", f"layout file missing: {path.name}"))
+    from .fonts import fonts
+
+    known = fonts()
+    for kind, roles in layout.text_fonts.items():
+        unknown = [role for role in roles if role not in known]
+        if unknown or not roles:
+            raise BulletinError(Problem(manifest, None, f"版式字体 {kind} 中有不认识的字体：{'、'.join(unknown) or '（空）'}",
+                                        f"layout fonts {kind}: unknown font role {', '.join(unknown) or '(none)'}",
+                                        "可用：" + "、".join(known), "known roles: " + ", ".join(known)))
     return layout

@@ -274,7 +274,12 @@ def load_series(series_dir: Path) -> Series:
         words = data.get("words") if isinstance(data.get("words"), list) else []
         data["words"] = [*words, *read_words(words_file)]
         smap.lines.setdefault(("words",), (words_file, 1))
-    return _validate(Series, data, smap, (file, 1))
+    series = _validate(Series, data, smap, (file, 1))
+    if series.fonts:  # the office's own fonts: refused here, at their line, if unusable
+        from .fonts import user_fonts
+
+        user_fonts(series.fonts, series_dir, lambda key: smap.locate(("fonts", key), (file, None)))
+    return series
 
 
 def read_words(file: Path) -> list[str]:

@@ -216,6 +216,10 @@ class Series(Model):
         default=[], description="专名词表: names that titles never break (besides the publisher and the "
                                 "recipients); more in words.txt beside series.yaml, one a line")
     number_restarts_yearly: bool = Field(default=True, description="期号 starts again at 1 each year")
+    fonts: dict[str, str] = Field(
+        default={},
+        description="The office's own font files per role (仿宋, 楷体, 黑体, 宋体, 标题, 报头): a path inside "
+                    "the series folder or an absolute path; the bundled fonts draw what they lack")
 
 
 class Issue(Model):

@@ -1,9 +1,11 @@
 """Preflight stage: checks beyond the schema before anything is typeset.
 
 Glyph coverage: every character must be drawable by the font chain of the kind of text it is in
-(layout.yaml `fonts:`); a missing one is an error naming the character, its code point, the
-article and the line. A character that only a later font of the chain has is a warning: it prints
-in another typeface mid-text (e.g. a rare name in 宋体 inside 仿宋 body text).
+(layout.yaml `fonts:`, with the series' own fonts in front of their roles); a missing one is an
+error naming the character, its code point, the article and the line. A character that a face of
+another typeface than the chain's first draws (a rare name in 宋体 inside 仿宋 body text, an
+Extension B character in HanaMinB) is a warning naming the characters, their code points and the
+face; the extension faces of the same typeface (Noto Serif Bold beyond GBK for titles) are not.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import Problem
-from .fonts import coverage
+from .fonts import FontSet, drawn, fontset_for
 from .layout import Layout
 from .load import Loaded, Path_, article_paths, sibling_issues
 from .model import Article, Bulletin, Figure, FigureRow, Heading, ListBlock, Paragraph, Span, Table
@@ -92,25 +94,43 @@ def _describe(ch: str) -> str:
     return f"“{ch}”（U+{ord(ch):04X}{' ' + name if name else ''}）"
 
 
-def check_glyphs(loaded: Loaded, layout: Layout) -> list[Problem]:
+def issue_fontset(loaded: Loaded) -> FontSet:
+    return fontset_for(loaded.bulletin.series, loaded.folder.resolve().parent)
+
+
+def faces_needed(loaded: Loaded, layout: Layout, fontset: FontSet | None = None) -> frozenset[str]:
+    """Roles of the extension faces the issue's characters need (see fonts.FontSet.needed)."""
+    fontset = fontset or issue_fontset(loaded)
+    return fontset.needed(layout.text_fonts, ((kind, text) for _, kind, text in texts(loaded.bulletin)))
+
+
+def check_glyphs(loaded: Loaded, layout: Layout, fontset: FontSet | None = None) -> list[Problem]:
+    fontset = fontset or issue_fontset(loaded)
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     issue_md = loaded.folder / "issue.md"
     default = (issue_md, None)
     owners = dict(article_paths(loaded.bulletin.issue))  # data path → article, for “文章《…》中”
+    chains = {}
+    # fallbacks, grouped per place and face: (file, line, face) → characters, in order met
+    fallbacks: dict[tuple[Path, int | None, object], list[str]] = {}
     for path, kind, text in texts(loaded.bulletin):
-        chain = layout.text_fonts.get(kind) or layout.text_fonts.get("body", ())
+        if kind not in chains:
+            chains[kind] = fontset.chain(layout.text_fonts.get(kind) or layout.text_fonts.get("body", ()))
+        chain = chains[kind]
         for ch in text:
-            if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") or (kind, ch) in seen:
+            if (kind, ch) in seen or not drawn(ch):
                 continue
             seen.add((kind, ch))
-            has = [role for role in chain if ord(ch) in coverage(role)]
+            face = fontset.face_for(chain, ch)
+            if face is chain[0] or (face is not None and face.typeface == chain[0].typeface):
+                continue
             file, line = loaded.sources.locate(path, default)
             file = Path(file)
-            owner = owners.get(path[:2]) or owners.get(path[:4])
-            title = owner.title.replace("\n", "") if owner else ""
-            where_zh, where_en = (f"文章《{title}》中：", f"in '{title}': ") if owner else ("", "")
-            if not has:
+            if face is None:
+                owner = owners.get(path[:2]) or owners.get(path[:4])
+                title = owner.title.replace("\n", "") if owner else ""
+                where_zh, where_en = (f"文章《{title}》中：", f"in '{title}': ") if owner else ("", "")
                 problems.append(Problem(
                     file, line,
                     f"{where_zh}字符 {_describe(ch)} 没有字体能印出来（会印成方框）",
@@ -119,13 +139,23 @@ def check_glyphs(loaded: Loaded, layout: Layout) -> list[Problem]:
                     "replace it with a common character or spelling",
                     column=_column_of(loaded.text, line, ch) if file == issue_md else None,
                 ))
-            elif has[0] != chain[0]:
-                problems.append(Problem(
-                    file, line,
-                    f"字符 {_describe(ch)} 在主字体中没有，将用后备字体印出，字形会略有不同",
-                    f"{_describe(ch)} is not in the main font; it prints in the fallback font ({has[0]})",
-                    severity="warning",
-                ))
+            else:
+                fallbacks.setdefault((file, line, face, chain[0]), []).append(ch)
+    for (file, line, face, first), chars in fallbacks.items():
+        shown = "、".join(_describe(ch) for ch in chars)
+        problems.append(Problem(
+            file, line,
+            f"字符 {shown} 在{first.style or '主'}字体（{first.typeface}）中没有，"
+            f"将用 {face.typeface}（{face.style}）印出，字形会略有不同",
+            f"{shown} {'is' if len(chars) == 1 else 'are'} not in the main font ({first.typeface}); "
+            f"{'it prints' if len(chars) == 1 else 'they print'} in {face.typeface} ({face.style})",
+            *(("内置字体补印了这些字；要统一字形，请换用收字更全的版本（如 GBK 版）",
+                "the bundled fonts print them; for one typeface, use a fuller version of the font (e.g. a GBK one)")
+              if first.user else
+              ("如需统一字体，可在 series.yaml 的 fonts 中指定本单位有授权的字体文件",
+               "to print them in the main typeface, name a font file you hold a licence for under fonts: in series.yaml")),
+            severity="warning",
+        ))
     return problems
 
 

@@ -101,12 +101,14 @@ def watched_paths(issue_dir: Path) -> list[Path]:
     from .load import load_series
     from .resources import fonts_dir, layouts_dir
 
+    from .fonts import series_font_files
+
     series_dir = Path(issue_dir).resolve().parent
     try:
         layout = layouts_dir() / load_series(series_dir).layout
     except BulletinError:
         layout = layouts_dir()
-    return [Path(issue_dir).resolve(), series_dir / "series.yaml", layout, fonts_dir()]
+    return [Path(issue_dir).resolve(), series_dir / "series.yaml", layout, fonts_dir(), *series_font_files(series_dir)]
 
 
 def watch(issue_dir: Path, out_dir: Path, report: Callable[[Preview | BulletinError], None],

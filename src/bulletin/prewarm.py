@@ -45,10 +45,10 @@ def _child(jobs: int, results: int) -> None:  # pragma: no cover - runs in the f
         from weasyprint import CSS
 
         from . import typeset
-        from .fonts import font_face_css
+        from .fonts import base_faces_css
 
         config = typeset.font_config()
-        CSS(string=font_face_css(), font_config=config)  # loads the font files now, not later
+        CSS(string=base_faces_css(), font_config=config)  # loads the base font files now, not later
         while True:  # one job per rendering of the issue (picture placement may need several)
             job = _recv(jobs)
             if job is None:
