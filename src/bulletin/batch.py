@@ -19,9 +19,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import __version__
+from . import __version__, outputs
 from .errors import BulletinError, Problem
+
+if TYPE_CHECKING:
+    from .executors import Executor
 
 MANIFEST = ".bulletin-manifest.json"
 MAX_TASKS = 200  # renders per worker before it is replaced (bounds memory of long batches)
@@ -36,6 +40,7 @@ class Outcome:
     seconds: float = 0.0
     problems: list[dict] = field(default_factory=list)  # Problem fields, for failures and warnings
     digest: str | None = None
+    sha256: str | None = None  # of the PDF written
 
     def problem_objects(self) -> list[Problem]:
         return [Problem(**{**p, "file": Path(p["file"]) if p["file"] else None}) for p in self.problems]
@@ -51,7 +56,8 @@ def _problem_dicts(problems: Iterable[Problem]) -> list[dict]:
 def _hash_tree(digest: "hashlib._Hash", root: Path) -> None:
     from .recipients import SEND_LOG  # a record of deliveries, not an input
 
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != SEND_LOG):
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != SEND_LOG
+                       and "__pycache__" not in p.relative_to(root).parts):  # compiled: differs per machine
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
@@ -81,17 +87,16 @@ def input_digest(issue_dir: Path, shared: str | None = None) -> str:
     return digest.hexdigest()
 
 
-def _read_manifest(out_dir: Path) -> dict:
+def _read_manifest(out_dir: Path | str) -> dict:
     try:
-        return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(outputs.read(outputs.join(out_dir, MANIFEST)) or b"{}")
+    except ValueError:
         return {}
 
 
-def _write_manifest(out_dir: Path, manifest: dict) -> None:
-    from .write import write_atomic
-
-    write_atomic(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode())
+def _write_manifest(out_dir: Path | str, manifest: dict) -> None:
+    data = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+    outputs.write_atomic(outputs.join(out_dir, MANIFEST), data)
 
 
 # ---------------------------------------------------------------- one issue (in a worker)
@@ -117,7 +122,7 @@ def build_one(issue_dir: str, out_dir: str) -> Outcome:
 
         settle()  # after the worker's first render: later collections are cheap
     return Outcome(issue_dir, "built", str(result.output), result.pages, time.perf_counter() - start,
-                   _problem_dicts(result.warnings))
+                   _problem_dicts(result.warnings), sha256=hashlib.sha256(result.pdf).hexdigest())
 
 
 def _warm_worker() -> None:
@@ -136,9 +141,14 @@ def build_many(
     jobs: int | None = None,
     force: bool = False,
     progress: Callable[[Outcome], None] | None = None,
+    executor: "Executor | None" = None,
 ) -> list[Outcome]:
-    """Build every issue, in parallel when there are several; results in the order given."""
-    out_dir = Path(out_dir)
+    """Build every issue, in parallel when there are several; results in the order given.
+    `executor` runs the builds elsewhere (executors.py: a Dask cluster); None is the local pool.
+    `out_dir` is a folder, or with an executor that supports it a URL its workers write to."""
+    out_dir = outputs.location(out_dir)
+    if isinstance(out_dir, str) and executor is None:
+        raise outputs.needs_cluster(out_dir)
     jobs = max(1, jobs or os.cpu_count() or 1)
     manifest = _read_manifest(out_dir)
     outcomes: dict[str, Outcome] = {}
@@ -152,7 +162,7 @@ def build_many(
             digest = None
         entry = manifest.get(key)
         if (not force and digest and entry and entry.get("digest") == digest
-                and Path(entry.get("output", "")).is_file()):
+                and outputs.exists(entry.get("output", ""))):
             outcome = Outcome(key, "skipped", entry["output"], entry.get("pages", 0), digest=digest)
             outcomes[key] = outcome
             if progress:
@@ -164,13 +174,16 @@ def build_many(
         outcome.digest = digest
         outcomes[outcome.issue_dir] = outcome
         if outcome.status == "built" and digest:
-            manifest[outcome.issue_dir] = {"digest": digest, "output": outcome.output, "pages": outcome.pages}
+            manifest[outcome.issue_dir] = {"digest": digest, "output": outcome.output, "pages": outcome.pages,
+                                           "sha256": outcome.sha256}
         else:
             manifest.pop(outcome.issue_dir, None)
         if progress:
             progress(outcome)
 
-    if len(todo) <= 1 or jobs == 1:
+    if executor is not None:
+        executor.build(todo, out_dir, record)
+    elif len(todo) <= 1 or jobs == 1:
         for key, digest in todo:
             record(build_one(key, str(out_dir)), digest)
     else:
@@ -186,6 +199,5 @@ def build_many(
                         Path(key), None, f"排版进程异常退出：{exc}", f"the worker process died: {exc}")]))
                 record(outcome, digest)
     if manifest != _read_manifest(out_dir):  # a failed build alone leaves nothing behind
-        out_dir.mkdir(parents=True, exist_ok=True)
         _write_manifest(out_dir, manifest)
     return [outcomes[str(folder)] for folder in issue_dirs]

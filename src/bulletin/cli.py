@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -31,6 +32,12 @@ class Lang(str, Enum):
 
 
 LangOption = Annotated[Lang, typer.Option("--lang", help="提示信息的语言 / language of messages")]
+SchedulerOption = Annotated[Optional[str], typer.Option(
+    "--scheduler", envvar="BULLETIN_SCHEDULER", show_envvar=False,
+    help="在 Dask 集群上排版：调度器地址，如 tcp://主机:8786（也可设 BULLETIN_SCHEDULER）/ "
+         "run on a Dask cluster: the scheduler's address (or BULLETIN_SCHEDULER)")]
+TimeoutOption = Annotated[float, typer.Option(
+    "--timeout", min=1, help="集群上每期（每批副本）最多排版多少秒 / seconds one issue (batch of copies) may take on the cluster")]
 
 
 def _say(lang: Lang, zh: str, en: str) -> str:
@@ -63,17 +70,22 @@ def issue_folders(paths: list[Path]) -> list[Path]:
 @app.command(help="排版并写出 PDF：OUTDIR/<刊物>-<年>-<期号>.pdf。\n\n"
                   "Render issue folders to OUTDIR/<series>-<year>-<number>.pdf (written atomically).\n\n"
                   "ISSUE_DIR 可以是期刊文件夹、刊物文件夹或 issues/ 文件夹；多期并行排版，未改动的跳过。\n\n"
-                  "Several issues render in parallel; unchanged ones are skipped (--force renders anyway).")
+                  "Several issues render in parallel; unchanged ones are skipped (--force renders anyway).\n\n"
+                  "--scheduler：在 Dask 集群上排版；-o 为 URL（file:///共享/目录、s3://…）时由工作节点直接写入。\n\n"
+                  "--scheduler runs the builds on a Dask cluster; with a URL as -o (file:///shared/dir, s3://…) "
+                  "the workers write there directly.")
 def build(
     issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False)],
-    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out"),
+    out_dir: Annotated[str, typer.Option("-o", "--out", help="输出文件夹或 URL / output folder or URL")] = "out",
     jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", help="并行进程数（默认为 CPU 核数）/ worker processes")] = None,
     force: Annotated[bool, typer.Option("--force", help="未改动的也重新排版 / render unchanged issues too")] = False,
+    scheduler: SchedulerOption = None,
+    timeout: TimeoutOption = 600.0,
     lang: LangOption = Lang.zh,
 ) -> None:
     folders = issue_folders(issue_dirs)
     warm = None
-    if len(folders) == 1:  # one issue: load WeasyPrint and the fonts in a forked child meanwhile
+    if len(folders) == 1 and not scheduler:  # one issue: load WeasyPrint and the fonts in a forked child meanwhile
         from . import prewarm
 
         warm = prewarm.WARM or prewarm.start()  # before importing the rest: the two run side by side
@@ -83,6 +95,7 @@ def build(
 
             api.TYPESETTER = warm.typeset
     from .batch import Outcome, build_many
+    from .executors import from_options
     from .speedups import harfbuzz_subsetting
 
     if not harfbuzz_subsetting():
@@ -101,6 +114,7 @@ def build(
         return _say(lang, f"[red]✗[/red] {outcome.issue_dir}：未生成 PDF", f"[red]✗[/red] {outcome.issue_dir}: no PDF written")
 
     started = time.perf_counter()
+    executor = from_options(scheduler, timeout)
     if out.is_terminal and len(folders) > 1:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -116,9 +130,11 @@ def build(
                 bar.console.print(line(outcome))
                 bar.update(task, advance=1, pages=pages)
 
-            outcomes = build_many(folders, out_dir, jobs, force, progress)
+            outcomes = build_many(folders, out_dir, jobs, force, progress, executor)
     else:
-        outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)))
+        outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)), executor)
+    if executor is not None:
+        executor.close()
     if warm is not None and not warm.used:  # skipped, or the issue failed before typesetting
         warm.close()
     warm = None
@@ -315,16 +331,25 @@ def distribute(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将发送给谁，不发送 / show what would be sent")] = False,
     resend: Annotated[Optional[list[str]], typer.Option("--resend", help="核实后重发给此单位（编号）/ send again to this id")] = None,
     imposed: Annotated[bool, typer.Option("--a3", help="另出 A3 两版拼版的印刷文件 / also impose 2-up on A3")] = False,
+    scheduler: SchedulerOption = None,
+    timeout: TimeoutOption = 600.0,
     lang: LangOption = Lang.zh,
 ) -> None:
     from .distribute import distribute as run
+    from .executors import from_options
     from .mail import send as send_copies
 
+    executor = None
     try:
-        dist = run(issue_dir, out_dir, imposed=imposed)
+        executor = from_options(scheduler, timeout)
+        with _copies_progress(lang) as progress:
+            dist = run(issue_dir, out_dir, imposed=imposed, executor=executor, progress=progress)
     except BulletinError as exc:
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
+    finally:
+        if executor is not None:
+            executor.close()
     named = [c for c in dist.copies if c.recipient is not None]
     out.print(_say(lang, f"[green]✓[/green] {dist.out_dir}：{len(dist.recipients())} 个单位，编号副本 {len(named)} 份"
                          f"（No. {named[0].label}–{named[-1].label}），共印 {dist.print_run} 份",
@@ -352,6 +377,27 @@ def distribute(
                   markup=True, highlight=False)
     if any(d.status in ("failed", "uncertain") for d in deliveries):
         raise typer.Exit(1)
+
+
+@contextmanager
+def _copies_progress(lang: Lang):
+    """A progress bar for numbered copies made in several batches (on a terminal)."""
+    if not out.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=out, transient=True) as bar:
+        task = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task(_say(lang, "编号副本", "numbered copies"), total=total)
+            bar.update(task, completed=done)
+
+        yield progress
 
 
 @app.command(help="从归档 PDF（*-archive.pdf）取出源文件，可重新排版。\n\n"

@@ -29,6 +29,10 @@ from .write import write_atomic
 NUMBER_DIGITS = 6  # GB/T 9704: 份号 6 位阿拉伯数字
 CHANNEL_ZH = {"email": "电子邮件", "post": "邮寄", "hand": "专送"}
 ARCHIVE_PREFIX = "bulletin-source/"  # embedded file names: bulletin-source/<series>/<issue>/issue.md
+# Copies whose stamps are typeset as one document (its fonts are subset to those copies' numbers
+# and names, so this is part of every copy's bytes: fixed, not a tuning knob). Batches are what
+# an executor spreads over a cluster (executors.py).
+STAMP_BATCH = 200
 
 
 @dataclass
@@ -135,12 +139,31 @@ def stamped_copies(issue_pdf: bytes, stamp_pdf: bytes, stem: str, copies: list[C
     return out
 
 
-def print_run_pdf(issue_pdf: bytes, stamp_pdf: bytes, stem: str, copies: list[CopyFile]) -> bytes:
-    """All copies in copy order; pages after the first and the fonts are shared, not repeated."""
+def copy_batch(layout_name: str, issue_pdf: bytes, stem: str, copies: list[CopyFile]) -> tuple[bytes, dict[int, bytes]]:
+    """One batch of copies: their stamp pages typeset as one document, and each named copy's PDF.
+    Depends only on its arguments, the layout and the fonts, so it gives the same bytes here or
+    on a cluster worker."""
+    from .compose import compose_extra
+    from .fonts import font_face_css
+    from .layout import load_layout
+    from .resources import fonts_dir
+    from .typeset import typeset
+
+    layout = load_layout(layout_name)
+    stamp = compose_extra(layout, "stamp", font_face_css(),
+                          copies=[{"number": c.label, "name": c.recipient.name if c.recipient else ""} for c in copies])
+    stamp_pdf = typeset(stamp, layout.folder, [], [layout.folder, fonts_dir()]).pdf
+    return stamp_pdf, stamped_copies(issue_pdf, stamp_pdf, stem, copies)
+
+
+def print_run_pdf(issue_pdf: bytes, stamp_pdf: bytes | list[bytes], stem: str, copies: list[CopyFile]) -> bytes:
+    """All copies in copy order; pages after the first and the fonts are shared, not repeated.
+    `stamp_pdf`: the stamp pages of all copies, as one document or as the batches' documents."""
     from pypdf import PageObject, PdfReader, PdfWriter
 
     issue = PdfReader(io.BytesIO(issue_pdf))
-    stamps = PdfReader(io.BytesIO(stamp_pdf))
+    documents = [stamp_pdf] if isinstance(stamp_pdf, bytes) else stamp_pdf
+    stamps = [page for data in documents for page in PdfReader(io.BytesIO(data)).pages]
     writer = PdfWriter()
     first = issue.pages[0]
     for i, _ in enumerate(copies):
@@ -148,7 +171,7 @@ def print_run_pdf(issue_pdf: bytes, stamp_pdf: bytes, stem: str, copies: list[Co
         # source page again would share its content stream, and the stamps would pile up
         page = PageObject.create_blank_page(width=first.mediabox.width, height=first.mediabox.height)
         page.merge_page(first)
-        page.merge_page(stamps.pages[i])
+        page.merge_page(stamps[i])
         writer.add_page(page).compress_content_streams()
         for later in issue.pages[1:]:
             writer.add_page(later)
@@ -276,10 +299,13 @@ def register_csv(dist: Distribution) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed: bool = False) -> Distribution:
+def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed: bool = False,
+               executor=None, progress=None) -> Distribution:
     """Render the issue and write, under out_dir (default out/<stem>-distribution/): copies/…,
     <stem>-print-run.pdf (and -print-run-A3.pdf when imposed), <stem>-archive.pdf,
-    <stem>-register.pdf and .csv. Raises BulletinError on bad input before anything is written."""
+    <stem>-register.pdf and .csv. Raises BulletinError on bad input before anything is written.
+    The copies are made in batches of STAMP_BATCH by `executor` (executors.py; None: in this
+    process), `progress(done, total)` after each batch; the bytes are the same either way."""
     from .api import _prepare, render
     from .compose import compose_extra
     from .fonts import font_face_css
@@ -298,19 +324,20 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     roots = [layout.folder, fonts_dir()]
 
     issue_pdf = render(issue_dir).pdf
-    stamp = compose_extra(layout, "stamp", font_face_css(),
-                          copies=[{"number": c.label, "name": c.recipient.name if c.recipient else ""} for c in copies])
-    stamp_pdf = typeset(stamp, issue_dir, [], roots).pdf
+    from .executors import copy_batches
+
+    batches = [copies[i:i + STAMP_BATCH] for i in range(0, len(copies), STAMP_BATCH)]
+    stamp_pdfs, numbered = copy_batches(executor, bulletin.series.layout, issue_pdf, stem, batches, progress)
     archive = archival_pdf(issue_dir, bulletin.issue.date)
 
     dist = Distribution(issue_dir, stem, out, bulletin, copies, run)
     outputs: dict[Path, bytes] = {}
-    for number, data in stamped_copies(issue_pdf, stamp_pdf, stem, copies).items():
+    for number, data in numbered.items():
         copy = copies[number - 1]
         copy.file = out / "copies" / f"{stem}-{copy.label}-{copy.recipient.id}.pdf"
         copy.sha256 = _sha256(data)
         outputs[copy.file] = data
-    whole = print_run_pdf(issue_pdf, stamp_pdf, stem, copies)
+    whole = print_run_pdf(issue_pdf, stamp_pdfs, stem, copies)
     dist.files["print-run"] = out / f"{stem}-print-run.pdf"
     outputs[dist.files["print-run"]] = whole
     if imposed:
