@@ -115,6 +115,17 @@ def build(
 
     started = time.perf_counter()
     executor = from_options(scheduler, timeout)
+
+    def run_batch(progress) -> list[Outcome]:
+        try:
+            return build_many(folders, out_dir, jobs, force, progress, executor)
+        except BulletinError as exc:  # the cluster or the output named cannot be used
+            _print_problems(exc.problems, lang)
+            raise typer.Exit(2) from None
+        finally:
+            if executor is not None:
+                executor.close()
+
     if out.is_terminal and len(folders) > 1:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -130,11 +141,9 @@ def build(
                 bar.console.print(line(outcome))
                 bar.update(task, advance=1, pages=pages)
 
-            outcomes = build_many(folders, out_dir, jobs, force, progress, executor)
+            outcomes = run_batch(progress)
     else:
-        outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)), executor)
-    if executor is not None:
-        executor.close()
+        outcomes = run_batch(lambda o: out.print(line(o)))
     if warm is not None and not warm.used:  # skipped, or the issue failed before typesetting
         warm.close()
     warm = None

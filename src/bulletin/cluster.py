@@ -284,6 +284,21 @@ def client_paths(outcome: Outcome, worker_issue: str, worker_series: str, issue_
 _render_lock = threading.Lock()  # one render at a time in a process: cjk.py keeps per-document state
 _warm_lock = threading.Lock()
 _scratch: Path | None = None
+_warmed = False
+_stuck = threading.Event()  # a render outlived its timeout: this process is about to be restarted
+SELF_RESTART_AFTER = 30.0  # seconds: a worker with a stuck render restarts itself if no client does
+WARM_ISSUE = """---
+number: 1
+date: 2024-01-15
+distribution: {报: [上级单位], 送: [各会员单位]}
+---
+
+# 工作动态
+
+## 预热：WeasyPrint 与字体在第一期之前载入
+
+正文“示例”，5G 基站 191.55 公里（作者）。
+"""
 
 
 def _scratch_root() -> Path:
@@ -306,14 +321,24 @@ def _scratch_root() -> Path:
 def warm() -> str:
     """Pay the fixed costs once per worker process: imports, fonts, their coverage, the digest
     of its environment (returned)."""
+    global _warmed
     with _warm_lock:
-        from . import typeset
-        from .fonts import coverage, fonts
+        if not _warmed:
+            from . import typeset
+            from .fonts import coverage, fonts
 
-        typeset.font_config()
-        for role in fonts():
-            coverage(role)
-        _scratch_root()
+            typeset.font_config()
+            for role in fonts():
+                coverage(role)
+            folder = _scratch_root() / "warm-up"
+            issue = folder / "in" / "warm-up" / "2024-01"
+            issue.mkdir(parents=True, exist_ok=True)
+            (issue.parent / "series.yaml").write_text("name: 预热\npublisher: 预热\n", encoding="utf-8")
+            (issue / "issue.md").write_text(WARM_ISSUE, encoding="utf-8")
+            with _render_lock:  # a first render: hooks installed, caches filled, survivors frozen
+                build_one(str(issue), str(folder / "out"))
+            shutil.rmtree(folder, ignore_errors=True)
+            _warmed = True
         return environment_digest(environment())
 
 
@@ -331,8 +356,9 @@ class WorkerSetup(WorkerPlugin):
             shutil.rmtree(_scratch, ignore_errors=True)
 
 
-def worker_environment() -> dict[str, str]:
-    warm()
+async def worker_environment() -> dict[str, str]:
+    """Run by the client on every worker (client.run): warms it, off its event loop."""
+    await asyncio.get_running_loop().run_in_executor(None, warm)
     return environment()
 
 
@@ -357,8 +383,13 @@ class Rendered:
 
 def _with_timeout(work: Callable[[], object], timeout: float | None):
     """Run `work` under the render lock in a helper thread; (True, result) or (False, None)
-    when it has not finished within `timeout` seconds (it is then left running: the client
-    restarts this worker)."""
+    when it has not finished within `timeout` seconds. The render is then left running and this
+    worker process is done for: the client restarts it (or it restarts itself after
+    SELF_RESTART_AFTER seconds), and tasks that reach it meanwhile go elsewhere."""
+    from distributed import Reschedule, get_worker
+
+    if _stuck.is_set():
+        raise Reschedule()
     box: dict = {}
 
     def run():
@@ -372,6 +403,16 @@ def _with_timeout(work: Callable[[], object], timeout: float | None):
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
+        _stuck.set()
+        worker = get_worker()
+
+        def restart() -> None:
+            worker.loop.add_callback(worker.close_gracefully, restart=True,
+                                     reason="bulletin: a render outlived its timeout")
+
+        timer = threading.Timer(SELF_RESTART_AFTER, restart)
+        timer.daemon = True
+        timer.start()
         return False, None
     if "error" in box:
         raise box["error"]
@@ -554,7 +595,6 @@ class DaskExecutor:
         for future in done:
             key, digest = running.pop(future)
             outcome = self._take(client, future, Path(key), out_dir)
-            future.release()
             if outcome.status == "built" and shared is not None:
                 built.append(outcome.output)
             record(outcome, digest)
@@ -569,8 +609,11 @@ class DaskExecutor:
         except Exception as exc:  # noqa: BLE001 - whatever the cluster did, it is this issue's outcome
             return Outcome(str(issue_dir), "failed", problems=_problem_dicts([_task_problem(issue_dir, exc)]))
         outcome = client_paths(rendered.outcome, rendered.worker_issue, rendered.worker_series, issue_dir)
-        if rendered.timed_out:
+        if rendered.timed_out:  # forgotten first, or the scheduler would run it again when its worker goes
+            client.cancel([future])
             self._restart(client, rendered.worker)
+        else:
+            future.release()
         if outcome.status == "built" and rendered.pdf is not None:
             if hashlib.sha256(rendered.pdf).hexdigest() != outcome.sha256:
                 return Outcome(str(issue_dir), "failed", problems=_problem_dicts([Problem(
@@ -590,7 +633,7 @@ class DaskExecutor:
                                  key=f"bulletin-copies-{stem}-{i}-{uuid.uuid4().hex[:8]}", pure=False): i
                    for i, batch in enumerate(batches)}
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=client.loop):
                 index = futures[future]
                 first, last = batches[index][0].label, batches[index][-1].label
                 try:
@@ -598,6 +641,7 @@ class DaskExecutor:
                 except Exception as exc:  # noqa: BLE001
                     raise BulletinError(_task_problem(None, exc, f"No. {first}–{last}")) from None
                 if isinstance(result, str):
+                    client.cancel([future])
                     self._restart(client, result)
                     raise _problem(None, f"副本 No. {first}–{last} 超过 {self.timeout:g} 秒未完成，已中止",
                                    f"copies No. {first}–{last} took more than {self.timeout:g} s and were stopped",
