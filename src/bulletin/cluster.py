@@ -40,6 +40,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -566,9 +567,12 @@ class DaskExecutor:
         series_tasks: dict[Path, object] = {}
         running: dict[object, tuple[str, str | None]] = {}
         done = as_completed(loop=client.loop)
-        window = self._window(client)
+        window, counted = self._window(client), time.monotonic()
 
         def submit() -> None:
+            nonlocal window, counted
+            if time.monotonic() - counted > 5:  # workers come and go
+                window, counted = self._window(client), time.monotonic()
             while pending and len(running) < window:
                 key, digest = pending.popleft()
                 folder = Path(key)
@@ -614,6 +618,12 @@ class DaskExecutor:
             self._restart(client, rendered.worker)
         else:
             future.release()
+        if outcome.status == "built" and rendered.pdf is None and not outputs.exists(outcome.output):
+            return Outcome(str(issue_dir), "failed", problems=_problem_dicts([Problem(
+                issue_dir, None, f"工作节点写入了 {outcome.output}，本机却看不到",
+                f"a worker wrote {outcome.output}, but it is not visible here",
+                "共享输出须在所有机器上是同一位置（同一挂载路径或同一存储桶）",
+                "a shared output must be the same place on every machine (same mount path or bucket)")]))
         if outcome.status == "built" and rendered.pdf is not None:
             if hashlib.sha256(rendered.pdf).hexdigest() != outcome.sha256:
                 return Outcome(str(issue_dir), "failed", problems=_problem_dicts([Problem(

@@ -124,6 +124,8 @@ def sweep(target: Path | str) -> int:
     """Remove temporary files left next to `target` by writers that died half-way; returns how
     many. Only hidden `.<name>.*.tmp` files of this one output are touched."""
     local, fs, path = _resolve(target)
+    if local is None and _protocols(fs) & OBJECT_STORES:
+        return 0  # written in one PUT: never a temporary file
     name = local.name if local is not None else path.rpartition("/")[2]
     pattern = f".{name}.*.tmp"
     found = list(local.parent.glob(pattern)) if local is not None else fs.glob(f"{path.rpartition('/')[0]}/{pattern}")
