@@ -316,6 +316,9 @@ def _scratch_root() -> Path:
             except (ValueError, IndexError, PermissionError):
                 pass
         _scratch = Path(tempfile.mkdtemp(prefix=f"bulletin-worker-{os.getpid()}-", dir=base))
+        import atexit
+
+        atexit.register(shutil.rmtree, _scratch, True)  # also when the worker ends without the plugin's teardown
     return _scratch
 
 
@@ -373,12 +376,14 @@ def _check_environment(expected: str) -> None:
 
 @dataclass
 class Rendered:
-    """What a task sends back: the outcome (scratch paths), the PDF unless written by the worker."""
+    """What a task sends back: the outcome (scratch paths) and every file the build wrote, by
+    name — their bytes unless the worker wrote them to the shared output, and their SHA-256."""
     outcome: Outcome
-    pdf: bytes | None
     worker: str
     worker_issue: str
     worker_series: str
+    files: dict[str, bytes] | None = None
+    sha256: dict[str, str] = field(default_factory=dict)
     timed_out: bool = False
 
 
@@ -432,7 +437,7 @@ def build_task(series: SeriesFiles, issue: IssueFiles, expected: str, timeout: f
         issue_dir = unpack(folder / "in", series, issue)
         out = folder / "out"
         done, outcome = _with_timeout(lambda: build_one(str(issue_dir), str(out)), timeout)
-        rendered = Rendered(outcome, None, get_worker().address, str(issue_dir), str(issue_dir.parent))
+        rendered = Rendered(outcome, get_worker().address, str(issue_dir), str(issue_dir.parent))
         if not done:
             rendered.outcome = Outcome(str(issue_dir), "failed", seconds=timeout, problems=_problem_dicts([Problem(
                 issue_dir, None, f"排版超过 {timeout:g} 秒，已中止（--timeout 可调）",
@@ -441,14 +446,14 @@ def build_task(series: SeriesFiles, issue: IssueFiles, expected: str, timeout: f
             rendered.timed_out = True
             return rendered
         if outcome.status == "built":
-            name = Path(outcome.output).name
-            pdf = Path(outcome.output).read_bytes()
+            files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+            rendered.sha256 = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+            outcome.output = Path(outcome.output).name
             if shared is None:
-                rendered.pdf = pdf
-                outcome.output = name
+                rendered.files = files
             else:
-                outcome.output = str(outputs.join(shared, name))
-                outputs.write_atomic(outcome.output, pdf, tag=uuid.uuid4().hex)
+                for name, data in files.items():
+                    outputs.write_atomic(outputs.join(shared, name), data, tag=uuid.uuid4().hex)
         return rendered
     finally:
         if done:  # else the stuck render still reads it; the worker's restart removes it
@@ -598,41 +603,47 @@ class DaskExecutor:
         built: list[str] = []
         for future in done:
             key, digest = running.pop(future)
-            outcome = self._take(client, future, Path(key), out_dir)
-            if outcome.status == "built" and shared is not None:
-                built.append(outcome.output)
+            outcome, written = self._take(client, future, Path(key), out_dir)
+            if shared is not None:
+                built += written  # temporary files of writers that died are swept next to them
             record(outcome, digest)
             submit()
         series_tasks.clear()
         for target in built:  # temporary files of workers that died mid-write
             outputs.sweep(target)
 
-    def _take(self, client: Client, future, issue_dir: Path, out_dir: Path | str) -> Outcome:
+    def _take(self, client: Client, future, issue_dir: Path, out_dir: Path | str) -> tuple[Outcome, list[str]]:
+        """The issue's outcome with the client's paths, its files written (or checked) here."""
         try:
             rendered: Rendered = future.result()
         except Exception as exc:  # noqa: BLE001 - whatever the cluster did, it is this issue's outcome
-            return Outcome(str(issue_dir), "failed", problems=_problem_dicts([_task_problem(issue_dir, exc)]))
+            return Outcome(str(issue_dir), "failed", problems=_problem_dicts([_task_problem(issue_dir, exc)])), []
         outcome = client_paths(rendered.outcome, rendered.worker_issue, rendered.worker_series, issue_dir)
         if rendered.timed_out:  # forgotten first, or the scheduler would run it again when its worker goes
             client.cancel([future])
             self._restart(client, rendered.worker)
         else:
             future.release()
-        if outcome.status == "built" and rendered.pdf is None and not outputs.exists(outcome.output):
-            return Outcome(str(issue_dir), "failed", problems=_problem_dicts([Problem(
-                issue_dir, None, f"工作节点写入了 {outcome.output}，本机却看不到",
-                f"a worker wrote {outcome.output}, but it is not visible here",
-                "共享输出须在所有机器上是同一位置（同一挂载路径或同一存储桶）",
-                "a shared output must be the same place on every machine (same mount path or bucket)")]))
-        if outcome.status == "built" and rendered.pdf is not None:
-            if hashlib.sha256(rendered.pdf).hexdigest() != outcome.sha256:
+        if outcome.status != "built":
+            return outcome, []
+        targets = {name: str(outputs.join(out_dir, name)) for name in rendered.sha256}
+        if rendered.files is None:  # written by the worker
+            unseen = [t for t in targets.values() if not outputs.exists(t)]
+            if unseen:
                 return Outcome(str(issue_dir), "failed", problems=_problem_dicts([Problem(
-                    issue_dir, None, "从工作节点收到的 PDF 已损坏（校验和不符），未写入",
-                    "the PDF received from the worker is damaged (checksum mismatch); nothing written")]))
-            target = outputs.join(out_dir, outcome.output)
-            outputs.write_atomic(target, rendered.pdf)
-            outcome.output = str(target)
-        return outcome
+                    issue_dir, None, f"工作节点写入了 {unseen[0]}，本机却看不到",
+                    f"a worker wrote {unseen[0]}, but it is not visible here",
+                    "共享输出须在所有机器上是同一位置（同一挂载路径或同一存储桶）",
+                    "a shared output must be the same place on every machine (same mount path or bucket)")])), []
+        else:
+            if any(hashlib.sha256(data).hexdigest() != rendered.sha256[name] for name, data in rendered.files.items()):
+                return Outcome(str(issue_dir), "failed", problems=_problem_dicts([Problem(
+                    issue_dir, None, "从工作节点收到的文件已损坏（校验和不符），未写入",
+                    "a file received from the worker is damaged (checksum mismatch); nothing written")])), []
+            for name, data in rendered.files.items():
+                outputs.write_atomic(targets[name], data)
+        outcome.output = targets[outcome.output]
+        return outcome, list(targets.values())
 
     # -- bulletin distribute
 
