@@ -153,6 +153,20 @@ def test_images_are_named_by_their_place_in_the_issue_not_on_disk(tmp_path):
         speedups._original_get_image = saved
 
 
+def test_the_image_naming_patch_fails_loudly_on_another_weasyprint(monkeypatch):
+    from weasyprint import document, images
+
+    from bulletin import speedups
+
+    def moved(cache, url_fetcher, options, url, forced_mime_type=None, context=None, orientation="from-image"):
+        return None  # a WeasyPrint whose images are named some other way
+
+    monkeypatch.setattr(images, "get_image_from_uri", moved)
+    monkeypatch.setattr(document, "original_get_image_from_uri", moved)
+    with pytest.raises(RuntimeError, match="image naming"):
+        speedups._install_relative_image_ids()
+
+
 def test_outputs_write_atomically_to_fsspec_stores(tmp_path, monkeypatch):
     pytest.importorskip("fsspec")
     url = f"file://{tmp_path}/shared"
@@ -258,6 +272,8 @@ def test_unchanged_issues_are_skipped_across_runs(tmp_path, series, executor):
     assert [o.status for o in build_many([a, b], out, executor=executor)] == ["built", "built"]
     assert [o.status for o in build_many([a, b], out, executor=executor)] == ["skipped", "skipped"]
     assert [o.status for o in build_many([a, b], out, jobs=1)] == ["skipped", "skipped"]  # whichever executor
+    nowhere = cluster.DaskExecutor("tcp://127.0.0.1:9")  # nothing to build: the cluster is not even asked
+    assert [o.status for o in build_many([a, b], out, executor=nowhere)] == ["skipped", "skipped"]
     (b / "issue.md").write_text((b / "issue.md").read_text(encoding="utf-8").replace("正文。", "改过的正文。"),
                                 encoding="utf-8")
     assert [o.status for o in build_many([a, b], out, executor=executor)] == ["skipped", "built"]

@@ -566,6 +566,8 @@ class DaskExecutor:
     # -- bulletin build
 
     def build(self, todo: list[tuple[str, str | None]], out_dir: Path | str, record) -> None:
+        if not todo:
+            return  # everything unchanged: no need for the cluster
         client = self.client
         shared = out_dir if isinstance(out_dir, str) else None
         pending = deque(todo)
