@@ -315,6 +315,47 @@ def test_a_worker_killed_mid_batch_does_not_stop_the_batch(tmp_path, series, cli
     assert killed[0] not in client.run(os.getpid).values()
 
 
+def test_a_worker_that_dies_mid_task_has_its_issue_run_again_elsewhere(tmp_path, series, client, executor):
+    """The workers are armed to die (SIGKILL) in the middle of one issue's task: Dask runs it again
+    on another worker each time, until a fresh worker (started by its nanny) builds it."""
+    issues = [small_issue(series, f"2024-{n:02d}", n) for n in range(1, 6)]
+    reference = build_many(issues, tmp_path / "local", jobs=1)
+
+    def arm():
+        import os as os_
+        import signal as signal_
+
+        from bulletin import cluster as cluster_
+
+        original = cluster_.build_one
+
+        def dying(issue_dir, out_dir, *args):
+            if issue_dir.endswith("2024-03"):
+                os_.kill(os_.getpid(), signal_.SIGKILL)
+            return original(issue_dir, out_dir, *args)
+
+        dying.original = original
+        cluster_.build_one = dying
+        return os_.getpid()
+
+    def disarm():
+        from bulletin import cluster as cluster_
+
+        cluster_.build_one = getattr(cluster_.build_one, "original", cluster_.build_one)
+
+    armed = set(client.run(arm).values())
+    try:
+        outcomes = build_many(issues, tmp_path / "out", executor=executor)
+    finally:
+        client.run(disarm)
+    assert [o.status for o in outcomes] == ["built"] * 5
+    for o, r in zip(outcomes, reference):
+        assert Path(o.output).read_bytes() == Path(r.output).read_bytes()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted([MANIFEST, *(Path(r.output).name for r in reference)])
+    client.wait_for_workers(2, timeout=60)
+    assert armed - set(client.run(os.getpid).values())  # it did die (and was replaced)
+
+
 def test_an_issue_over_its_timeout_fails_and_its_worker_is_restarted(tmp_path, series, client):
     slow = small_issue(series, "2024-01", 1, "".join(f"## 标题{n}\n\n" + "很长的正文，排版需要好几秒。" * 300 + "\n\n"
                                                     for n in range(80)))  # 400 pages: more than 5 s
