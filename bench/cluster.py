@@ -160,6 +160,7 @@ def main() -> None:
             client.close()
             cluster_.close()
             shutil.rmtree(cluster._scratch_root(), ignore_errors=True)
+            cluster.sweep_scratch()
 
     med = statistics.median
     pool_cpu = med(pool["cpu"]) / n

@@ -217,6 +217,7 @@ def client():
     yield client_
     client_.close()
     cluster_.close()
+    cluster.sweep_scratch()  # of the workers the tests killed
 
 
 @pytest.fixture
@@ -450,3 +451,4 @@ def test_separate_scheduler_and_worker_commands_build_the_sample_series(tmp_path
     finally:
         for proc in reversed(procs):
             _stop(proc)
+        cluster.sweep_scratch()

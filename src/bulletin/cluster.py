@@ -302,20 +302,28 @@ distribution: {报: [上级单位], 送: [各会员单位]}
 """
 
 
+def _scratch_base() -> Path:
+    return Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
+
+
+def sweep_scratch() -> None:
+    """Remove the scratch folders of worker processes on this machine that are gone (killed:
+    they could not clean up)."""
+    for old in _scratch_base().glob("bulletin-worker-*"):
+        try:
+            os.kill(int(old.name.split("-")[2]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError):
+            pass  # not ours, or a live process of another user
+
+
 def _scratch_root() -> Path:
-    """This worker process's scratch folder (in memory when /dev/shm exists); folders left by
-    dead worker processes on this machine are removed on the way."""
+    """This worker process's scratch folder (in memory when /dev/shm exists)."""
     global _scratch
     if _scratch is None:
-        base = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
-        for old in base.glob("bulletin-worker-*"):
-            try:
-                os.kill(int(old.name.split("-")[2]), 0)
-            except ProcessLookupError:
-                shutil.rmtree(old, ignore_errors=True)
-            except (ValueError, IndexError, PermissionError):
-                pass
-        _scratch = Path(tempfile.mkdtemp(prefix=f"bulletin-worker-{os.getpid()}-", dir=base))
+        sweep_scratch()
+        _scratch = Path(tempfile.mkdtemp(prefix=f"bulletin-worker-{os.getpid()}-", dir=_scratch_base()))
         import atexit
 
         atexit.register(shutil.rmtree, _scratch, True)  # also when the worker ends without the plugin's teardown
