@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what bulletin needs on Debian/Ubuntu: system libraries for WeasyPrint, poppler-utils
-# (pdftoppm, for looking at pages), fontconfig (fc-list, used by a test), then the package and
-# its test tools into .venv. With --browser also Debian's chromium, which the end-to-end tests of
-# `bulletin serve` drive through Playwright (CI installs it; without it those tests are skipped).
+# (pdftoppm, for looking at pages), fontconfig (fc-list, used by a test), then the package, its
+# test tools and the Dask cluster extra (bulletin[cluster], whose tests run a local cluster) into
+# .venv. With --browser also Debian's chromium, which the end-to-end tests of `bulletin serve`
+# drive through Playwright (CI installs it; without it those tests are skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +25,5 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q -e '.[test,cluster]'
 echo "Installed: $(.venv/bin/bulletin version)"

@@ -19,9 +19,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import __version__
+from . import __version__, outputs
 from .errors import BulletinError, Problem
+
+if TYPE_CHECKING:
+    from .executors import Executor
 
 MANIFEST = ".bulletin-manifest.json"
 MAX_TASKS = 200  # renders per worker before it is replaced (bounds memory of long batches)
@@ -38,6 +42,7 @@ class Outcome:
     digest: str | None = None
     outputs: list[str] = field(default_factory=list)  # every file written (PDF and/or OFD)
     fonts: list[dict] = field(default_factory=list)  # the series' own font files used (role, file, sha256)
+    sha256: str | None = None  # of the PDF written
 
     def problem_objects(self) -> list[Problem]:
         return [Problem(**{**p, "file": Path(p["file"]) if p["file"] else None}) for p in self.problems]
@@ -53,7 +58,8 @@ def _problem_dicts(problems: Iterable[Problem]) -> list[dict]:
 def _hash_tree(digest: "hashlib._Hash", root: Path) -> None:
     from .recipients import SEND_LOG  # a record of deliveries, not an input
 
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != SEND_LOG):
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != SEND_LOG
+                       and "__pycache__" not in p.relative_to(root).parts):  # compiled: differs per machine
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
@@ -87,17 +93,16 @@ def input_digest(issue_dir: Path, shared: str | None = None) -> str:
     return digest.hexdigest()
 
 
-def _read_manifest(out_dir: Path) -> dict:
+def _read_manifest(out_dir: Path | str) -> dict:
     try:
-        return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(outputs.read(outputs.join(out_dir, MANIFEST)) or b"{}")
+    except ValueError:
         return {}
 
 
-def _write_manifest(out_dir: Path, manifest: dict) -> None:
-    from .write import write_atomic
-
-    write_atomic(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode())
+def _write_manifest(out_dir: Path | str, manifest: dict) -> None:
+    data = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+    outputs.write_atomic(outputs.join(out_dir, MANIFEST), data)
 
 
 # ---------------------------------------------------------------- one issue (in a worker)
@@ -123,7 +128,8 @@ def build_one(issue_dir: str, out_dir: str, formats: tuple[str, ...] = ("pdf",))
 
         settle()  # after the worker's first render: later collections are cheap
     return Outcome(issue_dir, "built", str(result.output), result.pages, time.perf_counter() - start,
-                   _problem_dicts(result.warnings), outputs=[str(p) for p in result.outputs], fonts=result.fonts)
+                   _problem_dicts(result.warnings), outputs=[str(p) for p in result.outputs], fonts=result.fonts,
+                   sha256=hashlib.sha256(result.pdf).hexdigest() if "pdf" in formats else None)
 
 
 def _warm_worker() -> None:
@@ -143,10 +149,15 @@ def build_many(
     force: bool = False,
     progress: Callable[[Outcome], None] | None = None,
     formats: tuple[str, ...] = ("pdf",),
+    executor: "Executor | None" = None,
 ) -> list[Outcome]:
     """Build every issue, in parallel when there are several; results in the order given. An
-    issue is skipped only when every file of `formats` was written from the same inputs."""
-    out_dir = Path(out_dir)
+    issue is skipped only when every file of `formats` was written from the same inputs.
+    `executor` runs the builds elsewhere (executors.py: a Dask cluster); None is the local pool.
+    `out_dir` is a folder, or with an executor that supports it a URL its workers write to."""
+    out_dir = outputs.location(out_dir)
+    if isinstance(out_dir, str) and executor is None:
+        raise outputs.needs_cluster(out_dir)
     jobs = max(1, jobs or os.cpu_count() or 1)
     manifest = _read_manifest(out_dir)
     outcomes: dict[str, Outcome] = {}
@@ -159,10 +170,10 @@ def build_many(
         except OSError:
             digest = None
         entry = manifest.get(key)
-        outputs = entry.get("outputs", [entry.get("output", "")]) if entry else []
+        written = entry.get("outputs", [entry.get("output", "")]) if entry else []
         if (not force and digest and entry and entry.get("digest") == digest
-                and entry.get("formats", ["pdf"]) == list(formats) and all(Path(p).is_file() for p in outputs)):
-            outcome = Outcome(key, "skipped", entry["output"], entry.get("pages", 0), digest=digest, outputs=outputs)
+                and entry.get("formats", ["pdf"]) == list(formats) and all(outputs.exists(p) for p in written)):
+            outcome = Outcome(key, "skipped", entry["output"], entry.get("pages", 0), digest=digest, outputs=written)
             outcomes[key] = outcome
             if progress:
                 progress(outcome)
@@ -173,7 +184,8 @@ def build_many(
         outcome.digest = digest
         outcomes[outcome.issue_dir] = outcome
         if outcome.status == "built" and digest:
-            manifest[outcome.issue_dir] = {"digest": digest, "output": outcome.output, "pages": outcome.pages}
+            manifest[outcome.issue_dir] = {"digest": digest, "output": outcome.output, "pages": outcome.pages,
+                                           "sha256": outcome.sha256}
             if list(formats) != ["pdf"]:  # entries of PDF-only builds stay as they were
                 manifest[outcome.issue_dir].update(formats=list(formats), outputs=outcome.outputs)
         else:
@@ -181,7 +193,9 @@ def build_many(
         if progress:
             progress(outcome)
 
-    if len(todo) <= 1 or jobs == 1:
+    if executor is not None:
+        executor.build(todo, out_dir, record, formats)
+    elif len(todo) <= 1 or jobs == 1:
         for key, digest in todo:
             record(build_one(key, str(out_dir), formats), digest)
     else:
@@ -197,6 +211,5 @@ def build_many(
                         Path(key), None, f"排版进程异常退出：{exc}", f"the worker process died: {exc}")]))
                 record(outcome, digest)
     if manifest != _read_manifest(out_dir):  # a failed build alone leaves nothing behind
-        out_dir.mkdir(parents=True, exist_ok=True)
         _write_manifest(out_dir, manifest)
     return [outcomes[str(folder)] for folder in issue_dirs]

@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -31,6 +32,12 @@ class Lang(str, Enum):
 
 
 LangOption = Annotated[Lang, typer.Option("--lang", help="提示信息的语言 / language of messages")]
+SchedulerOption = Annotated[Optional[str], typer.Option(
+    "--scheduler", envvar="BULLETIN_SCHEDULER", show_envvar=False,
+    help="在 Dask 集群上排版：调度器地址，如 tcp://主机:8786（也可设 BULLETIN_SCHEDULER）/ "
+         "run on a Dask cluster: the scheduler's address (or BULLETIN_SCHEDULER)")]
+TimeoutOption = Annotated[float, typer.Option(
+    "--timeout", min=1, help="集群上每期（每批副本）最多排版多少秒 / seconds one issue (batch of copies) may take on the cluster")]
 
 
 def _say(lang: Lang, zh: str, en: str) -> str:
@@ -64,20 +71,25 @@ def issue_folders(paths: list[Path]) -> list[Path]:
                   "Render issue folders to OUTDIR/<series>-<year>-<number>.pdf (written atomically; --format ofd "
                   "writes OFD, GB/T 33190, and pdf,ofd both).\n\n"
                   "ISSUE_DIR 可以是期刊文件夹、刊物文件夹或 issues/ 文件夹；多期并行排版，未改动的跳过。\n\n"
-                  "Several issues render in parallel; unchanged ones are skipped (--force renders anyway).")
+                  "Several issues render in parallel; unchanged ones are skipped (--force renders anyway).\n\n"
+                  "--scheduler：在 Dask 集群上排版；-o 为 URL（file:///共享/目录、s3://…）时由工作节点直接写入。\n\n"
+                  "--scheduler runs the builds on a Dask cluster; with a URL as -o (file:///shared/dir, s3://…) "
+                  "the workers write there directly.")
 def build(
     issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False)],
-    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out"),
+    out_dir: Annotated[str, typer.Option("-o", "--out", help="输出文件夹或 URL / output folder or URL")] = "out",
     jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", help="并行进程数（默认为 CPU 核数）/ worker processes")] = None,
     force: Annotated[bool, typer.Option("--force", help="未改动的也重新排版 / render unchanged issues too")] = False,
     output_formats: Annotated[str, typer.Option("--format", help="输出格式：pdf、ofd（GB/T 33190 版式文档）或 pdf,ofd"
                                                                  " / pdf, ofd (GB/T 33190) or both")] = "pdf",
+    scheduler: SchedulerOption = None,
+    timeout: TimeoutOption = 600.0,
     lang: LangOption = Lang.zh,
 ) -> None:
     formats = _formats(output_formats, lang)
     folders = issue_folders(issue_dirs)
     warm = None
-    if len(folders) == 1:  # one issue: load WeasyPrint and the fonts in a forked child meanwhile
+    if len(folders) == 1 and not scheduler:  # one issue: load WeasyPrint and the fonts in a forked child meanwhile
         from . import prewarm
 
         warm = prewarm.WARM or prewarm.start()  # before importing the rest: the two run side by side
@@ -87,6 +99,7 @@ def build(
 
             api.TYPESETTER = warm.typeset
     from .batch import Outcome, build_many
+    from .executors import from_options
     from .speedups import harfbuzz_subsetting
 
     if not harfbuzz_subsetting():
@@ -108,6 +121,18 @@ def build(
     kinds = "/".join(f.upper() for f in formats)
 
     started = time.perf_counter()
+    executor = from_options(scheduler, timeout)
+
+    def run_batch(progress) -> list[Outcome]:
+        try:
+            return build_many(folders, out_dir, jobs, force, progress, formats, executor)
+        except BulletinError as exc:  # the cluster or the output named cannot be used
+            _print_problems(exc.problems, lang)
+            raise typer.Exit(2) from None
+        finally:
+            if executor is not None:
+                executor.close()
+
     if out.is_terminal and len(folders) > 1:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -123,9 +148,9 @@ def build(
                 bar.console.print(line(outcome))
                 bar.update(task, advance=1, pages=pages)
 
-            outcomes = build_many(folders, out_dir, jobs, force, progress, formats)
+            outcomes = run_batch(progress)
     else:
-        outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)), formats)
+        outcomes = run_batch(lambda o: out.print(line(o)))
     if warm is not None:  # done with it (or skipped, or the issue failed before typesetting)
         from . import api
 
@@ -348,18 +373,27 @@ def distribute(
                                                                    "crop and fold marks on SRA3, or plain A3")] = True,
     output_formats: Annotated[str, typer.Option("--format", help="编号副本的格式：pdf、ofd 或 pdf,ofd"
                                                                  " / format of the numbered copies: pdf, ofd or both")] = "pdf",
+    scheduler: SchedulerOption = None,
+    timeout: TimeoutOption = 600.0,
     lang: LangOption = Lang.zh,
 ) -> None:
     formats = _formats(output_formats, lang)
     from .distribute import distribute as run
+    from .executors import from_options
     from .mail import send as send_copies
 
+    executor = None
     try:
-        dist = run(issue_dir, out_dir, imposed=imposed, imposition="side-by-side" if side_by_side else "booklet",
-                   marks=marks, formats=formats)
+        executor = from_options(scheduler, timeout)
+        with _copies_progress(lang) as progress:
+            dist = run(issue_dir, out_dir, imposed=imposed, imposition="side-by-side" if side_by_side else "booklet",
+                       marks=marks, formats=formats, executor=executor, progress=progress)
     except BulletinError as exc:
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
+    finally:
+        if executor is not None:
+            executor.close()
     named = [c for c in dist.copies if c.recipient is not None]
     out.print(_say(lang, f"[green]✓[/green] {dist.out_dir}：{len(dist.recipients())} 个单位，编号副本 {len(named)} 份"
                          f"（No. {named[0].label}–{named[-1].label}），共印 {dist.print_run} 份",
@@ -387,6 +421,27 @@ def distribute(
                   markup=True, highlight=False)
     if any(d.status in ("failed", "uncertain") for d in deliveries):
         raise typer.Exit(1)
+
+
+@contextmanager
+def _copies_progress(lang: Lang):
+    """A progress bar for numbered copies made in several batches (on a terminal)."""
+    if not out.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=out, transient=True) as bar:
+        task = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task(_say(lang, "编号副本", "numbered copies"), total=total)
+            bar.update(task, completed=done)
+
+        yield progress
 
 
 @app.command(help="从归档 PDF（*-archive.pdf）取出源文件，可重新排版。\n\n"

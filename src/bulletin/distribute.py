@@ -34,6 +34,10 @@ from .write import write_atomic
 NUMBER_DIGITS = 6  # GB/T 9704: 份号 6 位阿拉伯数字
 CHANNEL_ZH = {"email": "电子邮件", "post": "邮寄", "hand": "专送"}
 ARCHIVE_PREFIX = "bulletin-source/"  # embedded file names: bulletin-source/<series>/<issue>/issue.md
+# Copies whose stamps are typeset as one document (its fonts are subset to those copies' numbers
+# and names, so this is part of every copy's bytes: fixed, not a tuning knob). Batches are what
+# an executor spreads over a cluster (executors.py).
+STAMP_BATCH = 200
 
 
 @dataclass
@@ -147,12 +151,42 @@ def stamped_copies(issue_pdf: bytes, stamp_pdf: bytes, stem: str, copies: list[C
     return out
 
 
-def print_run_pdf(issue_pdf: bytes, stamp_pdf: bytes, stem: str, copies: list[CopyFile]) -> bytes:
-    """All copies in copy order; pages after the first and the fonts are shared, not repeated."""
+@dataclass(frozen=True)
+class StampSpec:
+    """What typesets the stamps (份号戳记) of a batch of copies, as plain values a cluster worker
+    can receive: the layout's name, the CSS of the fonts and layout options, whether page 1 keeps
+    its first line for the 份号, and the series' own font files (their paths)."""
+    layout: str
+    css: str
+    reserved: bool
+    font_files: tuple[str, ...] = ()
+
+
+def copy_batch(stamp: StampSpec, issue_pdf: bytes, stem: str, copies: list[CopyFile]) -> tuple[bytes, dict[int, bytes]]:
+    """One batch of copies: their stamp pages typeset as one document, and each named copy's PDF.
+    Depends only on its arguments, the layout and the fonts, so it gives the same bytes here or
+    on a cluster worker."""
+    from .compose import compose_extra
+    from .layout import load_layout
+    from .resources import fonts_dir
+    from .typeset import typeset
+
+    layout = load_layout(stamp.layout)
+    composed = compose_extra(layout, "stamp", stamp.css, reserved=stamp.reserved,
+                             copies=[{"number": c.label, "name": c.recipient.name if c.recipient else ""} for c in copies])
+    roots = [layout.folder, fonts_dir(), *(Path(f) for f in stamp.font_files)]
+    stamp_pdf = typeset(composed, layout.folder, [], roots).pdf
+    return stamp_pdf, stamped_copies(issue_pdf, stamp_pdf, stem, copies)
+
+
+def print_run_pdf(issue_pdf: bytes, stamp_pdf: bytes | list[bytes], stem: str, copies: list[CopyFile]) -> bytes:
+    """All copies in copy order; pages after the first and the fonts are shared, not repeated.
+    `stamp_pdf`: the stamp pages of all copies, as one document or as the batches' documents."""
     from pypdf import PageObject, PdfReader, PdfWriter
 
     issue = PdfReader(io.BytesIO(issue_pdf))
-    stamps = PdfReader(io.BytesIO(stamp_pdf))
+    documents = [stamp_pdf] if isinstance(stamp_pdf, bytes) else stamp_pdf
+    stamps = [page for data in documents for page in PdfReader(io.BytesIO(data)).pages]
     writer = PdfWriter()
     first = issue.pages[0]
     for i, _ in enumerate(copies):
@@ -160,7 +194,7 @@ def print_run_pdf(issue_pdf: bytes, stamp_pdf: bytes, stem: str, copies: list[Co
         # source page again would share its content stream, and the stamps would pile up
         page = PageObject.create_blank_page(width=first.mediabox.width, height=first.mediabox.height)
         page.merge_page(first)
-        page.merge_page(stamps.pages[i])
+        page.merge_page(stamps[i])
         writer.add_page(page).compress_content_streams()
         for later in issue.pages[1:]:
             writer.add_page(later)
@@ -289,11 +323,14 @@ def ofd_copies(issue_pdf: bytes, stamp_pdf: bytes, bulletin: Bulletin, copies: l
 
 
 def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed: bool = False,
-               imposition: str = "booklet", marks: bool = True, formats: tuple[str, ...] = ("pdf",)) -> Distribution:
+               imposition: str = "booklet", marks: bool = True, formats: tuple[str, ...] = ("pdf",),
+               executor=None, progress=None) -> Distribution:
     """Render the issue and write, under out_dir (default out/<stem>-distribution/): copies/…
     (.pdf and/or .ofd, see `formats`), <stem>-print-run.pdf (and -print-run-A3.pdf when imposed:
     `imposition` booklet or side-by-side, `marks` crop and fold marks on SRA3), <stem>-archive.pdf,
-    <stem>-register.pdf and .csv. Raises BulletinError on bad input before anything is written."""
+    <stem>-register.pdf and .csv. Raises BulletinError on bad input before anything is written.
+    The copies are made in batches of STAMP_BATCH by `executor` (executors.py; None: in this
+    process), `progress(done, total)` after each batch; the bytes are the same either way."""
     from .api import _prepare, render
     from .compose import compose_extra, root_properties
     from .preflight import issue_fontset
@@ -317,29 +354,32 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     font_css = fontset.css(layout.text_fonts, needed)
 
     issue_pdf = render(issue_dir).pdf
-    stamp = compose_extra(layout, "stamp", font_css + root_properties(options),
-                          copies=[{"number": c.label, "name": c.recipient.name if c.recipient else ""} for c in copies],
-                          reserved=bulletin.copy_number_line)
-    stamp_pdf = typeset(stamp, issue_dir, [], roots).pdf
+    stamp = StampSpec(bulletin.series.layout, font_css + root_properties(options), bulletin.copy_number_line,
+                      tuple(str(font.path) for font in fontset.user.values()))
+    from .executors import copy_batches
+
+    batches = [copies[i:i + STAMP_BATCH] for i in range(0, len(copies), STAMP_BATCH)]
+    stamp_pdfs, numbered = copy_batches(executor, stamp, issue_pdf, stem, batches, progress)
     archive = archival_pdf(issue_dir, bulletin.issue.date)
 
     dist = Distribution(issue_dir, stem, out, bulletin, copies, run)
     outputs: dict[Path, bytes] = {}
     if "pdf" in formats:
-        for number, data in stamped_copies(issue_pdf, stamp_pdf, stem, copies).items():
+        for number, data in numbered.items():
             copy = copies[number - 1]
             copy.file = out / "copies" / f"{stem}-{copy.label}-{copy.recipient.id}.pdf"
             copy.sha256 = _sha256(data)
             outputs[copy.file] = data
     if "ofd" in formats:
-        for number, data in ofd_copies(issue_pdf, stamp_pdf, bulletin, copies, issue_dir / "issue.md").items():
-            copy = copies[number - 1]
-            copy.ofd_file = out / "copies" / f"{stem}-{copy.label}-{copy.recipient.id}.ofd"
-            copy.ofd_sha256 = _sha256(data)
-            outputs[copy.ofd_file] = data
+        for batch, stamp_pdf in zip(batches, stamp_pdfs):
+            for number, data in ofd_copies(issue_pdf, stamp_pdf, bulletin, batch, issue_dir / "issue.md").items():
+                copy = copies[number - 1]
+                copy.ofd_file = out / "copies" / f"{stem}-{copy.label}-{copy.recipient.id}.ofd"
+                copy.ofd_sha256 = _sha256(data)
+                outputs[copy.ofd_file] = data
     preprinted = bulletin.series.masthead.printing == "pre-printed"
     paper_pdf = render(issue_dir, preprinted=True).pdf if preprinted else issue_pdf  # 套打: no red masthead
-    whole = print_run_pdf(paper_pdf, stamp_pdf, stem, copies)
+    whole = print_run_pdf(paper_pdf, stamp_pdfs, stem, copies)
     dist.files["print-run"] = out / f"{stem}-print-run.pdf"
     outputs[dist.files["print-run"]] = whole
     if imposed:

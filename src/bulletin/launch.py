@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 
-_VALUED = {"-o", "--out", "-j", "--jobs", "--lang", "--format"}
+_VALUED = {"-o", "--out", "-j", "--jobs", "--lang", "--format", "--scheduler", "--timeout"}
 
 
 def _single_issue(args: list[str]) -> bool:
+    if "--scheduler" in args or any(a.startswith("--scheduler=") for a in args) or os.environ.get("BULLETIN_SCHEDULER"):
+        return False  # built on a cluster: nothing to warm here
     positional, skip = [], False
     for arg in args:
         if skip:

@@ -5,6 +5,10 @@ bytes embedded in the PDF — a pure function of the font file, the glyph set, h
 missing-glyph map. Re-rendering an issue after a small edit (preview --watch, batch workers) uses
 the same glyph sets, so the results are kept (bounded, least recently used). Output bytes are
 identical with and without the cache (tested).
+
+Image names: `relative_image_ids` (installed with the cache) makes the name an image gets in the
+PDF independent of where the issue folder is on disk, so the same issue gives the same bytes in
+another checkout or in a cluster worker's scratch folder (cluster.py).
 """
 from __future__ import annotations
 
@@ -43,7 +47,53 @@ def install() -> None:
             _cache.popitem(last=False)
 
     fonts.Font._harfbuzz_subset = cached_subset
+    _install_relative_image_ids()
     _installed = True
+
+
+_original_get_image = None
+
+
+def relative_image_ids(*args, **kwargs):
+    """Replaces `weasyprint.document.original_get_image_from_uri` (WeasyPrint 70's
+    `images.get_image_from_uri`, which the document calls for every <img>, background and SVG
+    image). WeasyPrint names a raster image in the PDF `i<md5 of its absolute URL>`, so an issue
+    with pictures gave other bytes when its folder was elsewhere (another checkout, a cluster
+    worker's scratch folder). This calls the original and renames the image after its URL
+    relative to the fetcher's allowed folders (typeset.SafeFetcher.roots: the issue folder, the
+    layout, the fonts), which is the same wherever those folders are."""
+    image = _original_get_image(*args, **kwargs)
+    given = inspect.signature(_original_get_image).bind(*args, **kwargs).arguments
+    roots = getattr(given.get("url_fetcher"), "roots", None)
+    url = given.get("url")
+    from weasyprint.images import RasterImage
+
+    if not isinstance(image, RasterImage) or not roots or not isinstance(url, str) or not url.startswith("file:"):
+        return image
+    from pathlib import Path
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import url2pathname
+
+    path = Path(url2pathname(unquote(urlsplit(url).path))).resolve()
+    for index, root in enumerate(roots):
+        if path == root or root in path.parents:
+            relative = f"{index}/{path.relative_to(root).as_posix()}"
+            image.id = hashlib.md5(relative.encode(), usedforsecurity=False).hexdigest()
+            break
+    return image
+
+
+def _install_relative_image_ids() -> None:
+    global _original_get_image
+    from weasyprint import document, images
+
+    source = inspect.getsource(images.get_image_from_uri)
+    if (document.original_get_image_from_uri is not images.get_image_from_uri
+            or "image_id = md5(url.encode()" not in source
+            or "self.id = image_id" not in inspect.getsource(images.RasterImage.__init__)):
+        raise RuntimeError("bulletin's image naming does not fit this WeasyPrint's images.get_image_from_uri")
+    _original_get_image = images.get_image_from_uri
+    document.original_get_image_from_uri = relative_image_ids
 
 
 def clear() -> None:
