@@ -16,7 +16,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -52,8 +51,10 @@ def _hash_tree(digest: "hashlib._Hash", root: Path) -> None:
     from .recipients import SEND_LOG  # a record of deliveries, not an input
 
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != SEND_LOG):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        digest.update(path.read_bytes())
+        digest.update(str(path.relative_to(root)).encode("utf-8", "surrogateescape") + b"\0")
+        with open(path, "rb") as fh:  # in pieces: an issue folder may hold big files
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
         digest.update(b"\0")
 
 
@@ -83,15 +84,107 @@ def input_digest(issue_dir: Path, shared: str | None = None) -> str:
 
 def _read_manifest(out_dir: Path) -> dict:
     try:
-        return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _write_manifest(out_dir: Path, manifest: dict) -> None:
     from .write import write_atomic
 
     write_atomic(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode())
+
+
+def _key(folder: Path | str) -> str:
+    """The manifest's name for an issue folder: the same from any working directory."""
+    try:
+        return str(Path(folder).resolve())
+    except (OSError, RuntimeError):
+        return str(Path(folder).absolute())
+
+
+def _entry_output(out_dir: Path, entry: dict) -> Path:
+    return out_dir / Path(str(entry.get("output", ""))).name  # older manifests kept the whole path
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def planned_stem(issue_dir: Path) -> str | None:
+    """The output name an issue will get (<series>-<year>-<number>), from its series file and
+    front matter only; None when they cannot be read (the build itself then says why)."""
+    import datetime as dt
+
+    from .load import ISSUE_FILE, load_series, split_front_matter
+    from .model import Bulletin
+    from .text import read_source
+    from .yaml_input import compose
+
+    try:
+        series = load_series(Path(issue_dir).resolve().parent)
+        file = Path(issue_dir) / ISSUE_FILE
+        front, _, _ = split_front_matter(read_source(file), file)
+        data, _ = compose(front, file, 1)
+        return Bulletin.stem_for(series.id, dt.date.fromisoformat(str(data["date"])).year, int(data["number"]))
+    except (BulletinError, OSError, RuntimeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Before any work: the output folder can be a folder, and its manifest a file."""
+    from .errors import os_problem
+
+    try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise BulletinError(Problem(out_dir, None, "输出位置是一个文件，不是文件夹", "the output path is a file, not a folder",
+                                        "用 -o 指定一个文件夹（不存在会新建）", "give a folder with -o (it is created if missing)"))
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BulletinError(os_problem(exc, out_dir, ("建立输出文件夹", "create the output folder"))) from None
+    manifest = out_dir / MANIFEST
+    if manifest.exists() and not manifest.is_file():
+        raise BulletinError(Problem(manifest, None, "这个位置应是 bulletin 的记录文件，却是一个文件夹",
+                                    "this should be bulletin's record file but is a folder",
+                                    "删去或改名这个文件夹后重试", "remove or rename that folder and try again"))
+
+
+def _collisions(stems: dict[str, str | None], out_dir: Path, manifest: dict, force: bool) -> dict[str, Problem]:
+    """Issues (given folder → stem) that would write a PDF another issue writes in this build, or
+    one the manifest says another (still existing) issue folder wrote; each problem names both."""
+    from .load import ISSUE_FILE
+
+    problems: dict[str, Problem] = {}
+    by_stem: dict[str, list[str]] = {}
+    for given, stem in stems.items():
+        if stem:
+            by_stem.setdefault(stem, []).append(given)
+    owners = {_entry_output(out_dir, e).name: k for k, e in manifest.items() if isinstance(e, dict)}
+    for stem, givens in by_stem.items():
+        name = f"{stem}.pdf"
+        if len(givens) > 1:
+            for given in givens:
+                others = "、".join(g for g in givens if g != given)
+                problems[given] = Problem(
+                    Path(given) / ISSUE_FILE, None,
+                    f"与 {others} 要写同一个文件 {name}：刊物编号（series.yaml 的 id）、年份和期号都相同，两期都不排",
+                    f"{others} would write the same file {name} (same series id, year and number): neither is built",
+                    "给两个刊物设不同的 id（series.yaml），或改正期号", "give the series different ids (series.yaml) or fix the number")
+            continue
+        owner = owners.get(name)
+        given = givens[0]
+        if owner and owner != _key(given) and Path(owner).is_dir() and not force:
+            problems[given] = Problem(
+                Path(given) / ISSUE_FILE, None,
+                f"{out_dir / name} 是 {owner} 排出的，不覆盖：两期的刊物编号、年份和期号相同",
+                f"{out_dir / name} was written for {owner}; not overwriting it (same series id, year and number)",
+                "给两个刊物设不同的 id（series.yaml）；确要覆盖时加 --force",
+                "give the series different ids (series.yaml); --force overwrites")
+    return problems
 
 
 # ---------------------------------------------------------------- one issue (in a worker)
@@ -106,6 +199,11 @@ def build_one(issue_dir: str, out_dir: str) -> Outcome:
         result = build(Path(issue_dir), Path(out_dir))
     except BulletinError as exc:
         return Outcome(issue_dir, "failed", seconds=time.perf_counter() - start, problems=_problem_dicts(exc.problems))
+    except OSError as exc:  # writing the PDF: a full disk, no permission…
+        from .errors import os_problem
+
+        return Outcome(issue_dir, "failed", seconds=time.perf_counter() - start,
+                       problems=_problem_dicts([os_problem(exc, None, ("写入 PDF", "write the PDF"))]))
     except Exception as exc:  # noqa: BLE001 - one issue's crash must not stop the batch
         problem = Problem(Path(issue_dir), None, f"内部错误：{type(exc).__name__}: {exc}",
                           f"internal error: {type(exc).__name__}: {exc}", "请把期刊文件发给维护者",
@@ -136,56 +234,88 @@ def build_many(
     jobs: int | None = None,
     force: bool = False,
     progress: Callable[[Outcome], None] | None = None,
+    task: Callable[[str, str], Outcome] = build_one,
 ) -> list[Outcome]:
-    """Build every issue, in parallel when there are several; results in the order given."""
+    """Build every issue, in parallel when there are several; results in the order given.
+
+    Before any work: the output folder is checked, and issues that would write the same PDF
+    file as another one fail with a problem naming both. A worker process that dies costs only
+    its own issue, which is tried once more (pool.py). `task` is what a worker runs (tests)."""
     out_dir = Path(out_dir)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    manifest = _read_manifest(out_dir)
+    _check_out_dir(out_dir)
+    stored = _read_manifest(out_dir)
+    manifest = {_key(k): v for k, v in stored.items() if isinstance(v, dict)}
     outcomes: dict[str, Outcome] = {}
-    todo: list[tuple[str, str]] = []
+    keys = {str(folder): _key(folder) for folder in issue_dirs}
+    first = {}  # one issue named twice (as a folder and inside its series) is built once
+    for given, key in keys.items():
+        first.setdefault(key, given)
+    unique = list(first.values())
+    collisions = _collisions({given: planned_stem(Path(given)) for given in unique}, out_dir, manifest, force)
+    todo: list[tuple[str, str | None]] = []
     shared = tool_digest()
-    for folder in issue_dirs:
-        key = str(folder)
-        try:
-            digest = input_digest(Path(folder), shared)
-        except OSError:
-            digest = None
-        entry = manifest.get(key)
-        if (not force and digest and entry and entry.get("digest") == digest
-                and Path(entry.get("output", "")).is_file()):
-            outcome = Outcome(key, "skipped", entry["output"], entry.get("pages", 0), digest=digest)
-            outcomes[key] = outcome
-            if progress:
-                progress(outcome)
-        else:
-            todo.append((key, digest))
 
-    def record(outcome: Outcome, digest: str | None) -> None:
-        outcome.digest = digest
+    def report(outcome: Outcome) -> None:
         outcomes[outcome.issue_dir] = outcome
-        if outcome.status == "built" and digest:
-            manifest[outcome.issue_dir] = {"digest": digest, "output": outcome.output, "pages": outcome.pages}
-        else:
-            manifest.pop(outcome.issue_dir, None)
         if progress:
             progress(outcome)
 
+    for given in unique:
+        if given in collisions:
+            manifest.pop(keys[given], None)
+            report(Outcome(given, "failed", problems=_problem_dicts([collisions[given]])))
+            continue
+        try:
+            digest = input_digest(Path(given), shared)
+        except (OSError, RuntimeError):
+            digest = None
+        entry = manifest.get(keys[given])
+        output = _entry_output(out_dir, entry) if entry else None
+        if (not force and digest and entry and entry.get("digest") == digest and output.is_file()
+                and entry.get("sha256") == _file_sha256(output)):  # the PDF is still the one we wrote
+            report(Outcome(given, "skipped", str(output), entry.get("pages", 0), digest=digest))
+        else:
+            todo.append((given, digest))
+    digests = dict(todo)
+
+    def record(outcome: Outcome) -> None:
+        outcome.digest = digests.get(outcome.issue_dir)
+        key = keys[outcome.issue_dir]
+        if outcome.status == "built" and outcome.digest:
+            output = Path(outcome.output)
+            for other, entry in list(manifest.items()):  # --force took over another folder's file
+                if other != key and _entry_output(out_dir, entry).name == output.name:
+                    del manifest[other]
+            manifest[key] = {"digest": outcome.digest, "output": output.name, "pages": outcome.pages,
+                             "sha256": _file_sha256(output)}
+        else:
+            manifest.pop(key, None)
+        report(outcome)
+
     if len(todo) <= 1 or jobs == 1:
-        for key, digest in todo:
-            record(build_one(key, str(out_dir)), digest)
+        for given, _ in todo:
+            record(task(given, str(out_dir)))
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_warm_worker,
-                                 max_tasks_per_child=MAX_TASKS) as pool:
-            futures = {pool.submit(build_one, key, str(out_dir)): (key, digest) for key, digest in todo}
-            for future in as_completed(futures):
-                key, digest = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker that died (e.g. killed for memory)
-                    outcome = Outcome(key, "failed", problems=_problem_dicts([Problem(
-                        Path(key), None, f"排版进程异常退出：{exc}", f"the worker process died: {exc}")]))
-                record(outcome, digest)
-    if manifest != _read_manifest(out_dir):  # a failed build alone leaves nothing behind
-        out_dir.mkdir(parents=True, exist_ok=True)
+        from . import pool
+
+        def finished(given: str, result) -> None:
+            status, value = result
+            if status == "ok":
+                record(value)
+                return
+            if status == "died":
+                how, how_en = value.describe()
+                problem = Problem(Path(given), None, f"排版进程{how}，重试一次后仍未完成",
+                                  f"the worker process {how_en}, also when tried again",
+                                  "这一期可能太大或有问题：单独排这一期看看（bulletin build 这个文件夹）",
+                                  "the issue may be too large or broken: build it on its own to see")
+            else:
+                problem = Problem(Path(given), None, f"排版进程出错：{value}", f"the worker failed: {value}")
+            record(Outcome(given, "failed", problems=_problem_dicts([problem])))
+
+        pool.run([(given, (given, str(out_dir))) for given, _ in todo], task, min(jobs, len(todo)), finished,
+                 initializer=_warm_worker, max_tasks=MAX_TASKS)
+    if manifest != stored:  # a failed build alone leaves nothing behind
         _write_manifest(out_dir, manifest)
-    return [outcomes[str(folder)] for folder in issue_dirs]
+    return [outcomes[first[keys[str(folder)]]] for folder in issue_dirs]

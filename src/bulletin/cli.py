@@ -57,7 +57,14 @@ def issue_folders(paths: list[Path]) -> list[Path]:
             continue
         below = sorted({p.parent for p in [*path.glob("*/issue.md"), *path.glob("*/*/issue.md")]})
         found.extend(below or [path])
-    return found
+    unique: dict[str, Path] = {}  # an issue named twice (itself and inside its series) counts once
+    for folder in found:
+        try:
+            key = str(folder.resolve())
+        except (OSError, RuntimeError):
+            key = str(folder)
+        unique.setdefault(key, folder)
+    return list(unique.values())
 
 
 @app.command(help="排版并写出 PDF：OUTDIR/<刊物>-<年>-<期号>.pdf。\n\n"
@@ -116,9 +123,19 @@ def build(
                 bar.console.print(line(outcome))
                 bar.update(task, advance=1, pages=pages)
 
-            outcomes = build_many(folders, out_dir, jobs, force, progress)
+            try:
+                outcomes = build_many(folders, out_dir, jobs, force, progress)
+            except BulletinError as exc:  # the output folder cannot be used: nothing was built
+                _print_problems(exc.problems, lang)
+                raise typer.Exit(2) from None
     else:
-        outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)))
+        try:
+            outcomes = build_many(folders, out_dir, jobs, force, lambda o: out.print(line(o)))
+        except BulletinError as exc:
+            if warm is not None:
+                warm.close()
+            _print_problems(exc.problems, lang)
+            raise typer.Exit(2) from None
     if warm is not None and not warm.used:  # skipped, or the issue failed before typesetting
         warm.close()
     warm = None
@@ -434,16 +451,29 @@ def version() -> None:
     out.print(f"bulletin {__version__} (WeasyPrint {weasyprint.__version__})")
 
 
+def _lang_of(argv: list[str]) -> Lang:
+    """The --lang the command line asked for (for messages outside a command's own handling)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] == "en" or arg == "--lang=en":
+            return Lang.en
+    return Lang.zh
+
+
 def main() -> None:
     """Entry point: no traceback for the user; BULLETIN_DEBUG=1 shows it."""
     try:
         app()
     except BulletinError as exc:  # raised outside a command's own handling (e.g. missing layouts)
-        _print_problems(exc.problems, Lang.zh)
+        _print_problems(exc.problems, _lang_of(sys.argv))
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("已中断 / interrupted")
         sys.exit(130)
+    except OSError as exc:  # a file or folder the command could not read or write
+        from .errors import os_problem
+
+        _print_problems([os_problem(exc)], _lang_of(sys.argv))
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - last line of defence, see docstring
         if os.environ.get("BULLETIN_DEBUG"):
             raise

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import errno
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +23,14 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from pydantic import BaseModel, ValidationError
 
-from .errors import BulletinError, Problem, ProblemList
+from .errors import BulletinError, Problem, ProblemList, os_problem
 from .model import Bulletin, Issue, Series
 from .recipients import load_registry
 from .recipients import resolve as resolve_recipients
-from .text import join_lines, read_source
+from .limits import MAX_ISSUE_BYTES, MAX_YAML_BYTES
+from .text import join_lines, read_source, too_large
+from .yaml_input import SafeLoader, compose
+from .yaml_input import safe_load as _safe_yaml
 
 SERIES_FILE = "series.yaml"
 ISSUE_FILE = "issue.md"
@@ -74,51 +78,18 @@ def _yaml_lines(node: yaml.Node, path: Path_, file: Path, offset: int, out: Sour
             _yaml_lines(item, path + (i,), file, offset, out)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (an editor's copy-paste slip)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {seen[key]})", key_node.start_mark
-            )
-        seen[key] = key_node.start_mark.line + 1
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-# Dates stay strings: pydantic validates them and says where a wrong one (2021-02-30) is.
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+_StrictLoader = SafeLoader  # the one YAML reader (yaml_input.py): no aliases, bounded depth, unique keys
 
 
 def parse_yaml(text: str, file: Path, offset: int, smap: SourceMap) -> dict:
     """Parse a YAML mapping, recording line numbers; `offset` = lines before the text in the file."""
-    try:
-        node = yaml.compose(text, Loader=_StrictLoader)
-        data = yaml.load(text, Loader=_StrictLoader) if node is not None else {}
-    except (yaml.YAMLError, ValueError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 + offset if mark else None
-        raise BulletinError(
-            Problem(
-                file, line, f"YAML 格式错误：{getattr(exc, 'problem', exc)}", f"YAML syntax error: {exc}",
-                "检查缩进（用空格，不用 Tab）、冒号后的空格和引号是否成对",
-                "check indentation (spaces, not tabs), the space after each colon, and paired quotes",
-                column=mark.column + 1 if mark else None,
-            )
-        ) from None
+    data, node = compose(text, file, offset)
     if data is None or node is None:
         return {}
     if not isinstance(data, dict):
         raise BulletinError(
-            Problem(file, offset + 1, "应为“键: 值”形式的设置", "expected a mapping of key: value settings")
+            Problem(file, offset + 1, "应为“名称: 值”形式的设置", "expected a mapping of key: value settings",
+                    "每行写一个“名称: 值”，如 number: 7", "write one 'key: value' per line, e.g. number: 7")
         )
     _yaml_lines(node, (), file, offset, smap)
     return data
@@ -130,65 +101,116 @@ _MESSAGES_ZH = {
     "missing": "缺少必填项",
     "extra_forbidden": "不认识的设置项",
     "int_parsing": "应为整数",
+    "int_parsing_size": "数字太大",
     "int_type": "应为整数",
     "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "finite_number": "应为有限的数字",
     "greater_than_equal": "数值太小",
+    "greater_than": "数值太小",
+    "less_than_equal": "数值太大",
+    "less_than": "数值太大",
     "date_from_datetime_parsing": "不是有效的日期（格式 YYYY-MM-DD）",
+    "date_from_datetime_inexact": "只写日期，不写时间（格式 YYYY-MM-DD）",
     "date_parsing": "不是有效的日期（格式 YYYY-MM-DD）",
     "date_type": "不是有效的日期（格式 YYYY-MM-DD）",
     "string_type": "应为文字",
+    "string_unicode": "应为文字",
+    "bytes_type": "应为文字",
     "list_type": "应为列表",
-    "dict_type": "应为“键: 值”形式",
+    "dict_type": "应为“名称: 值”形式",
     "bool_type": "应为 true 或 false",
     "bool_parsing": "应为 true 或 false",
     "literal_error": "取值不在允许范围内",
     "too_short": "不能为空",
+    "too_long": "项数太多",
     "string_too_short": "不能为空",
+    "string_too_long": "太长",
     "string_pattern_mismatch": "格式不对",
-    "model_type": "应为“键: 值”形式",
+    "model_type": "应为“名称: 值”形式",
+    "model_attributes_type": "应为“名称: 值”形式",
+    "union_tag_invalid": "类型不对",
+    "union_tag_not_found": "类型不对",
+    "paragraph_too_long": "一段太长",
+    "single_line": "不能换行，也不能含控制字符",
+    "value_error": "取值不符合要求",
 }
+_UNION_MEMBERS = {"paragraph", "heading", "list", "figure", "table", "str", "int", "float", "bool"}
 
 _FIELD_NAMES_ZH = {
     "number": "期号", "total_number": "总期号", "date": "日期", "editor_note": "编者按",
     "distribution": "报送", "print_run": "印数", "name": "名称", "publisher": "编发单位",
     "title": "标题", "body": "正文", "articles": "文章", "label": "报送类别", "recipients": "报送单位",
     "id": "编号", "layout": "版式", "kicker": "引题", "subtitle": "副题", "byline": "署名",
+    "content": "段落", "caption": "图注", "header": "表头", "rows": "表格行", "items": "列表项",
+    "copies": "份数", "email": "邮箱", "address": "地址", "contact": "联系人", "category": "类别",
+    "sender": "发件人", "host": "邮件服务器", "port": "端口", "notice": "报头上方文字",
 }
+
+
+def _hints(err: dict, model: type[BaseModel], loc: Path_, key: str) -> tuple[str, str]:
+    """How to fix a validation error, in Chinese and English."""
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(model, loc[:-1])
+        allowed = sorted(parent.model_fields) if parent else []
+        close = difflib.get_close_matches(key, allowed, n=1)
+        if close:
+            return f"是不是要写 {close[0]}？", f"did you mean {close[0]}?"
+        if allowed:
+            return "可用的设置项：" + "、".join(allowed), "known keys: " + ", ".join(allowed)
+    elif kind == "literal_error":
+        expected = str(ctx.get("expected", ""))
+        return "可选：" + expected.replace(" or ", "、").replace(", ", "、"), "one of: " + expected
+    elif kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"应不小于 {bound}", f"must be at least {bound}"
+    elif kind in ("less_than_equal", "less_than"):
+        bound = ctx.get("le", ctx.get("lt"))
+        return f"应不大于 {bound}", f"must be at most {bound}"
+    elif kind == "string_too_long":
+        limit = ctx.get("max_length")
+        return f"最多 {limit} 个字，请精简", f"at most {limit} characters"
+    elif kind == "too_long":
+        limit = ctx.get("max_length")
+        return f"最多 {limit} 项", f"at most {limit} items"
+    elif kind == "paragraph_too_long":
+        return (f"这一段 {ctx.get('length')} 个字，一段最多 {ctx.get('limit')} 个字：请分成几段",
+                f"{ctx.get('length')} characters: split it into paragraphs of at most {ctx.get('limit')}")
+    elif kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+        return "写成 2024-01-15 这样的日期", "write a date such as 2024-01-15"
+    elif kind == "single_line":
+        return "写在一行里，删去换行", "write it on one line"
+    elif kind == "string_pattern_mismatch" and key == "id":
+        return "只用英文字母、数字、-、_ 和 .，以字母或数字开头", "letters, digits, - _ and . only, starting with a letter or digit"
+    elif kind == "string_pattern_mismatch" and key == "email":
+        return "写成 name@example.org 这样的邮箱地址", "write an address such as name@example.org"
+    return "", ""
 
 
 def _problems_from_validation(
     exc: ValidationError, model: type[BaseModel], smap: SourceMap, default: tuple[Path, int | None]
 ) -> list[Problem]:
     problems = []
+    seen: set[tuple] = set()
     for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        # tagged unions put the tag in the location: drop it
-        loc = tuple(p for p in loc if p not in ("paragraph", "heading", "list", "figure", "table"))
+        # tagged and plain unions put the member in the location: drop it
+        loc = tuple(p for p in err["loc"] if p not in _UNION_MEMBERS)
+        if loc in seen:  # a value no member of a union accepts: one problem, not one per member
+            continue
+        seen.add(loc)
         file, line = smap.locate(loc, default)
-        dotted = ".".join(str(p) for p in loc) or "(top level)"
+        dotted = ".".join(str(p) for p in loc)
         key = str(loc[-1]) if loc else ""
-        zh = _MESSAGES_ZH.get(err["type"], err["msg"])
+        zh = _MESSAGES_ZH.get(err["type"], "取值不符合要求")
         name_zh = _FIELD_NAMES_ZH.get(key, key)
-        hint = hint_en = ""
-        if err["type"] == "extra_forbidden":
-            parent = _model_at(model, loc[:-1])
-            allowed = sorted(parent.model_fields) if parent else []
-            close = difflib.get_close_matches(key, allowed, n=1)
-            if close:
-                hint, hint_en = f"是不是要写 {close[0]}？", f"did you mean {close[0]}?"
-            elif allowed:
-                hint = "可用的设置项：" + "、".join(allowed)
-                hint_en = "known keys: " + ", ".join(allowed)
-        elif err["type"] == "literal_error":
-            hint = hint_en = str(err.get("ctx", {}).get("expected", ""))
-        elif err["type"] == "greater_than_equal":
-            hint = f"应不小于 {err['ctx']['ge']}"
-            hint_en = f"must be at least {err['ctx']['ge']}"
+        hint, hint_en = _hints(err, model, loc, key)
+        where_zh = (f"{dotted}（{name_zh}）" if name_zh != key else dotted) if dotted else "（顶层）"
         problems.append(
             Problem(
-                file, line,
-                f"{dotted}（{name_zh}）：{zh}" if name_zh != key else f"{dotted}：{zh}",
-                f"{dotted}: {err['msg']}",
+                file, line, f"{where_zh}：{zh}", f"{dotted or '(top level)'}: {err['msg']}",
                 hint, hint_en, column=smap.column(loc),
             )
         )
@@ -263,7 +285,7 @@ def load_series(series_dir: Path) -> Series:
             )
         )
     smap = SourceMap()
-    data = parse_yaml(read_source(file), file, 0, smap)
+    data = parse_yaml(read_source(file, MAX_YAML_BYTES), file, 0, smap)
     data.setdefault("id", series_dir.name)
     if "distribution" in data:
         data["distribution"] = normalise_distribution(data["distribution"], ("distribution",), smap)
@@ -311,8 +333,16 @@ def load(issue_dir: Path, text: str | None = None) -> Loaded:
     the issue.md on disk (an editor's unsaved version)."""
     issue_dir = Path(issue_dir)
     file = issue_dir / ISSUE_FILE
+    try:
+        issue_dir.resolve(strict=True)
+    except FileNotFoundError:
+        pass
+    except (OSError, RuntimeError) as exc:  # a symbolic link loop, a name too long…
+        error = exc if isinstance(exc, OSError) else OSError(errno.ELOOP, "loop")
+        raise BulletinError(os_problem(error, issue_dir, ("打开期刊文件夹", "open the issue folder"))) from None
     if not issue_dir.is_dir():
-        raise BulletinError(Problem(issue_dir, None, "期刊文件夹不存在", "issue folder does not exist"))
+        raise BulletinError(Problem(issue_dir, None, "期刊文件夹不存在", "issue folder does not exist",
+                                    "检查路径；期刊文件夹里有 issue.md", "check the path; an issue folder holds issue.md"))
     if text is None and not file.is_file():
         raise BulletinError(
             Problem(
@@ -331,7 +361,9 @@ def load(issue_dir: Path, text: str | None = None) -> Loaded:
             "删去 series.yaml 的 distribution，报送单位只在 recipients.yaml 中登记",
             "remove distribution from series.yaml: recipients.yaml is the one list"))
     if text is None:
-        text = read_source(file)
+        text = read_source(file, MAX_ISSUE_BYTES)
+    elif len(text.encode("utf-8", "surrogatepass")) > MAX_ISSUE_BYTES:
+        raise BulletinError(too_large(file, len(text.encode("utf-8", "surrogatepass")), MAX_ISSUE_BYTES))
     yaml_text, body, body_offset = split_front_matter(text, file)
     smap = SourceMap()
     data = parse_yaml(yaml_text, file, 1, smap)
@@ -747,9 +779,11 @@ def sibling_issues(series_dir: Path) -> list[SiblingIssue]:
     found = []
     for issue_md in series_dir.glob(f"*/{ISSUE_FILE}"):
         try:
-            match = FRONT_MATTER.match(issue_md.read_text(encoding="utf-8-sig").replace("\r\n", "\n"))
+            with open(issue_md, "rb") as fh:  # the front matter is at the start: never read a whole big file
+                head = fh.read(64 * 1024).decode("utf-8-sig", "ignore")
+            match = FRONT_MATTER.match(head.replace("\r\n", "\n"))
             front = match.group(1) or ""
-            data = yaml.safe_load(front)
+            data = _safe_yaml(front)
             date = data["date"] if isinstance(data["date"], dt.date) else dt.date.fromisoformat(str(data["date"]))
             total = data.get("total_number")
             found.append(SiblingIssue(issue_md.parent, int(data["number"]), date,
