@@ -136,16 +136,28 @@ def planned_stem(issue_dir: Path) -> str | None:
 
 
 def _check_out_dir(out_dir: Path) -> None:
-    """Before any work: the output folder can be a folder, and its manifest a file."""
+    """Before any work, without making anything: the output folder is (or can become) a folder
+    we may write to, and its manifest is a file."""
+    import errno
+
     from .errors import os_problem
 
+    doing = ("使用输出文件夹", "use the output folder")
     try:
-        if out_dir.exists() and not out_dir.is_dir():
+        existing = out_dir
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        if existing == out_dir and not out_dir.is_dir():
             raise BulletinError(Problem(out_dir, None, "输出位置是一个文件，不是文件夹", "the output path is a file, not a folder",
                                         "用 -o 指定一个文件夹（不存在会新建）", "give a folder with -o (it is created if missing)"))
-        out_dir.mkdir(parents=True, exist_ok=True)
+        if not existing.is_dir():
+            raise OSError(errno.ENOTDIR, "not a directory", str(out_dir))
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise OSError(errno.EACCES, "permission denied", str(existing))
+        if len(out_dir.name.encode()) > 255:
+            raise OSError(errno.ENAMETOOLONG, "name too long", str(out_dir))
     except OSError as exc:
-        raise BulletinError(os_problem(exc, out_dir, ("建立输出文件夹", "create the output folder"))) from None
+        raise BulletinError(os_problem(exc, out_dir, doing)) from None
     manifest = out_dir / MANIFEST
     if manifest.exists() and not manifest.is_file():
         raise BulletinError(Problem(manifest, None, "这个位置应是 bulletin 的记录文件，却是一个文件夹",
@@ -317,5 +329,6 @@ def build_many(
         pool.run([(given, (given, str(out_dir))) for given, _ in todo], task, min(jobs, len(todo)), finished,
                  initializer=_warm_worker, max_tasks=MAX_TASKS)
     if manifest != stored:  # a failed build alone leaves nothing behind
+        out_dir.mkdir(parents=True, exist_ok=True)
         _write_manifest(out_dir, manifest)
     return [outcomes[first[keys[str(folder)]]] for folder in issue_dirs]

@@ -281,18 +281,26 @@ def check(
 
     folders = issue_folders(issue_dirs)
     if fix:
-        from .lint import fix_file
+        from .api import fix as fix_issue
 
         for folder in folders:
-            target = folder / "issue.md"
-            if not target.is_file():
+            if not (folder / "issue.md").is_file():
                 continue
             try:
-                done = fix_file(target)
-            except (UnicodeDecodeError, OSError) as exc:
-                err.print(_say(lang, f"[red]无法修改[/red] {target}：{exc}", f"[red]cannot fix[/red] {target}: {exc}"))
+                done = fix_issue(folder)
+            except BulletinError as exc:
+                _print_problems(exc.problems, lang)
                 continue
-            if done.count:
+            except OSError as exc:
+                from .errors import os_problem
+
+                _print_problems([os_problem(exc, folder / "issue.md", ("修改", "fix"))], lang)
+                continue
+            if done.refused:
+                _print_problems(done.refused, lang)
+                err.print(_say(lang, f"[red]未改动[/red] {done.file}：自动改正后会多出上面这些问题，一处也没有改",
+                               f"[red]not changed[/red] {done.file}: fixing would add the problems above; nothing written"))
+            elif done.count:
                 out.print(done.diff, markup=False, highlight=False, end="")
                 out.print(_say(lang, f"已改正 {done.count} 处，原文件备份为 {done.backup}",
                                f"fixed {done.count} place(s); the original is saved as {done.backup}"))

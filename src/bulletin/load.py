@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 from markdown_it import MarkdownIt
@@ -396,6 +397,12 @@ def load(issue_dir: Path, text: str | None = None) -> Loaded:
 # ---------------------------------------------------------------- Markdown body
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+# Escaped characters (\*) stay “text_special” tokens: a “**” left in a text token is then one
+# markdown-it could not pair, and prints as typed (see _Body.literal_markup).
+_md.disable("text_join")
+_TEXT = ("text", "text_special", "code_inline")
+UNPAIRED_STRONG = re.compile(r"\*\*")
+UNPARSED_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
 
 KEYWORD = re.compile(r"^(引题|副题|署名)[：:]\s*(.*)$", re.S)
 BYLINE = re.compile(r"^[（(]([^（）()]{1,40})[）)]$")
@@ -451,14 +458,15 @@ class _Body:
     def start_article(self, title: str, line: int) -> None:
         self.finish_article()
         self.article = {"title": TITLE_BREAK.sub("\n", title), "body": [], "_line": line}
-        if self.pending_kicker:
-            self.article["kicker"] = self.pending_kicker[0]
-            self.pending_kicker = None
         (self.sections[-1]["articles"] if self.sections else self.lead).append(self.article)
         path = self.article_path()
         self.mark(path, line)
         self.mark(path + ("title",), line)
         self.mark(path + ("body",), line)
+        if self.pending_kicker:
+            self.article["kicker"] = self.pending_kicker[0]
+            self.mark(path + ("kicker",), self.pending_kicker[1])
+            self.pending_kicker = None
 
     def dangling_kicker(self) -> None:
         """A kicker line must be followed by the title it belongs to."""
@@ -473,6 +481,19 @@ class _Body:
             return
         line = article.pop("_line")
         body = article["body"]
+        sources = [block.pop("_source", None) for block in body]
+        own_line = BYLINE.match(sources[-1].rsplit("\n", 1)[-1].strip()) if sources and sources[-1] and \
+            "\n" in sources[-1].strip() else None
+        if own_line and "byline" not in article:  # “……发言。⏎（魏程明）”: the 署名 on a line of its own
+            last = body[-1]["content"][-1]
+            cut = re.search(r"\s*" + re.escape(own_line.group(0)) + r"\s*$", last["text"])
+            if cut:
+                article["byline"] = own_line.group(1).strip()
+                last["text"] = last["text"][: cut.start()].rstrip()
+                if not last["text"]:
+                    body[-1]["content"].pop()
+                if not body[-1]["content"]:
+                    body.pop()
         # trailing （署名） paragraph → byline
         if body and body[-1]["kind"] == "paragraph" and "byline" not in article:
             text = "".join(s["text"] for s in body[-1]["content"]).strip()
@@ -506,6 +527,8 @@ class _Body:
             line = self.line(tok)
             if tok.type == "heading_open":
                 text = self.plain(tokens[i + 1])
+                if tok.tag in ("h1", "h2"):
+                    self.literal_markup(tokens[i + 1])
                 level = int(tok.tag[1])
                 if level == 1:
                     self.start_section(text, line)
@@ -556,7 +579,7 @@ class _Body:
         if m:
             self.keyword_lines(text, line, next_token)
             return
-        self.add_block({"kind": "paragraph", "content": self.spans(inline)}, line)
+        self.add_block({"kind": "paragraph", "content": self.spans(inline), "_source": inline.content}, line)
 
     def keyword_lines(self, text: str, line: int, next_token: Token | None) -> None:
         for offset, raw in enumerate(text.split("\n")):
@@ -589,7 +612,7 @@ class _Body:
     def figure(self, image: Token, line: int) -> None:
         src = str(image.attrs.get("src", ""))
         caption = "".join(c.content for c in image.children or []) or str(image.attrs.get("title") or "")
-        problem = check_local_path(src, self.issue_dir)
+        problem = check_local_path(unquote(src), self.issue_dir)
         if problem:
             zh, en, hint = problem
             self.problem(line, zh, en, hint, "images go in the issue folder, e.g. images/photo.jpg")
@@ -650,13 +673,50 @@ class _Body:
         return end
 
     # -- inline content
+    def literal_markup(self, inline: Token) -> None:
+        """Markup markdown-it left as text prints as typed: an unpaired ** or an image it could
+        not read (a space in the path) is an error at its place."""
+        for c in inline.children or []:
+            if c.type != "text":
+                continue
+            for pattern, zh, en, hint, hint_en in (
+                (UNPARSED_IMAGE, "图片写法没有被识别，会原样印出（路径里有空格或括号？）",
+                 "image markup not recognised: it would print as typed (a space or bracket in the path?)",
+                 "图片文件名不要有空格和括号（改名为如 photo-1.jpg）；或把路径写在尖括号里：![图注](<images/my photo.jpg>)",
+                 "rename the file without spaces, or write the path in angle brackets: ![caption](<images/my photo.jpg>)"),
+                (UNPAIRED_STRONG, "加粗标记 ** 没有配对，会原样印出", "unpaired ** would print as typed",
+                 "在要加粗的文字两边各写 **；确要印出星号时写 \\*",
+                 "put ** on both sides of the bold text; write \\* for a printed asterisk"),
+            ):
+                m = pattern.search(c.content)
+                if m:
+                    line, column = self.find(inline, m.group())
+                    target = m.group()[m.group().find("](") + 2:-1].strip()
+                    if pattern is UNPARSED_IMAGE and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target):
+                        zh, en, hint = check_local_path(target, self.issue_dir)  # file:, data:, javascript:…
+                        hint_en = "images go in the issue folder, e.g. images/photo.jpg"
+                    self.problems.add(self.file, line, zh, en, hint, hint_en, column)
+                    return
+
+    def find(self, inline: Token, needle: str) -> tuple[int, int | None]:
+        """File line and column where `needle` first stands in the source of an inline token."""
+        start = self.line(inline)
+        end = start + max(1, (inline.map[1] - inline.map[0]) if inline.map else 1)
+        for line in range(start, end):
+            index = line - self.offset - 1
+            if 0 <= index < len(self.source_lines):
+                at = self.source_lines[index].find(needle)
+                if at >= 0:
+                    return line, at + 1
+        return start, self.column_of(start)
+
     @staticmethod
     def plain(inline: Token) -> str:
         parts: list[str] = []
         for c in inline.children or []:
             if c.type in ("softbreak", "hardbreak"):
                 parts.append("\n")
-            elif c.type in ("text", "code_inline"):
+            elif c.type in _TEXT:
                 parts.append(c.content)
             elif c.type == "image":
                 parts.append("".join(x.content for x in c.children or []))
@@ -665,6 +725,7 @@ class _Body:
 
     def spans(self, inline: Token) -> list[dict]:
         """Inline tokens → spans; soft line breaks join without a space around CJK text."""
+        self.literal_markup(inline)
         spans: list[dict] = []
         strong = emphasis = 0
         pending_break = False
@@ -683,7 +744,7 @@ class _Body:
                 spans.append({"text": text, **style})
 
         for c in inline.children or []:
-            if c.type in ("text", "code_inline"):
+            if c.type in _TEXT:
                 add(c.content)
             elif c.type == "softbreak":
                 pending_break = True
@@ -749,7 +810,24 @@ def strip_comments(text: str) -> str:
     return COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
 
 
+def _comment_ends(text: str, file: Path, offset: int) -> None:
+    """A comment left open (or a stray -->) would print the editor's private note."""
+    stripped = strip_comments(text)
+    for mark, zh, en, hint, hint_en in (
+        ("<!--", "注释没有结束（缺少 -->），注释里的文字会印出来", "a comment is not closed (no -->): its text would print",
+         "在注释末尾写 -->", "end the comment with -->"),
+        ("-->", "多出一个注释结束标记 -->（前面没有 <!--），会原样印出", "a --> without <!--: it would print as typed",
+         "补上注释开头 <!--，或删去 -->", "add the <!-- that opens the comment, or delete the -->"),
+    ):
+        at = stripped.find(mark)
+        if at >= 0:
+            line = stripped.count("\n", 0, at)
+            column = at - (stripped.rfind("\n", 0, at) + 1) + 1
+            raise BulletinError(Problem(file, line + 1 + offset, zh, en, hint, hint_en, column=column))
+
+
 def parse_body(text: str, file: Path, offset: int, issue_dir: Path, smap: SourceMap) -> tuple[list, list]:
+    _comment_ends(text, file, offset)
     text = strip_comments(text)
     builder = _Body(file, offset, issue_dir, smap, text)
     builder.run(_md.parse(text))

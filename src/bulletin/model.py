@@ -85,8 +85,16 @@ class Figure(Model):
     """An image on its own line with an optional caption (图注)."""
 
     kind: Literal["figure"] = "figure"
-    src: str = Field(description="Path of the image, relative to the issue folder")
+    src: str = Field(description="URL of the image relative to the issue folder, as written in Markdown "
+                                 "(non-ASCII characters percent-encoded)")
     caption: str = Field(default="", max_length=MAX_PARAGRAPH_CHARS)
+
+    @property
+    def path(self) -> str:
+        """The image's file, relative to the issue folder (images/照片.jpg)."""
+        from urllib.parse import unquote
+
+        return unquote(self.src)
 
 
 class Table(Model):

@@ -28,16 +28,22 @@ date: {date}                 # 出刊日期
   文末另起一行写（作者或来源）作为署名。
 -->
 
-# 栏目名
+# {placeholder_section}
 
-## 文章标题
+## {placeholder_title}
 
-第一段正文。
+{placeholder_paragraphs[0]}
 
-第二段正文。
+{placeholder_paragraphs[1]}
 
-（作者）
+（{placeholder_byline}）
 """
+
+# The example article of the template: `check` refuses an issue that still prints it.
+PLACEHOLDER_SECTION = "栏目名"
+PLACEHOLDER_TITLE = "文章标题"
+PLACEHOLDER_PARAGRAPHS = ("第一段正文。", "第二段正文。")
+PLACEHOLDER_BYLINE = "作者"
 
 
 def _previous_distribution(series_dir: Path, date: dt.date) -> str:
@@ -91,7 +97,9 @@ def new_issue(series_dir: Path, date: dt.date | None = None) -> Path:
     text = TEMPLATE.format(
         series=series.name, year=date.year, number=number, date=date.isoformat(),
         total_line=f"\ntotal_number: {total}               # 总期号" if total else "",
-        distribution=distribution, print_run=print_run)
+        distribution=distribution, print_run=print_run, placeholder_section=PLACEHOLDER_SECTION,
+        placeholder_title=PLACEHOLDER_TITLE, placeholder_paragraphs=PLACEHOLDER_PARAGRAPHS,
+        placeholder_byline=PLACEHOLDER_BYLINE)
     folder.mkdir(parents=True)
     (folder / "images").mkdir()
     (folder / ISSUE_FILE).write_text(re.sub(r"[ \t]+\n", "\n", text), encoding="utf-8")

@@ -108,6 +108,9 @@ def font_config() -> FontConfiguration:
 
         speedups.install()  # a warm process keeps font subsets between renders
         _font_config = FontConfiguration()
+        from . import scratch
+
+        scratch.adopt_font_folder(_font_config)  # font copies in our per-process folder, swept if we die
         import atexit
 
         atexit.register(release_fonts)
@@ -123,6 +126,9 @@ def release_fonts() -> None:
     folder = getattr(_font_config, "_folder", None) if _font_config is not None else None
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
+    from . import scratch
+
+    scratch.cleanup()
 
 
 def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path],
