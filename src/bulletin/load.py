@@ -28,7 +28,7 @@ from .errors import BulletinError, Problem, ProblemList, os_problem
 from .model import Bulletin, Issue, Series
 from .recipients import load_registry
 from .recipients import resolve as resolve_recipients
-from .limits import MAX_ISSUE_BYTES, MAX_YAML_BYTES
+from .limits import MAX_IMAGE_BYTES, MAX_ISSUE_BYTES, MAX_YAML_BYTES
 from .text import join_lines, read_source, too_large
 from .yaml_input import SafeLoader, compose
 from .yaml_input import safe_load as _safe_yaml
@@ -36,7 +36,6 @@ from .yaml_input import safe_load as _safe_yaml
 SERIES_FILE = "series.yaml"
 ISSUE_FILE = "issue.md"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
-MAX_IMAGE_BYTES = 20 * 10**6  # a full A4 page at 300 dpi is 2–5 MB as JPEG
 
 Path_ = tuple[Any, ...]  # a location inside the loaded data, e.g. ("sections", 0, "articles", 1)
 

@@ -157,3 +157,12 @@ def safe_load(text: str) -> Any:
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+def compose_node(text: str) -> yaml.Node | None:
+    """The node tree of a YAML text (for rewriting it in place); raises yaml.YAMLError."""
+    loader = SafeLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
