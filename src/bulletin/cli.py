@@ -384,6 +384,7 @@ def distribute(
 def unarchive(
     archive: Annotated[Path, typer.Argument(help="归档 PDF / archival PDF", show_default=False)],
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("unarchived"),
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的文件 / overwrite existing files")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
     from .distribute import extract_archive
@@ -392,12 +393,9 @@ def unarchive(
         err.print(_say(lang, f"[red]错误[/red] 找不到文件 {archive}", f"[red]error[/red] no such file: {archive}"))
         raise typer.Exit(2)
     try:
-        issues = extract_archive(archive, out_dir)
+        issues = extract_archive(archive, out_dir, force=force)
     except BulletinError as exc:
         _print_problems(exc.problems, lang)
-        raise typer.Exit(2) from None
-    except Exception as exc:  # not a PDF, damaged file
-        err.print(_say(lang, f"[red]错误[/red] 读不了 {archive}：{exc}", f"[red]error[/red] cannot read {archive}: {exc}"))
         raise typer.Exit(2) from None
     for folder in issues:
         out.print(_say(lang, f"[green]✓[/green] {folder}（用 bulletin build {folder} 重新排版）",
