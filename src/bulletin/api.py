@@ -179,8 +179,14 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
                     f"refused to read a resource outside the issue folder: {url}")
             for url in result.denied
         ])
+    from .postflight import problems as postflight_problems
+
+    # what the pages show: a picture left out, a table past the page edge… (never in silence)
+    found = postflight_problems(getattr(result, "overflows", []), result.warnings, loaded)
+    if any(p.severity == "error" for p in found):
+        raise BulletinError([p for p in found if p.severity == "error"])
     return BuildResult(issue_dir, bulletin.output_stem, None, result.pages, result.pdf,
-                       [p for p in problems if p.severity != "error"], result.warnings, timings)
+                       [p for p in problems if p.severity != "error"] + found, result.warnings, timings)
 
 
 def build(issue_dir: Path | str, out_dir: Path | str | None = None) -> BuildResult:

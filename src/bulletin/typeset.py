@@ -72,6 +72,7 @@ class Typeset:
     warnings: list[str] = field(default_factory=list)
     denied: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # "layout", "pdf" (seconds)
+    overflows: list[dict] = field(default_factory=list)  # postflight.measure(): boxes past the text block
 
 
 class _Collector(logging.Handler):
@@ -151,9 +152,12 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
         html = HTML(string=composed.html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher)
         start = time.perf_counter()
         document = html.render(stylesheets=sheets, font_config=config)
+        from . import postflight
+
+        overflows = postflight.measure(html.etree_element, document)  # boxes past the text block
         laid_out = time.perf_counter()
         identifier = hashlib.sha256(composed.html.encode("utf-8")).hexdigest()[:32].encode()
         pdf = document.write_pdf(pdf_identifier=identifier, **(pdf_options or {}))
         written = time.perf_counter()
     return Typeset(pdf=pdf, pages=len(document.pages), warnings=list(messages), denied=list(fetcher.denied),
-                   timings={"layout": laid_out - start, "pdf": written - laid_out})
+                   timings={"layout": laid_out - start, "pdf": written - laid_out}, overflows=overflows)
