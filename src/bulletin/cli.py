@@ -246,15 +246,24 @@ def import_(
     date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（新建时）/ issue date")] = None,
     lang: LangOption = Lang.zh,
 ) -> None:
+    import datetime as dt
+
     from .importer import import_text
 
     started = time.perf_counter()
     try:
+        if date:
+            dt.date.fromisoformat(date)
+    except ValueError:
+        err.print(_say(lang, f"[red]错误[/red] 日期 {date} 不对，格式为 YYYY-MM-DD", f"[red]error[/red] bad date {date}: use YYYY-MM-DD"))
+        raise typer.Exit(2) from None
+    if number is not None and not 1 <= number <= 9999:
+        err.print(_say(lang, f"[red]错误[/red] 期号 {number} 不对，应为 1–9999", f"[red]error[/red] bad number {number}: 1-9999"))
+        raise typer.Exit(2)
+    try:
         warnings = import_text(files, into, section, number, date)
-    except (BulletinError, ValueError) as exc:
-        problems = exc.problems if isinstance(exc, BulletinError) else [
-            Problem(None, None, f"参数不对：{exc}", f"bad argument: {exc}")]
-        _print_problems(problems, lang)
+    except BulletinError as exc:
+        _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
     _print_problems(warnings, lang)
     out.print(_say(lang, f"[green]✓[/green] 已导入到 {into / 'issue.md'}（{time.perf_counter() - started:.2f} 秒）；请用 bulletin check 检查",

@@ -5,9 +5,10 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from .errors import BulletinError, Problem
+from .errors import BulletinError, Problem, os_problem
 from .load import ISSUE_FILE, load_series, sibling_issues
 from .recipients import load_registry
+from .write import write_atomic
 
 TEMPLATE = """---
 # {series} {year}年第{number}期 — 期刊信息（YAML）。以 # 开头的行是注释，可删去。
@@ -100,7 +101,16 @@ def new_issue(series_dir: Path, date: dt.date | None = None) -> Path:
         distribution=distribution, print_run=print_run, placeholder_section=PLACEHOLDER_SECTION,
         placeholder_title=PLACEHOLDER_TITLE, placeholder_paragraphs=PLACEHOLDER_PARAGRAPHS,
         placeholder_byline=PLACEHOLDER_BYLINE)
-    folder.mkdir(parents=True)
-    (folder / "images").mkdir()
-    (folder / ISSUE_FILE).write_text(re.sub(r"[ \t]+\n", "\n", text), encoding="utf-8")
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:  # a read-only series folder, a full disk…
+        raise BulletinError(os_problem(exc, folder, ("新建期刊文件夹", "create the issue folder"))) from None
+    try:
+        (folder / "images").mkdir()
+        write_atomic(folder / ISSUE_FILE, re.sub(r"[ \t]+\n", "\n", text).encode("utf-8"))
+    except OSError as exc:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)  # no half-made issue left behind
+        raise BulletinError(os_problem(exc, folder / ISSUE_FILE, ("写入", "write"))) from None
     return folder
