@@ -474,8 +474,19 @@ def _lang_of(argv: list[str]) -> Lang:
     return Lang.zh
 
 
+def _terminate(signum, frame) -> None:
+    """SIGTERM ends the command like Ctrl+C would: atexit handlers run (the temporary folder is
+    removed, scratch.py) and nothing half-written is left (files are written atomically)."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point: no traceback for the user; BULLETIN_DEBUG=1 shows it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except BulletinError as exc:  # raised outside a command's own handling (e.g. missing layouts)
