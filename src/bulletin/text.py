@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 
 from .errors import BulletinError, Problem
@@ -130,13 +131,19 @@ def balance_lines(text: str, measure_em: float) -> str:
     best = [[inf] * (n + 1) for _ in range(lines + 1)]
     back = [[0] * (n + 1) for _ in range(lines + 1)]
     best[0][0] = 0.0
+    # Only feasible states: after k lines, the text so far fits k lines and the rest fits the
+    # remaining ones; a line is at most measure_em wide. This bounds the work by
+    # lines × (characters per line)², linear in the length (titles are limited anyway).
+    slack = 1e-9
     for k in range(1, lines + 1):
-        for i in range(2 * k, n + 1):
+        first = max(2 * k, bisect_left(cum, total - (lines - k) * measure_em - slack))
+        last = min(n, bisect_right(cum, k * measure_em + slack) - 1)
+        for i in range(first, last + 1):
             if i < n and not allowed(i):
                 continue
             bonus = (0.0 if i == n else after_bonus if text[i - 1] in _BREAK_AFTER
                      else before_bonus if text[i] in _BREAK_BEFORE else 0.0)
-            for j in range(2 * (k - 1), i - 1):
+            for j in range(max(2 * (k - 1), bisect_left(cum, cum[i] - measure_em - slack)), i - 1):
                 width = cum[i] - cum[j]
                 if best[k - 1][j] == inf or width > measure_em:
                     continue
