@@ -52,7 +52,11 @@ def issue_folders(paths: list[Path]) -> list[Path]:
     """Issue folders named directly, or found below a series folder or an issues/ folder."""
     found: list[Path] = []
     for path in paths:
-        if (path / "issue.md").is_file() or not path.is_dir():
+        try:
+            plain = (path / "issue.md").is_file() or not path.is_dir()
+        except OSError:  # a name too long, a folder we may not read: loading it says what is wrong
+            plain = True
+        if plain:
             found.append(path)
             continue
         below = sorted({p.parent for p in [*path.glob("*/issue.md"), *path.glob("*/*/issue.md")]})
