@@ -98,6 +98,8 @@ CASES = [
     ("recipient-newline", issue(FRONT + "distribution:\n  报: [\"甲单位\\n乙单位\"]\n"), GOOD_SERIES, "issue.md", 5, "不能换行"),
     ("series-name-newline", issue(), "name: \"测试\\n简报\"\npublisher: 测试协会\n", "series.yaml", 1, "不能换行"),
     ("issue-md-is-a-folder", None, GOOD_SERIES, "issue.md", None, "没有 issue.md"),
+    ("table-cells", issue(body="## 标题\n\n|" + " a |" * 10 + "\n|" + "--|" * 10 + "\n" + ("|" + " 1 |" * 10 + "\n") * 1001),
+     GOOD_SERIES, "issue.md", 8, "表格太大：本期表格合计 10020 个单元格"),
 ]
 
 

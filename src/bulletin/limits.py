@@ -18,11 +18,14 @@ MAX_TITLE_CHARS = 200  # 标题 (a three-line title is about 60 characters)
 MAX_LINE_FIELD_CHARS = 200  # 引题, 副题, 署名, 栏目名: one printed line or two
 MAX_PARAGRAPH_CHARS = 10_000  # one paragraph, list item, table cell or caption (about 14 pages)
 MAX_TABLE_COLUMNS = 30
+MAX_TABLE_CELLS = 10_000  # all tables of an issue together: 1 000 rows of 10 take ~20 s to lay out
 MAX_PRINT_RUN = 10_000  # 共印×份: `distribute` makes one numbered page 1 per copy (~0.1 MB each)
 
 # Pictures (also checked by the editor's upload).
 MAX_IMAGE_BYTES = 20 * 10**6  # a full A4 page at 300 dpi is 2–5 MB as JPEG
 MAX_IMAGE_PIXELS = 100 * 10**6  # 10 000 × 10 000; a decoded picture costs 3–4 bytes a pixel
+MAX_FIGURES = 200  # pictures in one issue
+MAX_IMAGES_TOTAL_BYTES = 200 * 10**6  # all pictures of an issue: they are all embedded in the PDF
 
 # Word files (bulletin import, the editor's import).
 MAX_IMPORT_BYTES = 20 * 10**6  # the file as uploaded or read

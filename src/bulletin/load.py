@@ -421,6 +421,7 @@ class _Body:
         self.sections: list[dict] = []
         self.article: dict | None = None
         self.pending_kicker: tuple[str, int] | None = None
+        self.cells = self.figures = self.image_bytes = 0  # running totals, for the issue's limits
 
     # -- locations
     def line(self, token: Token) -> int:
@@ -610,11 +611,25 @@ class _Body:
             self.mark(self.article_path() + (field_name,), line + offset)
 
     def figure(self, image: Token, line: int) -> None:
+        from .limits import MAX_FIGURES, MAX_IMAGES_TOTAL_BYTES
+
         src = str(image.attrs.get("src", ""))
         caption = "".join(c.content for c in image.children or []) or str(image.attrs.get("title") or "")
+        self.figures += 1
+        if self.figures > MAX_FIGURES:
+            if self.figures == MAX_FIGURES + 1:
+                self.problem(line, f"图片太多：一期最多 {MAX_FIGURES} 张", f"too many pictures: at most {MAX_FIGURES} in an issue",
+                             "把图片分到几期，或删去一些", "spread them over several issues")
+            return
         problem = check_local_path(unquote(src), self.issue_dir)
         if problem:
             self.problem(line, *problem)
+            return
+        self.image_bytes += (self.issue_dir / unquote(src)).stat().st_size
+        if self.image_bytes > MAX_IMAGES_TOTAL_BYTES:
+            self.problem(line, f"本期图片合计超过 {MAX_IMAGES_TOTAL_BYTES // 10**6} MB（都要嵌进 PDF）",
+                         f"the pictures of the issue add up to more than {MAX_IMAGES_TOTAL_BYTES // 10**6} MB",
+                         "压缩图片（印刷用 JPEG 每张 2–5 MB 足够）", "compress the pictures (2-5 MB each is plenty)")
             return
         self.add_block({"kind": "figure", "src": src, "caption": caption.strip()}, line)
 
@@ -643,8 +658,17 @@ class _Body:
         return end
 
     def table(self, tokens: list[Token], i: int) -> int:
+        from .limits import MAX_TABLE_CELLS
+
         line = self.line(tokens[i])
         end = self.skip(tokens, i)
+        cells = sum(1 for tok in tokens[i + 1:end - 1] if tok.type in ("th_open", "td_open"))
+        self.cells += cells
+        if self.cells > MAX_TABLE_CELLS:
+            self.problem(line, f"表格太大：本期表格合计 {self.cells} 个单元格，最多 {MAX_TABLE_CELLS} 个",
+                         f"too much table: {self.cells} cells in the issue's tables, at most {MAX_TABLE_CELLS}",
+                         "长的数据表格不适合印在简报里：只留要点，或作为附件另发", "keep the key figures; send long data separately")
+            return end
         header: list = []
         rows: list = []
         align: list = []
