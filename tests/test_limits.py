@@ -78,3 +78,24 @@ def test_a_word_bomb_is_refused_quickly_and_in_bounded_memory(tmp_path):
     (tmp_path / "s" / "series.yaml").write_text(SERIES, encoding="utf-8")
     code, output, seconds = bounded("import", str(bomb), "--into", str(tmp_path / "s" / "2024-01"))
     assert code == 2 and "Word 文件解压后太大" in output and seconds < 30, output
+
+
+ADVERSARIAL = {  # ~300 KB bodies that made a pattern go back over the rest of the text from every start
+    "unclosed-comments": "<!--x" * 60000,
+    "link-targets-never-closed": "](a" * 100000,
+    "image-markup-never-closed": "![" * 150000,
+    "dashes-everywhere": "汉--" * 60000,
+    "commas-everywhere": "汉," * 100000,
+}
+
+
+@pytest.mark.parametrize("case", list(ADVERSARIAL))
+def test_adversarial_text_is_checked_and_fixed_in_linear_time(tmp_path, case):
+    from bulletin.api import check, fix
+
+    folder = issue_folder(tmp_path, body="## 标题\n\n" + ADVERSARIAL[case] + "\n")
+    started = time.perf_counter()
+    result = check(folder)
+    fix(folder)
+    assert time.perf_counter() - started < 15
+    assert len(result.problems) <= 302  # the first 300 typography findings and a summary, not thousands

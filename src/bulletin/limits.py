@@ -9,7 +9,8 @@ from __future__ import annotations
 
 # Text files an editor writes.
 MAX_ISSUE_BYTES = 1_000_000  # issue.md: ~330 000 Chinese characters, ~1 000 pages; renders in < 1 min
-MAX_YAML_BYTES = 1_000_000  # series.yaml, recipients.yaml
+MAX_YAML_BYTES = 256_000  # series.yaml, recipients.yaml (hundreds of bodies take ~50 KB; PyYAML reads ~60 KB/s at worst)
+MAX_FRONT_MATTER_BYTES = 64_000  # the YAML at the top of issue.md (the sample's: 1 KB)
 MAX_YAML_DEPTH = 20  # nesting of lists and mappings in any YAML (the formats need 4)
 MAX_SEND_LOG_BYTES = 50_000_000  # sent-log.jsonl: one short line per delivery
 

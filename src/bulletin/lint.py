@@ -72,20 +72,27 @@ RULES = [
 
 _PAIRS = [("“", "”"), ("‘", "’"), ("（", "）"), ("《", "》"), ("【", "】")]
 _SKIP_LINE = re.compile(r"^\s*(\|[\s:|-]*$|```|-+\s*$|=+\s*$)")  # table rules, code fences, heading underlines
+MAX_LISTED = 300  # typography findings listed for one file
 MASK = "\0"  # stands in for a protected character: no rule matches it or next to it
 
 # Text no rule may look at or rewrite: it is not printed (comments, link targets) or not prose
-# (code, addresses). Matched on the whole body, so comments and code blocks may span lines.
+# (code, addresses). Comments and fenced code are found by a scan (they may span lines); the rest
+# by patterns whose repetitions are bounded, so that no input makes them go back over long text.
 _PROTECTED = re.compile(
-    r"<!--.*?-->"                               # editors' notes (never printed)
-    r"|^[ \t]*```.*?^[ \t]*```[^\n]*$"          # fenced code (refused by the loader, kept as typed)
-    r"|(`+)[^`].*?\1"                            # inline code
-    r"|\]\([^)\n]*\)"                             # link and image targets: ](images/a--b.png)
-    r"|<[A-Za-z][A-Za-z0-9+.-]*:[^>\s]*>"          # autolinks <https://…>
-    r"|(?:https?|ftp)://[^\s，。、；：？！“”‘’（）《》【】<>]+"  # bare URLs
+    r"(?<!`)(`{1,8})(?!`)[^\n]{0,1000}?(?<!`)\1(?!`)"        # inline code
+    r"|\]\([^)\n]{0,300}\)"                                    # link and image targets: ](images/a--b.png)
+    r"|<[A-Za-z][A-Za-z0-9+.-]{0,30}:[^>\s]{0,300}>"             # autolinks <https://…>
+    r"|(?:https?|ftp)://[^\s，。、；：？！“”‘’（）《》【】<>]+"      # bare URLs
     r"|www\.[A-Za-z0-9-]+\.[^\s，。、；：？！“”‘’（）《》【】<>]+"
-    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",  # e-mail addresses
-    re.S | re.M)
+    r"|(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}")  # e-mail addresses
+_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
+
+
+def _mask(text: str, start: int, end: int, chars: list[str]) -> None:
+    for i in range(start, end):
+        if chars[i] != "\n":
+            chars[i] = MASK
+
 
 # Markup that looks like a heading but is printed as text.
 _FULLWIDTH_HASH = re.compile(r"^[ \t]*＃+[ \t　]*\S")
@@ -111,9 +118,24 @@ def _body_start(lines: list[str]) -> int:
 
 
 def masked(text: str) -> str:
-    """The text with every protected character (see _PROTECTED) replaced by MASK, line breaks
-    kept: positions and line numbers stay those of the file."""
-    return _PROTECTED.sub(lambda m: re.sub(r"[^\n]", MASK, m.group()), text)
+    """The text with every protected character (comments, fenced code, _PROTECTED) replaced by
+    MASK, line breaks kept: positions and line numbers stay those of the file. Linear in the text."""
+    from .load import comment_spans
+
+    chars = list(text)
+    for start, end in comment_spans(text):
+        _mask(text, start, end, chars)
+    offset, fence = 0, None
+    for line in text.split("\n"):  # fenced code: from a ``` line to the next
+        m = _FENCE.match(line)
+        if fence is not None or m:
+            _mask(text, offset, offset + len(line), chars)
+        if m:
+            fence = None if fence == m.group(1) else (fence or m.group(1))
+        offset += len(line) + 1
+    for m in _PROTECTED.finditer(text):
+        _mask(text, m.start(), m.end(), chars)
+    return "".join(chars)
 
 
 def _body_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -181,6 +203,11 @@ def lint(loaded, layout, option_css: dict[str, str]) -> list[Problem]:
 
     file = loaded.folder / "issue.md"
     problems = [f.problem for f in findings(loaded.text, file)]
+    if len(problems) > MAX_LISTED:  # a pasted file with thousands of half-width commas: the first ones say it
+        problems = problems[:MAX_LISTED] + [Problem(
+            file, None, f"还有 {len(problems) - MAX_LISTED} 处排版问题没有列出", f"{len(problems) - MAX_LISTED} more "
+            "typography findings not listed", "先改正上面这些，或用 bulletin check --fix 自动改正",
+            "fix these first, or run bulletin check --fix", severity="info")]
     issue = loaded.bulletin.issue
     measure_em = None
     if layout.measure_pt and "--title-size" in option_css:
@@ -208,17 +235,17 @@ def fix(text: str, file: Path) -> tuple[str, int]:
     for f in findings(text, file):
         if f.replacement is not None:
             by_line.setdefault(f.line, []).append(f)
-    for number, items in by_line.items():
+    for number, items in by_line.items():  # one pass per line: linear in its length
         line = lines[number - 1]
-        taken: list[tuple[int, int]] = []
+        parts: list[str] = []
+        at = 0
         for f in sorted(items, key=lambda f: (f.start, -(f.end - f.start))):
-            if any(f.start < e and s < f.end for s, e in taken):
+            if f.start < at:
                 continue  # overlapping findings: the first (longest) wins; run again for the rest
-            taken.append((f.start, f.end))
-        for f in sorted((f for f in items if (f.start, f.end) in taken), key=lambda f: -f.start):
-            line = line[: f.start] + f.replacement + line[f.end:]
+            parts += [line[at:f.start], f.replacement]
+            at = f.end
             count += 1
-        lines[number - 1] = line
+        lines[number - 1] = "".join(parts) + line[at:]
     return "\n".join(lines), count
 
 

@@ -29,7 +29,7 @@ from .errors import BulletinError, Problem, ProblemList, os_problem
 from .model import Bulletin, Issue, Series
 from .recipients import load_registry
 from .recipients import resolve as resolve_recipients
-from .limits import MAX_IMAGE_BYTES, MAX_ISSUE_BYTES, MAX_YAML_BYTES
+from .limits import MAX_FRONT_MATTER_BYTES, MAX_IMAGE_BYTES, MAX_ISSUE_BYTES, MAX_YAML_BYTES
 from .text import join_lines, read_source, too_large
 from .yaml_input import SafeLoader, compose
 from .yaml_input import safe_load as _safe_yaml
@@ -366,6 +366,12 @@ def load(issue_dir: Path, text: str | None = None) -> Loaded:
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_ISSUE_BYTES:
         raise BulletinError(too_large(file, len(text.encode("utf-8", "surrogatepass")), MAX_ISSUE_BYTES))
     yaml_text, body, body_offset = split_front_matter(text, file)
+    if len(yaml_text.encode("utf-8", "surrogatepass")) > MAX_FRONT_MATTER_BYTES:
+        raise BulletinError(Problem(
+            file, 2, f"开头的期刊信息（--- 之间的 YAML）太长，上限是 {MAX_FRONT_MATTER_BYTES // 1000} KB",
+            f"the front matter (the YAML between the --- lines) is longer than {MAX_FRONT_MATTER_BYTES // 1000} KB",
+            "期刊信息只写期号、日期、报送等几项；正文写在第二个 --- 之后",
+            "keep number, date, distribution… there; the articles go after the second ---"))
     smap = SourceMap()
     data = parse_yaml(yaml_text, file, 1, smap)
     for reserved in ("lead", "sections"):
@@ -402,7 +408,7 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 _md.disable("text_join")
 _TEXT = ("text", "text_special", "code_inline")
 UNPAIRED_STRONG = re.compile(r"\*\*")
-UNPARSED_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+UNPARSED_IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\([^)\n]{0,500}\)")  # bounded: linear on any line
 
 KEYWORD = re.compile(r"^(引题|副题|署名)[：:]\s*(.*)$", re.S)
 BYLINE = re.compile(r"^[（(]([^（）()]{1,40})[）)]$")
@@ -897,12 +903,29 @@ def _decode_problem(path: Path) -> tuple[str, str, str, str] | None:
     return None
 
 
-COMMENT = re.compile(r"<!--.*?-->", re.S)
+def comment_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every closed <!-- … --> comment, in one pass (a regex would go back over
+    the rest of the text from every unclosed “<!--”: minutes for a few hundred KB of them)."""
+    spans, at = [], 0
+    while True:
+        start = text.find("<!--", at)
+        if start < 0:
+            return spans
+        end = text.find("-->", start + 4)
+        if end < 0:
+            return spans  # unclosed: the loader reports it
+        spans.append((start, end + 3))
+        at = end + 3
 
 
 def strip_comments(text: str) -> str:
     """Remove <!-- comments --> (editors' notes, template guidance), keeping line numbers."""
-    return COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+    out, at = [], 0
+    for start, end in comment_spans(text):
+        out += [text[at:start], "\n" * text.count("\n", start, end)]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
 
 
 def _comment_ends(text: str, file: Path, offset: int) -> None:
