@@ -97,6 +97,12 @@ def test_a_folder_with_other_files_is_not_replaced(tmp_path):
         distribute(issue, out)
     assert "不是本期分发的文件（报告.docx）" in exc.value.problems[0].message
     assert (out / "报告.docx").read_bytes() == b"someone's work"
+    (out / "报告.docx").unlink()
+    (out / "copies").mkdir()
+    (out / "copies" / "签收单.xlsx").write_bytes(b"also someone's")
+    with pytest.raises(BulletinError) as exc:
+        distribute(issue, out)
+    assert "copies/签收单.xlsx" in exc.value.problems[0].message
 
 
 def test_publish_swaps_the_whole_folder(tmp_path):

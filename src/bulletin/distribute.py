@@ -387,6 +387,9 @@ def check_folder(out: Path, stem: str) -> None:
             raise BulletinError(Problem(out, None, "输出位置是一个文件，不是文件夹", "the output path is a file, not a folder",
                                         "用 -o 指定一个文件夹", "give a folder with -o"))
         foreign = sorted(p.name for p in out.iterdir() if p.name not in _owned_names(stem))
+        if (out / "copies").is_dir():
+            foreign += sorted(f"copies/{p.name}" for p in (out / "copies").iterdir()
+                              if not (p.name.startswith(f"{stem}-") and p.name.endswith(".pdf") and p.is_file()))
     except OSError as exc:
         raise BulletinError(os_problem(exc, out, ("使用输出文件夹", "use the output folder"))) from None
     if foreign:
