@@ -30,11 +30,12 @@ _dir_pid: int | None = None
 
 
 def _start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux), None if it is not running."""
+    """The process's start time in clock ticks since boot (Linux), None if it is not running (a
+    zombie — killed, not yet reaped — is not running)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read().decode("ascii", "replace")
-        return stat.rsplit(")", 1)[1].split()[19]
+            fields = fh.read().decode("ascii", "replace").rsplit(")", 1)[1].split()
+        return None if fields[0] in ("Z", "X") else fields[19]
     except (OSError, IndexError):
         return None
 
