@@ -312,3 +312,58 @@ def test_a_killed_server_takes_its_renderer_with_it(workspace):
             os.killpg(server.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
+def test_a_chunked_upload_to_a_real_server_is_cut_off_at_the_limit(workspace):
+    """The auditor's 1 GB chunked upload cost the server ~0.9 GB before it was refused."""
+    import re
+    import urllib.request
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "bulletin.cli", "serve", str(workspace), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        page = ""
+        while time.monotonic() < deadline and not page:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/edit/shanxi-tongxin/2021-07", timeout=5).read().decode()
+            except OSError:
+                time.sleep(0.2)
+        csrf = re.search(r'<meta name="csrf" content="([^"]+)"', page).group(1)
+        before = rss_mb(server.pid)
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.sendall((f"POST /api/issues/shanxi-tongxin/2021-07/images HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                      f"X-CSRF-Token: {csrf}\r\nContent-Type: multipart/form-data; boundary=XX\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n").encode())
+        head = (b'--XX\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+                b"Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n")
+        sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        chunk = b"0" * (1 << 20)
+        sent = 0
+        try:
+            for _ in range(1000):  # up to 1 GB
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+        except OSError:  # the server closed the connection
+            pass
+        sock.settimeout(10)
+        try:
+            answer = sock.recv(200).decode(errors="replace")
+        except OSError:
+            answer = ""
+        sock.close()
+        assert sent < 200 * 10**6, sent  # cut off long before the gigabyte
+        assert answer.startswith("HTTP/1.1 413") or answer == "", answer
+        assert rss_mb(server.pid) - before < 100
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()

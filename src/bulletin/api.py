@@ -232,8 +232,9 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
     for article in loaded.bulletin.issue.articles():
         for block in article.body:
             if isinstance(block, Figure):
-                target = out_dir / block.path
+                source = (issue_dir / block.path).resolve()  # inside the issue folder (the loader checked)
+                target = out_dir / source.relative_to(issue_dir.resolve())
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(issue_dir / block.path, target)
+                shutil.copyfile(source, target)
     write_atomic(out_dir / "index.html", html.encode("utf-8"))
     return out_dir / "index.html"

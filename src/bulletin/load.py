@@ -31,7 +31,7 @@ from .recipients import load_registry
 from .recipients import resolve as resolve_recipients
 from .limits import MAX_FRONT_MATTER_BYTES, MAX_IMAGE_BYTES, MAX_ISSUE_BYTES, MAX_YAML_BYTES
 from .text import join_lines, read_source, too_large
-from .yaml_input import SafeLoader, compose
+from .yaml_input import compose
 from .yaml_input import safe_load as _safe_yaml
 
 SERIES_FILE = "series.yaml"
@@ -77,9 +77,6 @@ def _yaml_lines(node: yaml.Node, path: Path_, file: Path, offset: int, out: Sour
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _yaml_lines(item, path + (i,), file, offset, out)
-
-
-_StrictLoader = SafeLoader  # the one YAML reader (yaml_input.py): no aliases, bounded depth, unique keys
 
 
 def parse_yaml(text: str, file: Path, offset: int, smap: SourceMap) -> dict:
