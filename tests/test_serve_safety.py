@@ -189,7 +189,7 @@ def test_a_slow_check_does_not_freeze_other_requests(client, monkeypatch):
     started = time.perf_counter()
     assert client.get("/favicon.ico").status_code == 204
     assert client.get(ISSUE).status_code == 200
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 1.5  # not the 2 s the listing takes
     listing.join()
 
 
@@ -225,14 +225,14 @@ def test_pending_previews_hold_no_thread(client, workspace, monkeypatch):
     renderer = client.app_.state.renderer
     renderer.latest, renderer.cond = {}, threading.Condition()
     renderer.wait_async = Renderer.wait_async.__get__(renderer)
-    monkeypatch.setattr(serve_app, "PREVIEW_WAIT", 3.0)
+    monkeypatch.setattr(serve_app, "PREVIEW_WAIT", 5.0)
     waiting = [threading.Thread(target=lambda: client.get(ISSUE + "/preview?after=5")) for _ in range(40)]
     for t in waiting:
         t.start()
     time.sleep(0.5)
     started = time.perf_counter()
     assert client.get("/").status_code == 200  # needs a worker thread
-    assert time.perf_counter() - started < 2.5
+    assert time.perf_counter() - started < 3.5  # not the 5 s the previews wait
     for t in waiting:
         t.join()
 
