@@ -63,6 +63,43 @@ CASES = [
     ("series-bad-id", issue(), GOOD_SERIES + "id: 中文名\n", "series.yaml", 3, "格式不对"),
     ("unknown-layout", issue(), GOOD_SERIES + "layout: nosuch\n", None, None, "没有名为 nosuch 的版式"),
     ("layout-option", issue(), GOOD_SERIES + "layout_options: {body_size: 五号}\n", "series.yaml", None, "不能取 五号"),
+    # issue 13: bounded, located, in Chinese
+    ("yaml-alias-bomb", issue(FRONT + "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                              "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"), GOOD_SERIES, "issue.md", 5, "不支持 YAML 别名（*a）"),
+    ("yaml-deep-nesting", issue(FRONT + "x: " + "[" * 5000 + "]" * 5000 + "\n"), GOOD_SERIES, "issue.md", 4, "层次太深"),
+    ("yaml-list-key", issue(FRONT + "[a, b]: 1\n"), GOOD_SERIES, "issue.md", 4, "名称必须是文字"),
+    ("yaml-map-key", issue(FRONT + "? {a: 1}\n: 1\n"), GOOD_SERIES, "issue.md", 4, "名称必须是文字"),
+    ("yaml-control-character", issue(FRONT + "editor_note: 响\x07铃\n"), GOOD_SERIES, "issue.md", 4, "不能出现的控制字符（U+0007）"),
+    ("yaml-colon-in-value", issue("number: 1\ndate: 2024-01-15\neditor_note: 注意: 保存\n"), GOOD_SERIES, "issue.md", 4,
+     "这里不能出现“名称: 值”"),
+    ("yaml-python-tag", issue(FRONT + "x: !!python/object:os.system ls\n"), GOOD_SERIES, "issue.md", 4, "不支持 YAML 标记"),
+    ("series-alias", issue(), GOOD_SERIES + "keywords: &k [甲]\nmasthead: {notice: *k}\n", "series.yaml", 4, "不支持 YAML 别名"),
+    ("date-number", issue("number: 1\ndate: 0\n"), GOOD_SERIES, "issue.md", 3, "不是有效的日期"),
+    ("number-huge", issue("number: 100000\ndate: 2024-01-15\n"), GOOD_SERIES, "issue.md", 2, "数值太大"),
+    ("print-run-huge", issue(FRONT + "print_run: 1000000\n"), GOOD_SERIES, "issue.md", 4, "应不大于 10000"),
+    ("series-print-run-huge", issue(), GOOD_SERIES + "print_run: 20000\n", "series.yaml", 3, "数值太大"),
+    ("title-5000", issue(body="## " + "标题" * 2500 + "\n\n正文。\n"), GOOD_SERIES, "issue.md", 6, "最多 200 个字"),
+    ("kicker-long", issue(body="引题：" + "某" * 300 + "\n## 标题\n\n正文。\n"), GOOD_SERIES, "issue.md", 6, "引题）：太长"),
+    ("paragraph-huge", issue(body="## 标题\n\n" + "长" * 10001 + "\n"), GOOD_SERIES, "issue.md", 8, "一段太长"),
+    ("table-too-wide", issue(body="## 标题\n\n|" + " a |" * 31 + "\n|" + "--|" * 31 + "\n|" + " 1 |" * 31 + "\n"),
+     GOOD_SERIES, "issue.md", 8, "最多 30 项"),
+    ("issue-too-big", issue(body="## 标题\n\n" + ("正文。" * 30 + "\n\n") * 4000), GOOD_SERIES, "issue.md", None,
+     "文件太大（1.1 MB），上限是 1.0 MB"),
+    ("unpaired-strong", issue(body="## 标题\n\n正文**没有配对。\n"), GOOD_SERIES, "issue.md", 8, "加粗标记 ** 没有配对"),
+    ("unpaired-strong-title", issue(body="## 标**题\n\n正文。\n"), GOOD_SERIES, "issue.md", 6, "加粗标记 ** 没有配对"),
+    ("image-with-space", issue(body="## 标题\n\n![现场照片](images/my article-1.png)\n"), GOOD_SERIES, "issue.md", 8,
+     "图片写法没有被识别"),
+    ("image-chinese-missing", issue(body="## 标题\n\n![图](images/不存在.jpg)\n"), GOOD_SERIES, "issue.md", 8,
+     "找不到图片 images/不存在.jpg"),
+    ("comment-unclosed", issue(body="## 标题\n\n正文。\n\n<!-- 编辑的私人备注\n"), GOOD_SERIES, "issue.md", 10, "注释没有结束"),
+    ("comment-stray-end", issue(body="## 标题\n\n正文。——>\n\n-->\n"), GOOD_SERIES, "issue.md", 10, "多出一个注释结束标记"),
+    ("template-placeholder", issue(body="# 栏目名\n\n## 文章标题\n\n第一段正文。\n\n（作者）\n"), GOOD_SERIES, "issue.md", 6,
+     "模板里的示例栏目“栏目名”还没有替换"),
+    ("recipient-newline", issue(FRONT + "distribution:\n  报: [\"甲单位\\n乙单位\"]\n"), GOOD_SERIES, "issue.md", 5, "不能换行"),
+    ("series-name-newline", issue(), "name: \"测试\\n简报\"\npublisher: 测试协会\n", "series.yaml", 1, "不能换行"),
+    ("issue-md-is-a-folder", None, GOOD_SERIES, "issue.md", None, "没有 issue.md"),
+    ("table-cells", issue(body="## 标题\n\n|" + " a |" * 10 + "\n|" + "--|" * 10 + "\n" + ("|" + " 1 |" * 10 + "\n") * 1001),
+     GOOD_SERIES, "issue.md", 8, "表格太大：本期表格合计 10020 个单元格"),
 ]
 
 
@@ -72,7 +109,10 @@ def test_bad_input(tmp_path, case, text, series, file, line, words):
     folder.mkdir(parents=True)
     if series is not None:
         (folder.parent / "series.yaml").write_text(series, encoding="utf-8")
-    (folder / "issue.md").write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    if text is None:
+        (folder / "issue.md").mkdir()
+    else:
+        (folder / "issue.md").write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     (folder / "images").mkdir()
     (folder / "images" / "fake.png").write_bytes(b"not a picture")
     out = tmp_path / "out"
@@ -80,7 +120,7 @@ def test_bad_input(tmp_path, case, text, series, file, line, words):
     output = result.output + (result.stderr if result.stderr_bytes is not None else "")
     assert result.exit_code == 2, output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in output
+    assert "Traceback" not in output and "内部错误" not in output and "internal error" not in output
     assert words in output, output
     if file:
         where = f"{file}:{line}" if line else file

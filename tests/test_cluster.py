@@ -358,8 +358,8 @@ def test_a_worker_that_dies_mid_task_has_its_issue_run_again_elsewhere(tmp_path,
 
 
 def test_an_issue_over_its_timeout_fails_and_its_worker_is_restarted(tmp_path, series, client):
-    slow = small_issue(series, "2024-01", 1, "".join(f"## 标题{n}\n\n" + "很长的正文，排版需要好几秒。" * 300 + "\n\n"
-                                                    for n in range(80)))  # 400 pages: more than 5 s
+    slow = small_issue(series, "2024-01", 1, "".join(f"## 标题{n}\n\n" + "很长的正文，排版需要好几秒。" * 200 + "\n\n"
+                                                    for n in range(80)))  # 270 pages: more than 5 s (and under the 1 MB limit)
     quick = [small_issue(series, f"2024-{n:02d}", n) for n in range(2, 5)]
     before = set(client.run(os.getpid).values())
     outcomes = build_many([slow, *quick], tmp_path / "out", executor=cluster.DaskExecutor(client, timeout=2))

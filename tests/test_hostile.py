@@ -99,11 +99,11 @@ def test_remote_and_outside_images_are_refused_without_a_request(tmp_path, http_
         with pytest.raises(BulletinError) as exc:
             load(folder)
         assert exc.value.problems[0].line == 10
-    # markdown-it does not even make a file: URL an image: it stays text
+    # markdown-it does not even make a file: URL an image; it would print as text: refused too
     folder = write_issue(tmp_path / "file", "number: 1\ndate: 2024-01-15\n", "## 标题\n\n![图](file:///etc/passwd)\n")
-    article = load(folder).bulletin.issue.lead[0]
-    assert article.body[0].kind == "paragraph" and "file:///etc/passwd" in article.body[0].content[0].text
-    assert b"/EmbeddedFile" not in render(folder).pdf
+    with pytest.raises(BulletinError) as exc:
+        load(folder)
+    assert exc.value.problems[0].line == 8 and "不是期刊文件夹里的文件" in exc.value.problems[0].message
     assert hits == []
 
 

@@ -65,4 +65,4 @@ def test_no_font_copies_are_left_in_the_temporary_folder(tmp_path):
     result = subprocess.run([str(BIN), "build", str(series), "-o", str(tmp_path / "c"), "-j", "2", "--force"],
                             capture_output=True, text=True, env={**os.environ, "TMPDIR": str(temp)})
     assert result.returncode == 0, result.stderr
-    assert not list(temp.glob("weasyprint-*"))
+    assert not list(temp.glob("weasyprint-*")) and not list(temp.glob("bulletin-*"))

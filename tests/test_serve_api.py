@@ -102,6 +102,9 @@ class StubRenderer:
     def wait(self, issue_dir, after, timeout):
         return None
 
+    async def wait_async(self, issue_dir, after, timeout):
+        return None
+
     def current(self, issue_dir):
         return None
 

@@ -1,6 +1,7 @@
 """The Python API under the CLI: build(issue_dir) runs load → preflight → compose → typeset → write."""
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ class BuildResult:
     bulletin: object = field(default=None, repr=False)  # the loaded model (for the OFD's custom data)
     outputs: list[Path] = field(default_factory=list)  # every file written (the PDF and/or the OFD)
     fonts: list[dict] = field(default_factory=list)  # the series' own font files used: role, file, sha256
+    hashes: dict[Path, str] = field(default_factory=dict)  # SHA-256 of every file written (batch manifest)
 
 
 @dataclass
@@ -57,9 +59,10 @@ class CheckResult:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-def _prepare(issue_dir: Path):
-    """Load an issue and its layout; raises BulletinError on what cannot be loaded."""
-    loaded = load(issue_dir)
+def _prepare(issue_dir: Path, text: str | None = None):
+    """Load an issue and its layout; raises BulletinError on what cannot be loaded. `text` stands
+    in for issue.md (an unsaved version)."""
+    loaded = load(issue_dir, text)
     bulletin = loaded.bulletin
     layout = load_layout(bulletin.series.layout)
     series_file = issue_dir.resolve().parent / "series.yaml"
@@ -78,17 +81,74 @@ def _problems(loaded, layout, options) -> list[Problem]:
             + headings.check(loaded) + tables.check(loaded, layout, options))
 
 
-def check(issue_dir: Path | str) -> CheckResult:
-    """Every problem of an issue (errors, warnings, notices), without typesetting it."""
+def check(issue_dir: Path | str, text: str | None = None) -> CheckResult:
+    """Every problem of an issue (errors, warnings, notices), without typesetting it; `text`
+    stands in for issue.md."""
     issue_dir = Path(issue_dir)
     try:
-        loaded, layout, options = _prepare(issue_dir)
+        loaded, layout, options = _prepare(issue_dir, text)
     except BulletinError as exc:
         return CheckResult(issue_dir, exc.problems)
     problems = _problems(loaded, layout, options)
     order = {"error": 0, "warning": 1, "info": 2}
     problems.sort(key=lambda p: (order.get(p.severity, 3), str(p.file), p.line or 0, p.column or 0))
     return CheckResult(issue_dir, problems)
+
+
+@dataclass
+class FixResult:
+    file: Path
+    count: int  # replacements made (or that would have been made)
+    diff: str
+    backup: Path | None
+    refused: list[Problem] = field(default_factory=list)  # what the fix would have made worse
+
+
+def fix(issue_dir: Path | str) -> FixResult:
+    """`check --fix`: apply the mechanical typography fixes to issue.md — only outside comments,
+    code, URLs and link targets (lint.masked) — and write the result only if it loads and checks
+    no worse than before (no more errors, no more warnings); else nothing is written and
+    `refused` says what would have got worse. The read, the check and the write hold the issue
+    folder's lock (write.locked), so an editor saving the same file meanwhile waits its turn."""
+    from .lint import fix_text
+    from .text import read_source
+    from .write import locked
+
+    issue_dir = Path(issue_dir)
+    file = issue_dir / "issue.md"
+    with locked(issue_dir):
+        read_source(file)  # the limits and the encoding, said the usual way
+        raw = file.read_bytes()
+        fixed_bytes, count, diff, text, fixed = fix_text(raw, file)
+        if not count:
+            return FixResult(file, 0, diff, None)
+        before, after = check(issue_dir, text), check(issue_dir, fixed)
+        if len(after.errors) > len(before.errors) or len(after.warnings) > len(before.warnings):
+            known = {(p.line, p.message) for p in before.problems}
+            worse = [p for p in after.problems if p.severity in ("error", "warning")
+                     and (p.line, p.message) not in known]
+            return FixResult(file, count, diff, None, worse)
+        if not before.errors and _outline(issue_dir, text) != _outline(issue_dir, fixed):
+            return FixResult(file, count, diff, None, [Problem(
+                file, None, "自动改正会改变文章的划分（栏目、文章、段落或小标题），未写入",
+                "fixing would change how the issue divides into sections, articles or blocks; nothing written",
+                "请逐条手工改正上面列出的排版问题", "fix the typography findings by hand")])
+        backup = file.with_name(file.name + ".bak")
+        n = 1
+        while backup.exists():
+            n += 1
+            backup = file.with_name(f"{file.name}.bak{n}")
+        write_atomic(backup, raw)
+        write_atomic(file, fixed_bytes)
+    return FixResult(file, count, diff, backup)
+
+
+def _outline(issue_dir: Path, text: str) -> list:
+    """How an issue divides: sections, articles, their parts and the kinds of their blocks."""
+    issue = load(issue_dir, text).bulletin.issue
+    def article(a) -> tuple:
+        return bool(a.kicker), bool(a.subtitle), bool(a.byline), [b.kind for b in a.body]
+    return [[article(a) for a in issue.lead]] + [[article(a) for a in s.articles] for s in issue.sections]
 
 
 def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None = None,
@@ -135,9 +195,15 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
                     f"refused to read a resource outside the issue folder: {url}")
             for url in result.denied
         ])
+    from .postflight import problems as postflight_problems
+
+    # what the pages show: a picture left out, a table past the page edge… (never in silence)
+    found = postflight_problems(getattr(result, "overflows", []), result.warnings, loaded)
+    if any(p.severity == "error" for p in found):
+        raise BulletinError([p for p in found if p.severity == "error"])
     return BuildResult(issue_dir, bulletin.output_stem, None, result.pages, result.pdf,
-                       [p for p in problems if p.severity != "error"], result.warnings, timings, bulletin=bulletin,
-                       fonts=own_fonts)
+                       [p for p in problems if p.severity != "error"] + found, result.warnings, timings,
+                       bulletin=bulletin, fonts=own_fonts)
 
 
 def with_font_record(composed, record: list[dict]):
@@ -212,6 +278,7 @@ def build(issue_dir: Path | str, out_dir: Path | str | None = None, formats: tup
     t = time.perf_counter()
     for target, data in files.items():  # everything is made before anything is written
         write_atomic(target, data)
+        result.hashes[target] = hashlib.sha256(data).hexdigest()
     result.timings["write"] = time.perf_counter() - t
     result.outputs = list(files)
     result.output = result.outputs[0]
@@ -250,8 +317,9 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
         for block in article.body:
             for figure in block.figures if isinstance(block, FigureRow) else [block]:
                 if isinstance(figure, Figure):
-                    target = out_dir / figure.src
+                    source = (issue_dir / figure.path).resolve()  # inside the issue folder (the loader checked)
+                    target = out_dir / source.relative_to(issue_dir.resolve())
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(issue_dir / figure.src, target)
+                    shutil.copyfile(source, target)
     write_atomic(out_dir / "index.html", html.encode("utf-8"))
     return out_dir / "index.html"

@@ -59,12 +59,23 @@ def issue_folders(paths: list[Path]) -> list[Path]:
     """Issue folders named directly, or found below a series folder or an issues/ folder."""
     found: list[Path] = []
     for path in paths:
-        if (path / "issue.md").is_file() or not path.is_dir():
+        try:
+            plain = (path / "issue.md").is_file() or not path.is_dir()
+        except OSError:  # a name too long, a folder we may not read: loading it says what is wrong
+            plain = True
+        if plain:
             found.append(path)
             continue
         below = sorted({p.parent for p in [*path.glob("*/issue.md"), *path.glob("*/*/issue.md")]})
         found.extend(below or [path])
-    return found
+    unique: dict[str, Path] = {}  # an issue named twice (itself and inside its series) counts once
+    for folder in found:
+        try:
+            key = str(folder.resolve())
+        except (OSError, RuntimeError):
+            key = str(folder)
+        unique.setdefault(key, folder)
+    return list(unique.values())
 
 
 @app.command(help="排版并写出 PDF：OUTDIR/<刊物>-<年>-<期号>.pdf（--format ofd 写 OFD 版式文档，pdf,ofd 两种都写）。\n\n"
@@ -126,12 +137,17 @@ def build(
     def run_batch(progress) -> list[Outcome]:
         try:
             return build_many(folders, out_dir, jobs, force, progress, formats, executor)
-        except BulletinError as exc:  # the cluster or the output named cannot be used
+        except BulletinError as exc:  # the cluster or the output folder cannot be used: nothing was built
             _print_problems(exc.problems, lang)
             raise typer.Exit(2) from None
         finally:
             if executor is not None:
                 executor.close()
+            if warm is not None:  # done with it (or skipped, or the issue failed before typesetting)
+                from . import api
+
+                api.TYPESETTER = None
+                warm.close()
 
     if out.is_terminal and len(folders) > 1:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -151,12 +167,6 @@ def build(
             outcomes = run_batch(progress)
     else:
         outcomes = run_batch(lambda o: out.print(line(o)))
-    if warm is not None:  # done with it (or skipped, or the issue failed before typesetting)
-        from . import api
-
-        api.TYPESETTER = None
-        warm.close()
-    warm = None
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in outcomes:
         if outcome.status == "built":
@@ -280,15 +290,24 @@ def import_(
     date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（新建时）/ issue date")] = None,
     lang: LangOption = Lang.zh,
 ) -> None:
+    import datetime as dt
+
     from .importer import import_text
 
     started = time.perf_counter()
     try:
+        if date:
+            dt.date.fromisoformat(date)
+    except ValueError:
+        err.print(_say(lang, f"[red]错误[/red] 日期 {date} 不对，格式为 YYYY-MM-DD", f"[red]error[/red] bad date {date}: use YYYY-MM-DD"))
+        raise typer.Exit(2) from None
+    if number is not None and not 1 <= number <= 9999:
+        err.print(_say(lang, f"[red]错误[/red] 期号 {number} 不对，应为 1–9999", f"[red]error[/red] bad number {number}: 1-9999"))
+        raise typer.Exit(2)
+    try:
         warnings = import_text(files, into, section, number, date)
-    except (BulletinError, ValueError) as exc:
-        problems = exc.problems if isinstance(exc, BulletinError) else [
-            Problem(None, None, f"参数不对：{exc}", f"bad argument: {exc}")]
-        _print_problems(problems, lang)
+    except BulletinError as exc:
+        _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
     _print_problems(warnings, lang)
     out.print(_say(lang, f"[green]✓[/green] 已导入到 {into / 'issue.md'}（{time.perf_counter() - started:.2f} 秒）；请用 bulletin check 检查",
@@ -315,18 +334,26 @@ def check(
 
     folders = issue_folders(issue_dirs)
     if fix:
-        from .lint import fix_file
+        from .api import fix as fix_issue
 
         for folder in folders:
-            target = folder / "issue.md"
-            if not target.is_file():
+            if not (folder / "issue.md").is_file():
                 continue
             try:
-                done = fix_file(target)
-            except (UnicodeDecodeError, OSError) as exc:
-                err.print(_say(lang, f"[red]无法修改[/red] {target}：{exc}", f"[red]cannot fix[/red] {target}: {exc}"))
+                done = fix_issue(folder)
+            except BulletinError as exc:
+                _print_problems(exc.problems, lang)
                 continue
-            if done.count:
+            except OSError as exc:
+                from .errors import os_problem
+
+                _print_problems([os_problem(exc, folder / "issue.md", ("修改", "fix"))], lang)
+                continue
+            if done.refused:
+                _print_problems(done.refused, lang)
+                err.print(_say(lang, f"[red]未改动[/red] {done.file}：自动改正后会多出上面这些问题，一处也没有改",
+                               f"[red]not changed[/red] {done.file}: fixing would add the problems above; nothing written"))
+            elif done.count:
                 out.print(done.diff, markup=False, highlight=False, end="")
                 out.print(_say(lang, f"已改正 {done.count} 处，原文件备份为 {done.backup}",
                                f"fixed {done.count} place(s); the original is saved as {done.backup}"))
@@ -449,6 +476,7 @@ def _copies_progress(lang: Lang):
 def unarchive(
     archive: Annotated[Path, typer.Argument(help="归档 PDF / archival PDF", show_default=False)],
     out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("unarchived"),
+    force: Annotated[bool, typer.Option("--force", help="覆盖已有的文件 / overwrite existing files")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
     from .distribute import extract_archive
@@ -457,12 +485,9 @@ def unarchive(
         err.print(_say(lang, f"[red]错误[/red] 找不到文件 {archive}", f"[red]error[/red] no such file: {archive}"))
         raise typer.Exit(2)
     try:
-        issues = extract_archive(archive, out_dir)
+        issues = extract_archive(archive, out_dir, force=force)
     except BulletinError as exc:
         _print_problems(exc.problems, lang)
-        raise typer.Exit(2) from None
-    except Exception as exc:  # not a PDF, damaged file
-        err.print(_say(lang, f"[red]错误[/red] 读不了 {archive}：{exc}", f"[red]error[/red] cannot read {archive}: {exc}"))
         raise typer.Exit(2) from None
     for folder in issues:
         out.print(_say(lang, f"[green]✓[/green] {folder}（用 bulletin build {folder} 重新排版）",
@@ -524,16 +549,40 @@ def version() -> None:
     out.print(f"bulletin {__version__} (WeasyPrint {weasyprint.__version__})")
 
 
+def _lang_of(argv: list[str]) -> Lang:
+    """The --lang the command line asked for (for messages outside a command's own handling)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] == "en" or arg == "--lang=en":
+            return Lang.en
+    return Lang.zh
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM ends the command like Ctrl+C would: atexit handlers run (the temporary folder is
+    removed, scratch.py) and nothing half-written is left (files are written atomically)."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point: no traceback for the user; BULLETIN_DEBUG=1 shows it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except BulletinError as exc:  # raised outside a command's own handling (e.g. missing layouts)
-        _print_problems(exc.problems, Lang.zh)
+        _print_problems(exc.problems, _lang_of(sys.argv))
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("已中断 / interrupted")
         sys.exit(130)
+    except OSError as exc:  # a file or folder the command could not read or write
+        from .errors import os_problem
+
+        _print_problems([os_problem(exc)], _lang_of(sys.argv))
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - last line of defence, see docstring
         if os.environ.get("BULLETIN_DEBUG"):
             raise

@@ -237,30 +237,58 @@ def archival_pdf(issue_dir: Path, date: dt.date) -> bytes:
     return render(issue_dir, pdf_options={"pdf_variant": "pdf/a-3b", "attachments": attachments}).pdf
 
 
-def extract_archive(archive: Path, out_dir: Path) -> list[Path]:
+def extract_archive(archive: Path, out_dir: Path, force: bool = False) -> list[Path]:
     """Write the sources embedded in an archival PDF under out_dir (series/issue folders), refusing
-    names that would leave out_dir. Returns the issue folders found."""
-    from pypdf import PdfReader
+    names that would leave out_dir, and — unless `force` — files that exist already: every name is
+    checked before the first file is written. Returns the issue folders found."""
+    import logging
 
-    reader = PdfReader(str(archive))
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    from .errors import os_problem
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its English notes about damaged files
+    try:
+        reader = PdfReader(str(archive))
+        attachments = sorted(reader.attachments.items())
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise BulletinError(Problem(archive, None, "读不了这个文件：不是 PDF，或 PDF 已损坏",
+                                    f"cannot read this file: not a PDF, or a damaged one ({type(exc).__name__})",
+                                    "用 bulletin distribute 生成的 *-archive.pdf", "use an *-archive.pdf made by bulletin distribute")) from None
+    except OSError as exc:
+        raise BulletinError(os_problem(exc, archive, ("读取", "read"))) from None
     out_dir = Path(out_dir)
-    written, issues = [], set()
-    for name, contents in sorted(reader.attachments.items()):
+    planned: list[tuple[Path, bytes]] = []
+    issues = set()
+    for name, contents in attachments:
         if not name.startswith(ARCHIVE_PREFIX):
             continue
         rel = PurePosixPath(name[len(ARCHIVE_PREFIX):])
-        if rel.is_absolute() or ".." in rel.parts or len(rel.parts) < 2 or "\\" in name:
+        if rel.is_absolute() or ".." in rel.parts or len(rel.parts) < 2 or "\\" in name or \
+                any(part in ("", ".") or part.startswith(".") for part in rel.parts):
             raise BulletinError(Problem(archive, None, f"归档文件中的附件名不安全：{name}",
                                         f"unsafe attachment name in the archive: {name}"))
-        target = out_dir.joinpath(*rel.parts)
-        write_atomic(target, contents[0])
-        written.append(target)
+        planned.append((out_dir.joinpath(*rel.parts), contents[0]))
         if rel.name == "issue.md" and len(rel.parts) == 3:
             issues.add(out_dir / rel.parts[0] / rel.parts[1])
-    if not written:
+    if not planned:
         raise BulletinError(Problem(archive, None, "这个 PDF 里没有 bulletin 的源文件附件",
                                     "this PDF has no bulletin source attachments",
                                     "用 bulletin distribute 生成的 *-archive.pdf", "use an *-archive.pdf made by bulletin distribute"))
+    existing = [target for target, _ in planned if target.exists() or target.is_symlink()]
+    if existing and not force:
+        raise BulletinError([Problem(target, None, "文件已经存在，不覆盖", "the file exists already; not overwriting",
+                                     "换一个输出文件夹（-o），或确认要覆盖时加 --force",
+                                     "choose another folder (-o), or add --force to overwrite")
+                             for target in existing])
+    try:
+        for target, data in planned:
+            if target.is_symlink():  # never write through a link planted in the output folder
+                target.unlink()
+            write_atomic(target, data)
+    except OSError as exc:
+        raise BulletinError(os_problem(exc, None, ("写入", "write"))) from None
     return sorted(issues)
 
 
@@ -346,6 +374,7 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
         if kind not in layout.templates:
             compose_extra(layout, kind, "")  # raises the missing-template problem
     out = Path(out_dir) if out_dir else Path("out") / f"{stem}-distribution"
+    check_folder(out, stem)
     fontset = issue_fontset(loaded)
     roots = [layout.folder, fonts_dir(), *(font.path for font in fontset.user.values())]
     # the stamp and the register print the bodies' names: the faces their characters need
@@ -408,7 +437,97 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     dist.sha256[dist.files["register"]] = _sha256(register_pdf)
     csv_path = out / f"{stem}-register.csv"
     outputs[csv_path] = register_csv(dist)
-    for path, data in outputs.items():
-        write_atomic(path, data)
+    publish(out, outputs)
     dist.files["register-csv"] = csv_path
     return dist
+
+
+def _owned_names(stem: str) -> set[str]:
+    """What a distribution of `stem` writes at the top of its folder."""
+    return {"copies", *(f"{stem}-{kind}" for kind in (
+        "print-run.pdf", "print-run-A3.pdf", "archive.pdf", "register.pdf", "register.csv"))}
+
+
+def check_folder(out: Path, stem: str) -> None:
+    """Before any work: `out` is missing, or a folder holding only an earlier distribution of the
+    same issue — it is replaced whole, so anything else in it would be lost."""
+    from .errors import os_problem
+
+    try:
+        if not out.exists():
+            return
+        if not out.is_dir():
+            raise BulletinError(Problem(out, None, "输出位置是一个文件，不是文件夹", "the output path is a file, not a folder",
+                                        "用 -o 指定一个文件夹", "give a folder with -o"))
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in _owned_names(stem))
+        if (out / "copies").is_dir():
+            foreign += sorted(f"copies/{p.name}" for p in (out / "copies").iterdir()
+                              if not (p.name.startswith(f"{stem}-") and p.name.endswith((".pdf", ".ofd"))
+                                      and p.is_file()))
+    except OSError as exc:
+        raise BulletinError(os_problem(exc, out, ("使用输出文件夹", "use the output folder"))) from None
+    if foreign:
+        shown = "、".join(foreign[:3]) + ("等" if len(foreign) > 3 else "")
+        raise BulletinError(Problem(
+            out, None, f"输出文件夹里有不是本期分发的文件（{shown}）：分发会整体替换这个文件夹，不覆盖",
+            f"the output folder holds files that are not this issue's distribution ({', '.join(foreign[:3])}); "
+            "a distribution replaces its folder whole, so nothing was written",
+            f"用一个新的或空的文件夹（默认 out/{stem}-distribution）", f"use a new or empty folder (default out/{stem}-distribution)"))
+
+
+def publish(out: Path, outputs: dict[Path, bytes]) -> None:
+    """Write every file into a staging folder beside `out`, then put it in the place of `out` in
+    one rename (an exchange where the system has one): a reader, or a run killed at any moment,
+    sees the old distribution or the new one, never a register that does not match its files.
+    Staging folders of runs that died are removed here."""
+    import glob
+    import os
+    import shutil
+
+    from .scratch import alive, process_tag
+
+    out = Path(out)
+    parent = out.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    for left in parent.glob(f".{glob.escape(out.name)}.*-*"):  # .NAME.staging-TAG / .NAME.old-TAG of dead runs
+        tag = left.name.rsplit("-", 2)
+        if len(tag) == 3 and left.is_dir() and not alive(f"{tag[1]}-{tag[2]}"):
+            shutil.rmtree(left, ignore_errors=True)
+    tag = process_tag()
+    staging = parent / f".{out.name}.staging-{tag}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        for path, data in outputs.items():
+            target = staging / Path(path).relative_to(out)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        if out.exists() and _exchange(staging, out):
+            shutil.rmtree(staging, ignore_errors=True)  # now holds the old distribution
+            return
+        old = parent / f".{out.name}.old-{tag}"
+        if out.exists():
+            os.rename(out, old)
+        os.rename(staging, out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    import ctypes
+    import ctypes.util
+    import os
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return done == 0

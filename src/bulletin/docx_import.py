@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from .errors import BulletinError, Problem
+from .limits import MAX_IMAGE_BYTES
 from .load import BYLINE  # the loader decides what counts as an attribution
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -32,10 +33,52 @@ def _clean(text: str) -> str:
     return text.strip(" \u3000\u00a0")
 
 
+def safe_stem(name: str, default: str = "word") -> str:
+    """A file-name stem that Markdown takes as part of a link target: no spaces, brackets or
+    other marks (a Word file named “my article.docx” must not give images/my article-….png)."""
+    return re.sub(r"[^\w-]+", "-", name).strip("-")[:40] or default
+
+
+def check_package(path: Path) -> None:
+    """Before python-docx opens it: a .docx is a zip package; its size, the unpacked size of its
+    parts and how much they are compressed are bounded (a small file can unpack to gigabytes)."""
+    import zipfile
+
+    from .limits import MAX_DOCX_RATIO, MAX_DOCX_UNCOMPRESSED, MAX_DOCX_XML, MAX_IMPORT_BYTES
+    from .text import too_large
+
+    hint, hint_en = "在 Word/WPS 中打开并另存为 .docx 后重试", "open it in Word and save it as .docx again"
+    try:
+        size = path.stat().st_size
+        if size > MAX_IMPORT_BYTES:
+            raise BulletinError(too_large(path, size, MAX_IMPORT_BYTES))
+        with zipfile.ZipFile(path) as package:
+            parts = package.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        raise BulletinError(Problem(path, None, "不是 Word 文件（.docx），或文件已损坏", "not a Word (.docx) file, or a damaged one",
+                                    hint, hint_en)) from None
+    except OSError as exc:
+        from .errors import os_problem
+
+        raise BulletinError(os_problem(exc, path, ("读取", "read"))) from None
+    total = sum(p.file_size for p in parts)
+    worst = max((p for p in parts if p.filename.endswith((".xml", ".rels"))), key=lambda p: p.file_size, default=None)
+    ratio = max((p.file_size / max(p.compress_size, 1) for p in parts if p.file_size > 10**6), default=1)
+    if len(parts) > 10_000 or total > MAX_DOCX_UNCOMPRESSED or (worst and worst.file_size > MAX_DOCX_XML) \
+            or ratio > MAX_DOCX_RATIO:
+        raise BulletinError(Problem(
+            path, None, f"Word 文件解压后太大（{total / 10**6:.0f} MB，压缩比 {ratio:.0f}），不导入",
+            f"the Word file unpacks to too much ({total / 10**6:.0f} MB, compressed {ratio:.0f}:1); not imported",
+            f"一篇文章解压后通常不到 {MAX_DOCX_UNCOMPRESSED // 10**6} MB：检查文件是否正常，或把内容复制到新文档再导入",
+            f"an article unpacks to less than {MAX_DOCX_UNCOMPRESSED // 10**6} MB: check the file, or copy its text "
+            "into a new document"))
+
+
 class _Reader:
     def __init__(self, path: Path, images_dir: Path):
         import docx
 
+        check_package(path)
         self.path = path
         self.images_dir = images_dir
         self.document = docx.Document(str(path))
@@ -73,8 +116,12 @@ class _Reader:
                                          severity="warning"))
             return ""
         blob = part.blob
-        ext = Path(part.partname).suffix.lower() or ".png"
-        name = f"{self.path.stem}-{hashlib.sha256(blob).hexdigest()[:8]}{ext}"
+        if len(blob) > MAX_IMAGE_BYTES:
+            self.warnings.append(Problem(self.path, None, f"一张图片超过 {MAX_IMAGE_BYTES // 10**6} MB，已跳过",
+                                         f"a picture over {MAX_IMAGE_BYTES // 10**6} MB was left out", severity="warning"))
+            return ""
+        ext = re.sub(r"[^a-z0-9.]", "", Path(part.partname).suffix.lower()) or ".png"
+        name = f"{safe_stem(self.path.stem)}-{hashlib.sha256(blob).hexdigest()[:8]}{ext}"
         self.images_dir.mkdir(parents=True, exist_ok=True)
         target = self.images_dir / name
         target.write_bytes(blob)
@@ -132,13 +179,27 @@ class _Reader:
 
 def import_docx(path: Path, issue_dir: Path) -> tuple[str, list[Problem]]:
     """Markdown for one article (## title …) and warnings; pictures go to issue_dir/images."""
-    from docx.table import Table
-
     try:
         reader = _Reader(Path(path), Path(issue_dir) / "images")
+    except BulletinError:
+        raise
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds for a damaged file
-        raise BulletinError(Problem(Path(path), None, f"无法读取 Word 文件：{exc}", f"cannot read the Word file: {exc}",
+        raise BulletinError(Problem(Path(path), None, "无法读取这个 Word 文件（内容不完整或格式不对）",
+                                    f"cannot read the Word file: {type(exc).__name__}: {exc}",
                                     "在 Word/WPS 中打开并另存为 .docx 后重试", "open it in Word and save as .docx again")) from None
+    try:
+        return _article(reader, Path(path))
+    except BulletinError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a part python-docx cannot follow (a broken relation…)
+        raise BulletinError(Problem(Path(path), None, "无法读取这个 Word 文件（内容不完整或格式不对）",
+                                    f"cannot read the Word file: {type(exc).__name__}: {exc}",
+                                    "在 Word/WPS 中打开并另存为 .docx 后重试", "open it in Word and save as .docx again")) from None
+
+
+def _article(reader: _Reader, path: Path) -> tuple[str, list[Problem]]:
+    from docx.table import Table
+
     items: list[tuple[str, object]] = []  # ("p", paragraph) | ("t", markdown table)
     for block in reader.blocks():
         if isinstance(block, Table):
@@ -147,6 +208,9 @@ def import_docx(path: Path, issue_dir: Path) -> tuple[str, list[Problem]]:
             items.append(("p", block))
     texts = [(kind, obj, *(reader.runs(obj) if kind == "p" else (obj, []))) for kind, obj in items]
     texts = [t for t in texts if t[2] or t[3]]  # drop empty paragraphs
+    if not any(t[2] for t in texts):
+        raise BulletinError(Problem(path, None, "Word 文件里没有文字", "the Word file has no text",
+                                    "检查是否选错了文件", "check that this is the right file"))
     # the title: the first centred, bold, large or heading-styled paragraph among the first few
     head = [(i, obj, text) for i, (kind, obj, text, _) in enumerate(texts[:4]) if kind == "p" and len(text) <= 60]
     title_at = next((i for i, obj, _ in head if reader.emphatic(obj)), None)  # bold, large or a heading style

@@ -221,8 +221,21 @@ def import_text(files: list[Path], issue_dir: Path, section: str | None = None,
     from .new import next_issue
     from .write import write_atomic
 
+    from .errors import os_problem
+    from .limits import MAX_ISSUE_BYTES
+    from .text import too_large
+
     issue_dir = Path(issue_dir)
     target = issue_dir / "issue.md"
+    if issue_dir.exists() and not issue_dir.is_dir():
+        raise BulletinError(Problem(issue_dir, None, "--into 应是期刊文件夹，这里却是一个文件",
+                                    "--into must be an issue folder, and this is a file",
+                                    "写期刊文件夹的路径（没有就新建），如 issues/刊物/2024-08",
+                                    "give the issue folder (created if missing), e.g. issues/series/2024-08"))
+    if (issue_dir / "issue.md").exists() and not target.is_file():
+        raise BulletinError(Problem(target, None, "这里应是 issue.md 文件，却是一个文件夹",
+                                    "this should be the issue.md file but is a folder", "改名或删去这个文件夹",
+                                    "rename or remove that folder"))
     warnings: list[Problem] = []
     parts: list[Imported] = []
     word_articles: list[str] = []
@@ -240,9 +253,11 @@ def import_text(files: list[Path], issue_dir: Path, section: str | None = None,
                                         "old Word/WPS files (.doc/.wps) cannot be imported",
                                         "在 Word/WPS 里另存为 .docx 再导入", "save it as .docx and import that"))
         try:
+            if file.stat().st_size > MAX_ISSUE_BYTES:  # more than one issue.md can hold
+                raise BulletinError(too_large(file, file.stat().st_size, MAX_ISSUE_BYTES))
             data = file.read_bytes()
         except OSError as exc:
-            raise BulletinError(Problem(file, None, f"无法读取文件：{exc.strerror}", f"cannot read: {exc}")) from None
+            raise BulletinError(os_problem(exc, file, ("读取", "read"))) from None
         text, notes = decode(data, file)
         warnings += notes
         imported = parse_text(text, file)
@@ -262,8 +277,16 @@ def import_text(files: list[Path], issue_dir: Path, section: str | None = None,
             body = f"# 【{section}】\n\n"
         body = (body.rstrip("\n") + "\n\n" if body else "") + "\n".join(word_articles)
     if target.is_file():
-        existing = target.read_text(encoding="utf-8-sig")
-        write_atomic(target, (existing.rstrip("\n") + "\n\n" + body).encode("utf-8"))
+        from .text import read_source
+
+        existing = read_source(target)
+        merged_text = (existing.rstrip("\n") + "\n\n" + body).encode("utf-8")
+        if len(merged_text) > MAX_ISSUE_BYTES:
+            raise BulletinError(too_large(target, len(merged_text), MAX_ISSUE_BYTES))
+        try:
+            write_atomic(target, merged_text)
+        except OSError as exc:
+            raise BulletinError(os_problem(exc, target, ("写入", "write"))) from None
         if merged.distribution:
             warnings.append(Problem(target, None, "导入文本中的报送行未写入（本期已有期刊信息），请手工核对",
                                     "distribution lines in the text were not written (the issue exists)",
@@ -278,7 +301,13 @@ def import_text(files: list[Path], issue_dir: Path, section: str | None = None,
     if date is None:
         warnings.append(Problem(target, 3, "出刊日期暂定为今天，请核对", "issue date set to today; please check",
                                 severity="warning"))
-    issue_dir.mkdir(parents=True, exist_ok=True)
-    (issue_dir / "images").mkdir(exist_ok=True)
-    write_atomic(target, (front_matter(merged, number, when.isoformat()) + body).encode("utf-8"))
+    text = (front_matter(merged, number, when.isoformat()) + body).encode("utf-8")
+    if len(text) > MAX_ISSUE_BYTES:
+        raise BulletinError(too_large(target, len(text), MAX_ISSUE_BYTES))
+    try:
+        issue_dir.mkdir(parents=True, exist_ok=True)
+        (issue_dir / "images").mkdir(exist_ok=True)
+        write_atomic(target, text)
+    except OSError as exc:
+        raise BulletinError(os_problem(exc, issue_dir, ("写入期刊文件夹", "write the issue folder"))) from None
     return warnings

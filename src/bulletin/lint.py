@@ -71,7 +71,32 @@ RULES = [
 ]
 
 _PAIRS = [("“", "”"), ("‘", "’"), ("（", "）"), ("《", "》"), ("【", "】")]
-_SKIP_LINE = re.compile(r"^\s*(!\[|\|[\s:|-]*$|```|<!--)")  # images, table rules, code fences, comments
+_SKIP_LINE = re.compile(r"^\s*(\|[\s:|-]*$|```|-+\s*$|=+\s*$)")  # table rules, code fences, heading underlines
+MAX_LISTED = 300  # typography findings listed for one file
+MASK = "\0"  # stands in for a protected character: no rule matches it or next to it
+
+# Text no rule may look at or rewrite: it is not printed (comments, link targets) or not prose
+# (code, addresses). Comments and fenced code are found by a scan (they may span lines); the rest
+# by patterns whose repetitions are bounded, so that no input makes them go back over long text.
+_PROTECTED = re.compile(
+    r"(?<!`)(`{1,8})(?!`)[^\n]{0,1000}?(?<!`)\1(?!`)"        # inline code
+    r"|\]\([^)\n]{0,300}\)"                                    # link and image targets: ](images/a--b.png)
+    r"|<[A-Za-z][A-Za-z0-9+.-]{0,30}:[^>\s]{0,300}>"             # autolinks <https://…>
+    r"|(?:https?|ftp)://[^\s，。、；：？！“”‘’（）《》【】<>]+"      # bare URLs
+    r"|www\.[A-Za-z0-9-]+\.[^\s，。、；：？！“”‘’（）《》【】<>]+"
+    r"|(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}")  # e-mail addresses
+_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
+
+
+def _mask(text: str, start: int, end: int, chars: list[str]) -> None:
+    for i in range(start, end):
+        if chars[i] != "\n":
+            chars[i] = MASK
+
+
+# Markup that looks like a heading but is printed as text.
+_FULLWIDTH_HASH = re.compile(r"^[ \t]*＃+[ \t　]*\S")
+_HASH_WITHOUT_SPACE = re.compile(r"^[ \t]{0,3}#{1,6}(?=[^#\s])")
 
 
 @dataclass(frozen=True)
@@ -83,17 +108,43 @@ class Finding:
     replacement: str | None
 
 
-def _body_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(line number, line) of the Markdown body, after the front matter."""
-    lines = text.split("\n")
-    start = 0
+def _body_start(lines: list[str]) -> int:
+    """Index of the first line after the front matter."""
     if lines and lines[0].strip() == "---":
         for i in range(1, len(lines)):
             if lines[i].strip() == "---":
-                start = i + 1
-                break
-    for i in range(start, len(lines)):
-        yield i + 1, lines[i]
+                return i + 1
+    return 0
+
+
+def masked(text: str) -> str:
+    """The text with every protected character (comments, fenced code, _PROTECTED) replaced by
+    MASK, line breaks kept: positions and line numbers stay those of the file. Linear in the text."""
+    from .load import comment_spans
+
+    chars = list(text)
+    for start, end in comment_spans(text):
+        _mask(text, start, end, chars)
+    offset, fence = 0, None
+    for line in text.split("\n"):  # fenced code: from a ``` line to the next
+        m = _FENCE.match(line)
+        if fence is not None or m:
+            _mask(text, offset, offset + len(line), chars)
+        if m:
+            fence = None if fence == m.group(1) else (fence or m.group(1))
+        offset += len(line) + 1
+    for m in _PROTECTED.finditer(text):
+        _mask(text, m.start(), m.end(), chars)
+    return "".join(chars)
+
+
+def _body_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line with protected text masked) of the Markdown body, after the front matter."""
+    lines = text.split("\n")
+    start = _body_start(lines)
+    body = masked("\n".join(lines[start:])).split("\n")
+    for i, line in enumerate(body):
+        yield start + i + 1, line
 
 
 def findings(text: str, file: Path) -> list[Finding]:
@@ -101,14 +152,30 @@ def findings(text: str, file: Path) -> list[Finding]:
     from .load import BYLINE, TRAILING_BYLINE
 
     for number, line in _body_lines(text):
-        if _SKIP_LINE.match(line):
+        if _SKIP_LINE.match(line) or not line.replace(MASK, "").strip():
             continue
+        if _FULLWIDTH_HASH.match(line):
+            out.append(Finding(Problem(
+                file, number, "行首的“＃”是全角字符，这一行不会成为栏目或标题，“＃”会原样印出",
+                "a full-width ＃ at the line start: not a heading, it prints as typed",
+                "栏目写“# 栏目名”，文章标题写“## 标题”（半角 #，后面空一格）",
+                "write '# section' or '## title' with an ASCII # and a space", column=line.index("＃") + 1,
+                severity="warning"), number, 0, 0, None))
+        elif _HASH_WITHOUT_SPACE.match(line):
+            out.append(Finding(Problem(
+                file, number, "“#”后面没有空格，这一行不会成为栏目或标题，“#”会原样印出",
+                "no space after #: not a heading, the # prints as typed",
+                "在 # 后面空一格：“# 栏目名”“## 标题”；话题标签 #…# 可以不改",
+                "put a space after the #; a #hashtag# may stay", column=line.index("#") + 1,
+                severity="warning"), number, 0, 0, None))
         byline = BYLINE.match(line.strip()) or TRAILING_BYLINE.search(line.rstrip())
         byline_from = len(line) - len(line.lstrip()) if BYLINE.match(line.strip()) else (byline.start() if byline else None)
         for rule in RULES:
             for m in rule.pattern.finditer(line):
                 if rule.name == "ellipsis" and m.group() == "……":
                     continue
+                if MASK in m.group():
+                    continue  # would rewrite protected text
                 if byline_from is not None and m.start() >= byline_from and rule.name == "half-width-parentheses":
                     continue  # a （署名） in half-width parentheses is normalised by the loader
                 replacement = None
@@ -135,6 +202,11 @@ def lint(loaded, layout, option_css: dict[str, str]) -> list[Problem]:
 
     file = loaded.folder / "issue.md"
     problems = [f.problem for f in findings(loaded.text, file)]
+    if len(problems) > MAX_LISTED:  # a pasted file with thousands of half-width commas: the first ones say it
+        problems = problems[:MAX_LISTED] + [Problem(
+            file, None, f"还有 {len(problems) - MAX_LISTED} 处排版问题没有列出", f"{len(problems) - MAX_LISTED} more "
+            "typography findings not listed", "先改正上面这些，或用 bulletin check --fix 自动改正",
+            "fix these first, or run bulletin check --fix", severity="info")]
     issue = loaded.bulletin.issue
     from .compose import HeadMeasures
     from .titles import break_title, lexicon_for
@@ -164,36 +236,25 @@ def fix(text: str, file: Path) -> tuple[str, int]:
     for f in findings(text, file):
         if f.replacement is not None:
             by_line.setdefault(f.line, []).append(f)
-    for number, items in by_line.items():
+    for number, items in by_line.items():  # one pass per line: linear in its length
         line = lines[number - 1]
-        taken: list[tuple[int, int]] = []
+        parts: list[str] = []
+        at = 0
         for f in sorted(items, key=lambda f: (f.start, -(f.end - f.start))):
-            if any(f.start < e and s < f.end for s, e in taken):
+            if f.start < at:
                 continue  # overlapping findings: the first (longest) wins; run again for the rest
-            taken.append((f.start, f.end))
-        for f in sorted((f for f in items if (f.start, f.end) in taken), key=lambda f: -f.start):
-            line = line[: f.start] + f.replacement + line[f.end:]
+            parts += [line[at:f.start], f.replacement]
+            at = f.end
             count += 1
-        lines[number - 1] = line
+        lines[number - 1] = "".join(parts) + line[at:]
     return "\n".join(lines), count
 
 
-@dataclass(frozen=True)
-class FileFix:
-    file: Path
-    count: int
-    diff: str
-    backup: Path | None
-
-
-def fix_file(file: Path, write: bool = True) -> FileFix:
-    """Fix issue.md in place: a backup beside it first (issue.md.bak, .bak2, …), then an atomic write.
+def fix_text(raw: bytes, file: Path) -> tuple[bytes, int, str, str, str]:
+    """The fixed file: (bytes to write, replacements, unified diff, text before, text after).
     Keeps a byte-order mark and CRLF line endings if the file had them."""
     import difflib
 
-    from .write import write_atomic
-
-    raw = file.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
     crlf = "\r\n" in text
@@ -201,17 +262,8 @@ def fix_file(file: Path, write: bool = True) -> FileFix:
     fixed, count = fix(text, file)
     diff = "".join(difflib.unified_diff(text.splitlines(True), fixed.splitlines(True),
                                         f"{file} (before)", f"{file} (fixed)"))
-    backup = None
-    if count and write:
-        backup = file.with_name(file.name + ".bak")
-        n = 1
-        while backup.exists():
-            n += 1
-            backup = file.with_name(f"{file.name}.bak{n}")
-        write_atomic(backup, raw)
-        out = fixed.replace("\n", "\r\n") if crlf else fixed
-        write_atomic(file, (b"\xef\xbb\xbf" if bom else b"") + out.encode("utf-8"))
-    return FileFix(file, count, diff, backup)
+    out = fixed.replace("\n", "\r\n") if crlf else fixed
+    return (b"\xef\xbb\xbf" if bom else b"") + out.encode("utf-8"), count, diff, text, fixed
 
 
-__all__ = ["lint", "fix", "fix_file", "findings", "RULES", "NO_LINE_END"]
+__all__ = ["lint", "fix", "fix_text", "findings", "masked", "RULES", "NO_LINE_END"]

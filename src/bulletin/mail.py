@@ -82,19 +82,31 @@ class SendLog:
     """The issue's send log: last record per body wins."""
 
     def __init__(self, path: Path):
+        from .errors import os_problem
+        from .limits import MAX_SEND_LOG_BYTES
+        from .text import too_large
+
         self.path = path
         self.last: dict[str, dict] = {}
-        if path.is_file():
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    self.last[record["recipient"]] = record
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    raise BulletinError(Problem(path, n, "发送记录有一行损坏", "a send-log line is damaged",
-                                                "核对后修正或删去这一行（删去则该单位可能被再次发送）",
-                                                "check and fix or delete the line (deleting may send that body again)")) from None
+        if not path.exists():
+            return
+        try:
+            if path.stat().st_size > MAX_SEND_LOG_BYTES:
+                raise BulletinError(too_large(path, path.stat().st_size, MAX_SEND_LOG_BYTES))
+            data = path.read_bytes()
+        except OSError as exc:
+            raise BulletinError(os_problem(exc, path, ("读取发送记录", "read the send log"))) from None
+        for n, raw in enumerate(data.split(b"\n"), 1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8"))
+                self.last[str(record["recipient"])] = record
+            except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+                raise BulletinError(Problem(path, n, "发送记录有一行损坏（不是 bulletin 写的内容，或不是 UTF-8）",
+                                            "a send-log line is damaged (not written by bulletin, or not UTF-8)",
+                                            "核对后修正或删去这一行（删去则该单位可能被再次发送）",
+                                            "check and fix or delete the line (deleting may send that body again)")) from None
 
     def append(self, record: dict) -> None:
         record = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **record}
@@ -105,23 +117,94 @@ class SendLog:
         self.last[record["recipient"]] = record
 
 
-def _templates(mail, where: Path):
-    from jinja2 import StrictUndefined, TemplateError
+def _bounded_sandbox():
     from jinja2.sandbox import SandboxedEnvironment
 
-    env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
+    class BoundedSandbox(SandboxedEnvironment):
+        """The sandbox, with * and ** bounded: {{ 'x' * 10**9 }} would otherwise take a gigabyte."""
+
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context, operator, left, right):
+            from jinja2.exceptions import SecurityError
+
+            if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
+                raise SecurityError("exponent too large")
+            if operator == "*" and any(isinstance(v, int) and abs(v) > 10_000 for v in (left, right)) and \
+                    any(isinstance(v, (str, list, tuple)) for v in (left, right)):
+                raise SecurityError("repetition too large")
+            return super().call_binop(context, operator, left, right)
+
+    return BoundedSandbox
+
+
+TEMPLATE_NAMES = ("title", "series", "publisher", "year", "number", "date", "recipient", "copy", "file")
+
+
+def _template_line(where: Path, key: str) -> int | None:
+    """The line of `subject:` or `body:` under `mail:` in recipients.yaml."""
+    import re
+
     try:
-        return env.from_string(mail.subject), env.from_string(mail.body)
-    except TemplateError as exc:
-        raise BulletinError(Problem(where, getattr(exc, "lineno", None), f"邮件模板有误：{exc}",
-                                    f"mail template error: {exc}")) from None
+        lines = where.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    in_mail = False
+    for n, line in enumerate(lines, 1):
+        if re.match(r"^mail\s*:", line):
+            in_mail = True
+            if re.search(rf"[{{,]\s*{key}\s*:", line):
+                return n
+        elif in_mail and re.match(rf"^\s+{key}\s*:", line):
+            return n
+        elif line[:1].strip() and not line.startswith("#"):
+            in_mail = False
+    return None
+
+
+def _templates(mail, where: Path, sample: dict | None = None):
+    """The subject and body templates, compiled — and tried with `sample` values, so a typo such
+    as {{ titel }} is an error before anything is sent (also with --dry-run)."""
+    from jinja2 import StrictUndefined, TemplateError, UndefinedError
+
+    _BoundedSandbox = _bounded_sandbox()
+
+    env = _BoundedSandbox(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
+    compiled = []
+    for key in ("subject", "body"):
+        try:
+            template = env.from_string(getattr(mail, key))
+            if sample is not None:
+                template.render(sample)
+            compiled.append(template)
+        except UndefinedError as exc:
+            import re
+
+            name = re.search(r"'([^']*)' is undefined", str(exc))
+            known = "、".join("{{ %s }}" % n for n in TEMPLATE_NAMES)
+            raise BulletinError(Problem(
+                where, _template_line(where, key),
+                f"邮件{'标题' if key == 'subject' else '正文'}模板里的 {{{{ {name.group(1) if name else '?'} }}}} 不认识",
+                f"the mail {key} template uses an unknown name: {exc}",
+                f"可用的有：{known}", "known names: " + ", ".join(TEMPLATE_NAMES))) from None
+        except TemplateError as exc:
+            raise BulletinError(Problem(
+                where, _template_line(where, key), f"邮件{'标题' if key == 'subject' else '正文'}模板写法不对",
+                f"mail {key} template error: {exc}", "检查 {{ }} 和 {% %} 是否成对",
+                "check that {{ }} and {% %} are paired")) from None
+    return compiled[0], compiled[1]
+
+
+def _values(dist, body, copy) -> dict:
+    """What a mail template may use (TEMPLATE_NAMES)."""
+    b = dist.bulletin
+    return {"title": b.title, "series": b.series.name, "publisher": b.series.publisher, "year": b.issue.year,
+            "number": b.issue.number, "date": f"{b.issue.date.year}年{b.issue.date.month}月{b.issue.date.day}日",
+            "recipient": body.name, "copy": copy.label, "file": copy.delivered[0][0].name}
 
 
 def message_for(dist, body, copy, settings: SmtpSettings, subject_t, body_t) -> EmailMessage:
-    b = dist.bulletin
-    values = {"title": b.title, "series": b.series.name, "publisher": b.series.publisher, "year": b.issue.year,
-              "number": b.issue.number, "date": f"{b.issue.date.year}年{b.issue.date.month}月{b.issue.date.day}日",
-              "recipient": body.name, "copy": copy.label, "file": copy.delivered[0][0].name}
+    values = _values(dist, body, copy)
     msg = EmailMessage()
     msg["Subject"] = " ".join(subject_t.render(values).split())  # one line, no header injection
     msg["From"] = settings.sender
@@ -174,10 +257,10 @@ def send(dist, dry_run: bool = False, resend: frozenset[str] = frozenset(), env:
                 report.append(delivery)
                 continue
         todo.append((body, copy, delivery))
+    subject_t, body_t = _templates(mail or _default_mail(), registry_file, _values(dist, *todo[0][:2]) if todo else None)
     if dry_run or not todo:
         return report + [d for _, _, d in todo]
     settings = smtp_settings(mail, registry_file, env)
-    subject_t, body_t = _templates(mail or _default_mail(), registry_file)
     messages = [(body, copy, d, message_for(dist, body, copy, settings, subject_t, body_t)) for body, copy, d in todo]
     try:
         server = _connect(settings)

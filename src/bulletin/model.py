@@ -8,9 +8,35 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator,
+                      model_validator)
+from pydantic_core import PydanticCustomError
+
+from .limits import (MAX_LINE_FIELD_CHARS, MAX_PARAGRAPH_CHARS, MAX_PRINT_RUN, MAX_SERIES_WORDS,
+                     MAX_TABLE_COLUMNS, MAX_TITLE_CHARS)
 
 DistributionLabel = Literal["报", "送", "抄送", "发"]
+
+
+def _date_as_written(value):
+    """A date is written YYYY-MM-DD: a bare number (`date: 0`) is not a date, although pydantic
+    would read it as seconds since 1970."""
+    if isinstance(value, (str, dt.date)) and not isinstance(value, dt.datetime):
+        return value
+    raise PydanticCustomError("date_type", "Input should be a date written YYYY-MM-DD")
+
+
+def _one_line(value: str) -> str:
+    """Names and addresses are one line: a line break or control character in them would split
+    a printed line, a file name or an e-mail header."""
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" for c in value):
+        raise PydanticCustomError("single_line", "must be one line without control characters")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_as_written)]
+LineText = Annotated[str, Field(max_length=MAX_LINE_FIELD_CHARS)]
+OneLine = Annotated[str, Field(max_length=MAX_LINE_FIELD_CHARS), AfterValidator(_one_line)]
 
 
 class Model(BaseModel):
@@ -25,9 +51,21 @@ class Span(Model):
     emphasis: bool = False
 
 
+def _bounded(spans: list[Span]) -> list[Span]:
+    """One paragraph, list item or table cell: at most MAX_PARAGRAPH_CHARS characters."""
+    length = sum(len(s.text) for s in spans)
+    if length > MAX_PARAGRAPH_CHARS:
+        raise PydanticCustomError("paragraph_too_long", "{length} characters; at most {limit} in one paragraph",
+                                  {"length": length, "limit": MAX_PARAGRAPH_CHARS})
+    return spans
+
+
+Spans = Annotated[list[Span], AfterValidator(_bounded)]
+
+
 class Paragraph(Model):
     kind: Literal["paragraph"] = "paragraph"
-    content: list[Span] = Field(min_length=1)
+    content: Spans = Field(min_length=1)
 
 
 class Heading(Model):
@@ -35,26 +73,34 @@ class Heading(Model):
 
     kind: Literal["heading"] = "heading"
     level: int = Field(default=3, ge=3, le=6, description="3: 一、 黑体; 4: （一） 楷体; 5: 1. 仿宋; 6: （1） 仿宋")
-    content: list[Span] = Field(min_length=1)
+    content: Spans = Field(min_length=1)
 
 
 class ListBlock(Model):
     kind: Literal["list"] = "list"
     ordered: bool = False
-    start: int = Field(default=1, ge=0)
-    items: list[list[Span]] = Field(min_length=1)
+    start: int = Field(default=1, ge=0, le=10**6)
+    items: list[Spans] = Field(min_length=1)
 
 
 class Figure(Model):
     """An image on its own line with an optional caption (图注)."""
 
     kind: Literal["figure"] = "figure"
-    src: str = Field(description="Path of the image, relative to the issue folder")
-    caption: str = ""
+    src: str = Field(description="URL of the image relative to the issue folder, as written in Markdown "
+                                 "(non-ASCII characters percent-encoded)")
+    caption: str = Field(default="", max_length=MAX_PARAGRAPH_CHARS)
     width: str | None = Field(
         default=None, pattern=r"^[0-9]+(\.[0-9]+)?(%|字|mm)$",
         description="Printed width: 60% of the block, 12字 (characters of the grid) or 80mm; "
                     "default: as wide as the block allows within the height limit")
+
+    @property
+    def path(self) -> str:
+        """The image's file, relative to the issue folder (images/照片.jpg)."""
+        from urllib.parse import unquote
+
+        return unquote(self.src)
 
 
 class FigureRow(Model):
@@ -66,8 +112,8 @@ class FigureRow(Model):
 
 class Table(Model):
     kind: Literal["table"] = "table"
-    header: list[list[Span]]
-    rows: list[list[list[Span]]]
+    header: list[Spans] = Field(max_length=MAX_TABLE_COLUMNS)
+    rows: list[Annotated[list[Spans], Field(max_length=MAX_TABLE_COLUMNS)]]
     align: list[Literal["left", "center", "right"] | None] = []
 
 
@@ -75,11 +121,12 @@ Block = Annotated[Union[Paragraph, Heading, ListBlock, Figure, FigureRow, Table]
 
 
 class Article(Model):
-    kicker: str | None = Field(default=None, description="引题: the line above the title, e.g. the issuing body")
-    title: str = Field(min_length=1, description="标题; a newline marks where a long title should break")
-    subtitle: str | None = Field(default=None, description="副题, e.g. “——在…会议上的讲话”")
+    kicker: LineText | None = Field(default=None, description="引题: the line above the title, e.g. the issuing body")
+    title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS,
+                       description="标题; a newline marks where a long title should break")
+    subtitle: LineText | None = Field(default=None, description="副题, e.g. “——在…会议上的讲话”")
     body: list[Block] = Field(min_length=1)
-    byline: str | None = Field(
+    byline: LineText | None = Field(
         default=None, description="署名/来源 shown as （…） at the end, without the parentheses"
     )
 
@@ -97,7 +144,7 @@ class Article(Model):
 class Section(Model):
     """栏目, printed as 【name】."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_LINE_FIELD_CHARS)
     articles: list[Article] = Field(min_length=1)
 
     @field_validator("name")
@@ -110,19 +157,19 @@ class DistributionLine(Model):
     """One line of the 报送 block: 报：A、B."""
 
     label: DistributionLabel
-    recipients: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    recipients: list[Annotated[OneLine, Field(min_length=1)]] = Field(min_length=1)
 
 
 class Recipient(Model):
     """A body in the series' recipient registry (报送单位名册, recipients.yaml)."""
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Short name, used in file names")
-    name: str = Field(min_length=1, description="Full name as printed in the 报送 lines")
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=40, description="Short name, used in file names")
+    name: OneLine = Field(min_length=1, description="Full name as printed in the 报送 lines")
     category: DistributionLabel = Field(description="报 / 送 / 抄送 / 发")
     copies: int = Field(default=1, ge=1, le=999, description="Printed copies this body receives")
     email: str | None = Field(default=None, pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
-    address: str | None = Field(default=None, description="Postal address")
-    contact: str | None = Field(default=None, description="Contact person")
+    address: OneLine | None = Field(default=None, description="Postal address")
+    contact: OneLine | None = Field(default=None, description="Contact person")
     regular: bool = Field(default=True, description="In every issue; false: only when an issue adds it (增发)")
 
     @property
@@ -134,11 +181,11 @@ class MailSettings(Model):
     """How `bulletin distribute --send` mails copies. The password is never stored here: it comes
     from the environment (BULLETIN_SMTP_PASSWORD)."""
 
-    host: str | None = None
+    host: OneLine | None = None
     port: int | None = Field(default=None, ge=1, le=65535)
-    user: str | None = None
+    user: OneLine | None = None
     tls: Literal["starttls", "ssl", "none"] = "starttls"
-    sender: str | None = Field(default=None, description="From: address, e.g. 某协会 <bulletin@example.org>")
+    sender: OneLine | None = Field(default=None, description="From: address, e.g. 某协会 <bulletin@example.org>")
     subject: str = "{{ title }}"
     body: str = ("{{ recipient }}：\n\n附件为《{{ series }}》{{ year }}年第{{ number }}期（份号 {{ copy }}），请查收。\n\n"
                  "{{ publisher }}\n")
@@ -157,8 +204,8 @@ CLASSIFICATION = r"^[^\s★]{1,8}(★[^\s★]{1,12})?$"
 class Masthead(Model):
     """报头 options."""
 
-    title: str | None = Field(default=None, description="Large red title; defaults to the series name")
-    notice: str | None = Field(default=None, description="Line above the title, e.g. 内部资料　注意保存")
+    title: OneLine | None = Field(default=None, description="Large red title; defaults to the series name")
+    notice: OneLine | None = Field(default=None, description="Line above the title, e.g. 内部资料　注意保存")
     show_total_number: bool = Field(default=True, description="Print （总第×期） when the issue has one")
     copy_number: bool | None = Field(
         default=None, description="Keep the first line of page 1 for the 份号 of distributed copies "
@@ -181,11 +228,11 @@ class Colophon(Model):
     """版记 lines besides 报/送/抄送 (GB/T 9704 §7.4): 印发机关和印发日期, and the 编辑 / 审核 / 签发 line
     many 简报 carry. Set in series.yaml as defaults; an issue's own values replace them one by one."""
 
-    issuer: str | None = Field(default=None, description="印发机关, e.g. 县委办公室秘书科")
-    issued: dt.date | None = Field(default=None, description="印发日期 (default: the issue's date)")
-    editor: str | None = Field(default=None, description="编辑")
-    reviewer: str | None = Field(default=None, description="审核")
-    approver: str | None = Field(default=None, description="签发")
+    issuer: OneLine | None = Field(default=None, description="印发机关, e.g. 县委办公室秘书科")
+    issued: Date | None = Field(default=None, description="印发日期 (default: the issue's date)")
+    editor: OneLine | None = Field(default=None, description="编辑")
+    reviewer: OneLine | None = Field(default=None, description="审核")
+    approver: OneLine | None = Field(default=None, description="签发")
 
 
 LayoutOption = Union[str, int, float, bool]
@@ -202,19 +249,21 @@ class Series(Model):
             data = {**data, "masthead": {"printing": "pre-printed"}}
         return data
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Short name used in output file names")
-    name: str = Field(min_length=1, description="刊名, e.g. 山西通信行业")
-    publisher: str = Field(min_length=1, description="编发单位, e.g. 山西省通信行业协会")
-    layout: str = Field(default="jianbao", pattern=r"^[A-Za-z0-9_-]+$")
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64,
+                    description="Short name used in output file names")
+    name: OneLine = Field(min_length=1, description="刊名, e.g. 山西通信行业")
+    publisher: OneLine = Field(min_length=1, description="编发单位, e.g. 山西省通信行业协会")
+    layout: str = Field(default="jianbao", pattern=r"^[A-Za-z0-9_-]+$", max_length=64)
     layout_options: dict[str, LayoutOption] = {}
     masthead: Masthead = Masthead()
     distribution: list[DistributionLine] = []
-    print_run: int | None = Field(default=None, ge=1, description="共印×份 default")
-    keywords: list[str] = []
+    print_run: int | None = Field(default=None, ge=1, le=MAX_PRINT_RUN, description="共印×份 default")
+    keywords: list[OneLine] = []
     colophon: Colophon = Field(default=Colophon(), description="版记 defaults: 印发机关, 编辑/审核/签发")
-    words: list[Annotated[str, Field(min_length=2, max_length=40)]] = Field(
-        default=[], description="专名词表: names that titles never break (besides the publisher and the "
-                                "recipients); more in words.txt beside series.yaml, one a line")
+    words: list[Annotated[OneLine, Field(min_length=2, max_length=40)]] = Field(
+        default=[], max_length=MAX_SERIES_WORDS,
+        description="专名词表: names that titles never break (besides the publisher and the "
+                    "recipients); more in words.txt beside series.yaml, one a line")
     number_restarts_yearly: bool = Field(default=True, description="期号 starts again at 1 each year")
     fonts: dict[str, str] = Field(
         default={},
@@ -223,19 +272,19 @@ class Series(Model):
 
 
 class Issue(Model):
-    number: int = Field(ge=1, description="期号 within the year (of the supplements, for a 增刊)")
+    number: int = Field(ge=1, le=9999, description="期号 within the year (of the supplements, for a 增刊)")
     supplement: bool = Field(default=False, description="增刊: numbered apart from the regular issues (增刊第1期)")
-    total_number: int | None = Field(default=None, ge=1, description="总第×期")
+    total_number: int | None = Field(default=None, ge=1, le=999_999, description="总第×期")
     classification: str | None = Field(default=None, pattern=CLASSIFICATION,
                                        description="密级和保密期限, e.g. 内部★1年 (replaces the series')")
-    date: dt.date
-    editor_note: str | None = Field(default=None, description="编者按")
+    date: Date
+    editor_note: str | None = Field(default=None, max_length=MAX_PARAGRAPH_CHARS, description="编者按")
     lead: list[Article] = Field(default=[], description="Articles before the first section")
     sections: list[Section] = []
     distribution: list[DistributionLine] | None = Field(
         default=None, description="报送 lines; when absent, the series' default"
     )
-    print_run: int | None = Field(default=None, ge=1, description="共印×份")
+    print_run: int | None = Field(default=None, ge=1, le=MAX_PRINT_RUN, description="共印×份")
     colophon: Colophon | None = Field(default=None, description="版记 values for this issue (replace the series')")
     layout_options: dict[str, LayoutOption] = Field(default={}, description="Overrides the series' options")
     assumed: list[str] = Field(
@@ -293,8 +342,13 @@ class Bulletin(Model):
 
     @property
     def output_stem(self) -> str:
-        """<series>-<year>-<number>; a supplement's number is zk<number> (增刊)."""
-        return f"{self.series.id}-{self.issue.year}-{'zk' if self.issue.supplement else ''}{self.issue.number}"
+        return self.stem_for(self.series.id, self.issue.year, self.issue.number, self.issue.supplement)
+
+    @staticmethod
+    def stem_for(series_id: str, year: int, number: int, supplement: bool = False) -> str:
+        """<series>-<year>-<number>: the name of an issue's output files; a supplement's number is
+        zk<number> (增刊)."""
+        return f"{series_id}-{year}-{'zk' if supplement else ''}{number}"
 
     @property
     def classification(self) -> str | None:

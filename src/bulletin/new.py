@@ -5,9 +5,10 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from .errors import BulletinError, Problem
+from .errors import BulletinError, Problem, os_problem
 from .load import ISSUE_FILE, load_series, sibling_issues
 from .recipients import load_registry
+from .write import write_atomic
 
 TEMPLATE = """---
 # {series} {year}年{label} — 期刊信息（YAML）。以 # 开头的行是注释，可删去。
@@ -28,16 +29,22 @@ date: {date}                 # 出刊日期
   文末另起一行写（作者或来源）作为署名。
 -->
 
-# 栏目名
+# {placeholder_section}
 
-## 文章标题
+## {placeholder_title}
 
-第一段正文。
+{placeholder_paragraphs[0]}
 
-第二段正文。
+{placeholder_paragraphs[1]}
 
-（作者）
+（{placeholder_byline}）
 """
+
+# The example article of the template: `check` refuses an issue that still prints it.
+PLACEHOLDER_SECTION = "栏目名"
+PLACEHOLDER_TITLE = "文章标题"
+PLACEHOLDER_PARAGRAPHS = ("第一段正文。", "第二段正文。")
+PLACEHOLDER_BYLINE = "作者"
 
 
 def _previous_distribution(series_dir: Path, date: dt.date) -> str:
@@ -97,8 +104,19 @@ def new_issue(series_dir: Path, date: dt.date | None = None, supplement: bool = 
         label=f"{'增刊' if supplement else ''}第{number}期", number_comment="增刊期号（与正刊分开编号）" if supplement else "期号",
         supplement_line="\nsupplement: true                # 增刊" if supplement else "",
         total_line=f"\ntotal_number: {total}               # 总期号" if total else "",
-        distribution=distribution, print_run=print_run)
-    folder.mkdir(parents=True)
-    (folder / "images").mkdir()
-    (folder / ISSUE_FILE).write_text(re.sub(r"[ \t]+\n", "\n", text), encoding="utf-8")
+        distribution=distribution, print_run=print_run, placeholder_section=PLACEHOLDER_SECTION,
+        placeholder_title=PLACEHOLDER_TITLE, placeholder_paragraphs=PLACEHOLDER_PARAGRAPHS,
+        placeholder_byline=PLACEHOLDER_BYLINE)
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:  # a read-only series folder, a full disk…
+        raise BulletinError(os_problem(exc, folder, ("新建期刊文件夹", "create the issue folder"))) from None
+    try:
+        (folder / "images").mkdir()
+        write_atomic(folder / ISSUE_FILE, re.sub(r"[ \t]+\n", "\n", text).encode("utf-8"))
+    except OSError as exc:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)  # no half-made issue left behind
+        raise BulletinError(os_problem(exc, folder / ISSUE_FILE, ("写入", "write"))) from None
     return folder

@@ -118,7 +118,7 @@ class PictureRowView:
 
 def picture(figure, key: str, folder: Path, block: float, grid: float, rules: PictureRules) -> PictureView:
     """The printed size of one picture."""
-    pixels = pixel_size(folder / figure.src)
+    pixels = pixel_size(folder / figure.path)  # the file: src is the URL as written (照片 percent-encoded)
     wanted = asked_width(figure.width, block, grid)
     if pixels is None:
         return PictureView(key, figure.src, figure.caption, wanted, None)

@@ -190,6 +190,29 @@ def check_semantics(loaded: Loaded) -> list[Problem]:
                                 "在本期或 series.yaml 中写 distribution", "add distribution to the issue or the series",
                                 severity="warning"))
     problems.extend(_check_numbering(loaded))
+    problems.extend(_check_placeholders(loaded))
+    return problems
+
+
+def _check_placeholders(loaded: Loaded) -> list[Problem]:
+    """The example article of `bulletin new`'s template, still there: it would be printed."""
+    from .new import PLACEHOLDER_SECTION, PLACEHOLDER_TITLE
+
+    issue = loaded.bulletin.issue
+    file = loaded.folder / "issue.md"
+    problems = []
+    hint = "换成本期的内容，或删去这一部分"
+    hint_en = "replace it with this issue's content, or delete it"
+    for s, section in enumerate(issue.sections):
+        if section.name == PLACEHOLDER_SECTION:
+            f, line = loaded.sources.locate(("sections", s), (file, None))
+            problems.append(Problem(Path(f), line, f"模板里的示例栏目“{section.name}”还没有替换，会印出来",
+                                    f"the template's example section '{section.name}' would be printed", hint, hint_en))
+    for path, article in article_paths(issue):
+        if article.title == PLACEHOLDER_TITLE:
+            f, line = loaded.sources.locate(path, (file, None))
+            problems.append(Problem(Path(f), line, f"模板里的示例文章《{article.title}》还没有替换，会印出来",
+                                    f"the template's example article '{article.title}' would be printed", hint, hint_en))
     return problems
 
 

@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from .errors import BulletinError, Problem, ProblemList
 from .model import Recipient, Registry
@@ -45,13 +48,14 @@ DROP_KEYS = ("停发", "drop")
 def load_registry(series_dir: Path) -> Registry | None:
     """recipients.yaml of a series, validated; None when the series has none."""
     from .load import SourceMap, _validate, parse_yaml
+    from .limits import MAX_YAML_BYTES
     from .text import read_source
 
     file = series_dir / REGISTRY_FILE
     if not file.is_file():
         return None
     smap = SourceMap()
-    data = parse_yaml(read_source(file), file, 0, smap)
+    data = parse_yaml(read_source(file, MAX_YAML_BYTES), file, 0, smap)
     mail = data.get("mail")
     if isinstance(mail, dict) and "password" in mail:
         raise BulletinError(Problem(
@@ -171,13 +175,16 @@ def resolve(raw: Any, registry: Registry, file: Path, smap) -> list[Recipient]:
                 data = {"id": _new_id(taken), **item}
                 try:
                     added.append(Recipient.model_validate(data))
-                except Exception as exc:  # pydantic ValidationError: say which field
-                    errors = getattr(exc, "errors", lambda **_: [])(include_url=False)
-                    detail = "；".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors) or str(exc)
-                    r.problems.add(file, r.line(where), f"增发单位写法不对：{detail}", f"bad added body: {detail}",
-                                   "写成 {name: 单位全称, category: 送}（可加 copies、email）",
-                                   "write {name: full name, category: 送} (copies, email optional)",
-                                   column=smap.column(where))
+                except ValidationError as exc:  # say which field, in the editor's words
+                    from .load import _problems_from_validation
+
+                    for problem in _problems_from_validation(exc, Recipient, _Within(smap, where),
+                                                             (file, r.line(where))):
+                        r.problems.items.append(replace(
+                            problem, message=f"增发单位写法不对：{problem.message}",
+                            message_en=f"bad added body: {problem.message_en}",
+                            hint=problem.hint or "写成 {name: 单位全称, category: 送}（可加 copies、email）",
+                            hint_en=problem.hint_en or "write {name: full name, category: 送} (copies, email optional)"))
             else:
                 body = r.find(item, where)
                 if body is not None:
@@ -187,6 +194,19 @@ def resolve(raw: Any, registry: Registry, file: Path, smap) -> list[Recipient]:
                     chosen[body.id] = body
     r.problems.raise_if_any()
     return _dedupe(_ordered([*chosen.values(), *added], registry), r, path)
+
+
+class _Within:
+    """The source map seen from inside one value (for validating a part on its own)."""
+
+    def __init__(self, smap, where: tuple):
+        self.smap, self.where = smap, where
+
+    def locate(self, path: tuple, default):
+        return self.smap.locate(self.where + tuple(path), default)
+
+    def column(self, path: tuple):
+        return self.smap.column(self.where + tuple(path))
 
 
 def _dedupe(bodies: list[Recipient], r: _Resolver, path: tuple) -> list[Recipient]:

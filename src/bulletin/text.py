@@ -1,6 +1,7 @@
 """Text helpers shared by the stages: reading source files, character classes."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -28,14 +29,25 @@ def join_lines(left: str, right: str) -> str:
     return f"{left} {right}"
 
 
-def read_source(path: Path) -> str:
-    """Read an editor's text file: UTF-8 (with or without BOM), any line endings."""
+def read_source(path: Path, limit: int | None = None) -> str:
+    """Read an editor's text file: UTF-8 (with or without BOM), any line endings, at most `limit`
+    bytes (default: the limit of issue.md) — the size is checked before the file is read."""
+    from .errors import os_problem
+    from .limits import MAX_ISSUE_BYTES
+
+    limit = MAX_ISSUE_BYTES if limit is None else limit
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise BulletinError(too_large(path, size, limit))
+            data = fh.read(limit + 1)
     except FileNotFoundError:
         raise BulletinError(Problem(path, None, "找不到文件", "file not found")) from None
     except OSError as exc:
-        raise BulletinError(Problem(path, None, f"无法读取文件：{exc.strerror}", f"cannot read file: {exc}")) from None
+        raise BulletinError(os_problem(exc, path, ("读取", "read"))) from None
+    if len(data) > limit:  # a file that grew while being read, or a device
+        raise BulletinError(too_large(path, len(data), limit))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -56,6 +68,18 @@ def read_source(path: Path) -> str:
             )
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def too_large(path: Path | None, size: int, limit: int, line: int | None = None) -> Problem:
+    """A file over its size limit, said the same way for every kind of file."""
+    return Problem(path, line, f"文件太大（{_size(size)}），上限是 {_size(limit)}",
+                   f"the file is too large ({_size(size)}; the limit is {_size(limit)})",
+                   "一期简报用不了这么多文字：检查是否粘贴了多余的内容，或把内容分到几期",
+                   "a bulletin needs far less: check for pasted material, or split it over several issues")
+
+
+def _size(n: int) -> str:
+    return f"{n / 10**6:.1f} MB" if n >= 10**6 else f"{n / 1000:.0f} KB" if n >= 1000 else f"{n} B"
 
 
 # 禁则 (clreq §3.1.7): characters that must not begin a line, and that must not end one.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hmac
+import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -28,11 +29,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import BulletinError
+from ..limits import MAX_IMAGE_BYTES, MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES
 from .document import FRONT_FIELDS, from_json, parse, serialize
+from .jobs import BodyLimit, Busy, HeavyWork, Stopped
 from .renderer import problem_json
 from .workspace import MAX_IMPORT, Conflict, Refused, Workspace
 
 HERE = Path(__file__).parent
+PREVIEW_WAIT = 15.0  # seconds a preview request waits for a newer render before answering “pending”
 UI = {
     "zh": {"title": "简报编辑", "series": "刊物", "issues": "期刊", "new": "新建下一期", "date": "日期", "number": "期号",
            "pages": "页数", "status": "检查", "open": "编辑", "errors": "错误", "warnings": "警告", "ok": "无问题",
@@ -49,11 +53,13 @@ def locate(text: str, problems: list[dict]) -> list[dict]:
     (section index, article index, field) — so the editor can point at it."""
     import yaml
 
+    from ..yaml_input import compose_node
+
     doc = parse(text)
     front_lines = 2 + doc.front_text.count("\n")  # "---", the YAML, "---"
     keys: dict[int, str] = {}
     try:
-        node = yaml.compose(doc.front_text)
+        node = compose_node(doc.front_text)
         for k, _ in getattr(node, "value", []):
             keys[k.start_mark.line + 2] = k.value
     except yaml.YAMLError:
@@ -131,6 +137,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
 
     workspace = Workspace(issues_dir)
     renderer = renderer or Renderer()
+    heavy = HeavyWork()
     csrf = secrets.token_urlsafe(24)
     names = {host, "127.0.0.1", "localhost"} if host in ("127.0.0.1", "localhost", "::1") else {host}
     hosts = {f"{n}:{port}" for n in names} | ({n for n in names} if port == 80 else set())
@@ -156,9 +163,9 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
     def ref_of(request: Request):
         return workspace.issue(request.path_params["series"], request.path_params["issue"])
 
-    async def index(request: Request):
+    def issue_rows() -> list[dict]:
         from ..api import check
-        from ..load import load
+        from ..load import load, load_series
 
         rows = []
         for series, issues in workspace.list():
@@ -178,12 +185,14 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
                     item["pages"] = len(current.pages)
                 items.append(item)
             try:
-                from ..load import load_series
-
                 title = load_series(workspace.series_dir(series)).name
             except BulletinError:
                 title = series
             rows.append({"name": series, "title": title, "issues": items})
+        return rows
+
+    async def index(request: Request):
+        rows = await heavy.run(issue_rows)  # loads and checks every issue: never on the event loop
         return page(request, "index.html", rows=rows, today=dt.date.today().isoformat())
 
     async def new_issue(request: Request):
@@ -240,28 +249,28 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         except (AttributeError, TypeError, ValueError) as exc:
             return JSONResponse({"error": f"bad document: {exc}"}, status_code=400)
         try:
-            load(ref.folder, text=text)
+            await heavy.run(load, ref.folder, text)
         except BulletinError as exc:
             problems = [p for p in exc.problems if p.severity == "error"]
             return JSONResponse({"saved": False, "problems": locate(text, [problem_json(p) for p in problems])}, status_code=422)
         if text == text_now:
             return JSONResponse({"saved": False, "unchanged": True, "base": current})
         try:
-            base = workspace.save(ref, text, current)
+            base = await heavy.run(workspace.save, ref, text, current)  # may wait for another process's save
         except Conflict as exc:
             return JSONResponse({"conflict": True, "current": exc.current}, status_code=409)
+        except BulletinError as exc:
+            return JSONResponse({"error": exc.format(lang_of(request))}, status_code=503)
         version = renderer.request(ref.folder)
         return JSONResponse({"saved": True, "base": base, "version": version, "doc": parse(text).to_json()})
 
     async def get_preview(request: Request):
-        import anyio
-
         ref = ref_of(request)
         try:
             after = int(request.query_params.get("after", "-1"))
         except ValueError:
             after = -1
-        result = await anyio.to_thread.run_sync(renderer.wait, ref.folder, after, 15.0)
+        result = await renderer.wait_async(ref.folder, after, PREVIEW_WAIT)
         if result is None:
             return JSONResponse({"pending": True})
         text, _ = workspace.read(ref)
@@ -277,60 +286,44 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         return Response(result.pages[n - 1], media_type="image/png", headers={"Cache-Control": "no-store"})
 
     async def pdf(request: Request):
-        import anyio
-
         ref = ref_of(request)
         result = renderer.current(ref.folder)
         if result is None or not result.pdf:
             version = renderer.request(ref.folder)
-            result = await anyio.to_thread.run_sync(renderer.wait, ref.folder, version - 1, 30.0)
+            result = await renderer.wait_async(ref.folder, version - 1, 2 * PREVIEW_WAIT)
         if result is None or not result.pdf:
             return PlainTextResponse("这一期还不能排版，请先改正错误 / the issue cannot be rendered yet", status_code=409)
         return Response(result.pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="{ref.series}-{ref.issue}.pdf"'})
 
     async def read_upload(request: Request, limit: int):
-        length = int(request.headers.get("content-length") or 0)
-        if length > limit + 100_000:
-            return None, JSONResponse({"error": "文件太大 / file too large"}, status_code=413)
+        # BodyLimit has already refused a body over MAX_UPLOAD_BYTES while it streamed in
         form = await request.form(max_files=1, max_fields=5, max_part_size=limit)
         upload = form.get("file")
         if upload is None or not hasattr(upload, "read"):
             return None, JSONResponse({"error": "没有文件 / no file"}, status_code=400)
-        data = await upload.read()
+        data = await upload.read(limit + 1)
         if len(data) > limit:
             return None, JSONResponse({"error": "文件太大 / file too large"}, status_code=413)
         return (upload.filename or "", data, form), None
 
     async def import_file(request: Request):
-        from ..docx_import import import_docx
-        from ..importer import decode, parse_text, to_markdown
-
         ref = ref_of(request)
         got, error = await read_upload(request, MAX_IMPORT)
         if error:
             return error
         filename, data, _ = got
         suffix = Path(filename).suffix.lower()
+        if suffix == ".docx" and not data.startswith(b"PK"):
+            return JSONResponse({"error": "不是 .docx 文件 / not a .docx file"}, status_code=400)
+        if suffix not in (".docx", ".txt", ".md", ""):
+            return JSONResponse({"error": "只能导入 .docx 或 .txt / only .docx or .txt"}, status_code=400)
         try:
-            if suffix == ".docx":
-                if not data.startswith(b"PK"):
-                    return JSONResponse({"error": "不是 .docx 文件 / not a .docx file"}, status_code=400)
-                with tempfile.TemporaryDirectory() as tmp:
-                    path = Path(tmp) / "upload.docx"
-                    path.write_bytes(data)
-                    markdown, notes = import_docx(path, ref.folder)
-            elif suffix in (".txt", ".md", ""):
-                text, notes = decode(data, Path(filename or "upload.txt"))
-                imported = parse_text(text, Path(filename or "upload.txt"))
-                notes += imported.warnings
-                imported.lead += [a for s in imported.sections for a in s["articles"]]
-                imported.sections = []
-                markdown = to_markdown(imported)
-            else:
-                return JSONResponse({"error": "只能导入 .docx 或 .txt / only .docx or .txt"}, status_code=400)
+            markdown, notes = await heavy.isolated(import_upload, filename, data, ref.folder)
         except BulletinError as exc:
-            return JSONResponse({"error": exc.format("zh")}, status_code=400)
+            return JSONResponse({"error": exc.format(lang_of(request))}, status_code=400)
+        except Stopped as exc:
+            return JSONResponse({"error": f"导入失败：{exc.reason} / import failed: {exc.reason_en}"}, status_code=400)
         articles = parse("---\n---\n" + markdown).to_json()["lead"]
         for a in articles:
             a["key"] = ""
@@ -338,7 +331,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
 
     async def upload_image(request: Request):
         ref = ref_of(request)
-        got, error = await read_upload(request, 20 * 10**6)
+        got, error = await read_upload(request, MAX_IMAGE_BYTES)
         if error:
             return error
         filename, data, form = got
@@ -362,6 +355,10 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
     async def refused(request: Request, exc: Exception):
         return PlainTextResponse("not found", status_code=404)
 
+    async def busy(request: Request, exc: Exception):
+        return JSONResponse({"error": "服务器正忙，请稍后再试 / busy, try again shortly"}, status_code=503,
+                            headers={"Retry-After": "2"})
+
     routes = [
         Route("/", index),
         Route("/new/{series}", new_issue, methods=["POST"]),
@@ -382,9 +379,37 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         yield
         renderer.close()
 
-    app = Starlette(routes=routes, middleware=[Middleware(Guard, settings=settings)],
-                    exception_handlers={Refused: refused}, lifespan=lifespan)
+    app = Starlette(routes=routes,
+                    middleware=[Middleware(BodyLimit, limit_for=body_limit), Middleware(Guard, settings=settings)],
+                    exception_handlers={Refused: refused, Busy: busy}, lifespan=lifespan)
     app.state.csrf = csrf
     app.state.renderer = renderer
     app.state.workspace = workspace
+    app.state.heavy = heavy
     return app
+
+
+def body_limit(scope: dict) -> int:
+    """The largest request body a route takes: uploads, or an issue as JSON."""
+    if scope.get("method") == "POST" and scope.get("path", "").endswith(("/import", "/images")):
+        return MAX_UPLOAD_BYTES
+    return MAX_REQUEST_BYTES
+
+
+def import_upload(filename: str, data: bytes, issue_dir: Path):  # runs in a separate process (jobs.py)
+    """An uploaded Word or text file → (Markdown of its articles, notes); pictures go to images/."""
+    from ..docx_import import import_docx
+    from ..importer import decode, parse_text, to_markdown
+
+    if Path(filename).suffix.lower() == ".docx":
+        with tempfile.TemporaryDirectory() as tmp:
+            stem = re.sub(r"[^\w-]+", "-", Path(filename).stem).strip("-")[:40] or "upload"
+            path = Path(tmp) / f"{stem}.docx"  # its name also names the pictures saved from it
+            path.write_bytes(data)
+            return import_docx(path, issue_dir)
+    text, notes = decode(data, Path(filename or "upload.txt"))
+    imported = parse_text(text, Path(filename or "upload.txt"))
+    notes += imported.warnings
+    imported.lead += [a for s in imported.sections for a in s["articles"]]
+    imported.sections = []
+    return to_markdown(imported), notes

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import yaml
 
-from ..load import BYLINE, FRONT_MATTER, _StrictLoader
+from ..load import BYLINE, FRONT_MATTER
+from ..yaml_input import compose_node, safe_load
 
 SECTION = re.compile(r"^#[ \t]+(.+?)[ \t]*#*[ \t]*$")
 ARTICLE = re.compile(r"^##[ \t]+(.+?)[ \t]*$")
@@ -201,7 +202,7 @@ def parse(text: str) -> IssueDoc:
             article = parse_article(f"a{start}", chunk)
             (doc.sections[-1].articles if doc.sections else doc.lead).append(article)
     try:  # dates stay text (as in the loader): a wrong one is the loader's to report, with its line
-        data = yaml.load(front_text, Loader=_StrictLoader) or {}
+        data = safe_load(front_text) or {}
     except (yaml.YAMLError, ValueError):
         data = {}
     if isinstance(data, dict):
@@ -216,10 +217,15 @@ def parse(text: str) -> IssueDoc:
 
 
 def _yaml_scalar(key: str, value: str) -> str:
-    if key in ("number", "total_number", "print_run"):
+    """A field's value as YAML text. Numbers and dates are written bare only when they are one;
+    anything else becomes a quoted string (the loader then says what is wrong, at its line) —
+    never raw text that could add keys (“8\nprint_run: 5”) or change the YAML."""
+    if key in ("number", "total_number", "print_run") and re.fullmatch(r"[0-9]{1,9}", value.strip()):
         return value.strip()
-    if key == "date":
+    if key == "date" and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
         return value.strip()
+    if key in ("number", "total_number", "print_run", "date"):
+        return json.dumps(value.strip(), ensure_ascii=False)
     if "\n" in value:
         return "|-\n" + "\n".join("  " + line if line else "" for line in value.rstrip("\n").split("\n"))
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML string: no injection
@@ -228,7 +234,10 @@ def _yaml_scalar(key: str, value: str) -> str:
 def set_front(front_text: str, key: str, value) -> str:
     """Rewrite one top-level key of the front matter in place (comment on its line kept); add it
     at the end when absent; remove it when value is empty or None."""
-    node = yaml.compose(front_text) if front_text.strip() else None
+    try:
+        node = compose_node(front_text) if front_text.strip() else None
+    except yaml.YAMLError:
+        node = None  # unreadable: the key is added at the end and the loader says what is wrong
     lines = front_text.split("\n")
     if lines and lines[-1] == "":
         lines = lines[:-1]

@@ -7,6 +7,7 @@ ones, so typing never queues a backlog. Results carry a version number that only
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -32,7 +33,10 @@ def problem_json(p) -> dict:
             "message": p.message, "message_en": p.message_en, "hint": p.hint, "hint_en": p.hint_en}
 
 
-def _worker(jobs, results) -> None:  # pragma: no cover - runs in the child process
+def _worker(jobs, results, parent: int | None = None) -> None:  # pragma: no cover - runs in the child process
+    from .jobs import watch_parent
+
+    watch_parent(parent)  # a killed server takes its renderer with it
     from ..api import render
     from ..errors import BulletinError
     from ..preview import rasterise
@@ -86,7 +90,7 @@ class Renderer:
         ctx = multiprocessing.get_context("spawn")
         self.jobs = ctx.Queue()
         self.results = ctx.Queue()
-        self.process = ctx.Process(target=_worker, args=(self.jobs, self.results), daemon=True)
+        self.process = ctx.Process(target=_worker, args=(self.jobs, self.results, os.getpid()), daemon=True)
         self.process.start()
         self.version = 0
         self.latest: dict[str, Result] = {}  # issue folder → newest result
@@ -130,6 +134,22 @@ class Renderer:
                 if left <= 0:
                     return result if result is not None and after < 0 else None
                 self.cond.wait(left)
+
+    async def wait_async(self, issue_dir: Path, after: int, timeout: float) -> Result | None:
+        """wait() without holding a thread: the event loop checks every 50 ms (many pending
+        previews then cost nothing, and never keep other requests waiting for a thread)."""
+        import asyncio
+
+        deadline = time.monotonic() + timeout
+        key = str(issue_dir)
+        while True:
+            with self.cond:
+                result = self.latest.get(key)
+            if result is not None and result.version > after:
+                return result
+            if time.monotonic() >= deadline:
+                return result if result is not None and after < 0 else None
+            await asyncio.sleep(0.05)
 
     def current(self, issue_dir: Path) -> Result | None:
         with self.cond:

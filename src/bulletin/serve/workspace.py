@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BulletinError, Problem
+from ..limits import MAX_IMAGE_BYTES, MAX_IMPORT_BYTES
 from ..load import ISSUE_FILE, SERIES_FILE
 from ..text import read_source
-from ..write import write_atomic
+from ..write import locked, write_atomic
 from .document import digest
 
 NAME = re.compile(r"^(?!\.)[\w\-. ]{1,80}$")  # a folder name: no separators, no leading dot
 IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg", b"GIF87a": ".gif", b"GIF89a": ".gif"}
-MAX_IMAGE = 20 * 10**6
-MAX_IMPORT = 20 * 10**6
+MAX_IMAGE = MAX_IMAGE_BYTES
+MAX_IMPORT = MAX_IMPORT_BYTES
 
 
 class Refused(Exception):
@@ -98,11 +99,15 @@ class Workspace:
         return text, digest(text)
 
     def save(self, ref: IssueRef, text: str, base: str) -> str:
-        """Write issue.md atomically unless it changed since `base`; returns the new digest."""
-        _, current = self.read(ref)
-        if current != base:
-            raise Conflict(current)
-        write_atomic(ref.file, text.encode("utf-8"))
+        """Write issue.md atomically unless it changed since `base`; returns the new digest.
+        The comparison and the write hold the issue folder's lock (write.locked), which every
+        editor process and `check --fix` take: of two saves of the same version, from any
+        processes, one is written and the other is a Conflict."""
+        with locked(ref.folder):
+            _, current = self.read(ref)
+            if current != base:
+                raise Conflict(current)
+            write_atomic(ref.file, text.encode("utf-8"))
         return digest(text)
 
     def save_image(self, ref: IssueRef, filename: str, data: bytes) -> str:

@@ -73,6 +73,7 @@ class Typeset:
     denied: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # "layout", "pdf" (seconds)
     inspected: object = None  # what `inspect` read from the laid-out document (placement.measure)
+    overflows: list[dict] = field(default_factory=list)  # postflight.measure(): boxes past the text block
 
 
 class _Collector(logging.Handler):
@@ -109,6 +110,9 @@ def font_config() -> FontConfiguration:
 
         speedups.install()  # a warm process keeps font subsets between renders
         _font_config = FontConfiguration()
+        from .. import scratch
+
+        scratch.adopt_font_folder(_font_config)  # font copies in our per-process folder, swept if we die
         import atexit
 
         atexit.register(release_fonts)
@@ -124,6 +128,9 @@ def release_fonts() -> None:
     folder = getattr(_font_config, "_folder", None) if _font_config is not None else None
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
+    from .. import scratch
+
+    scratch.cleanup()
 
 
 def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path],
@@ -148,10 +155,13 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
         html = HTML(string=composed.html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher)
         start = time.perf_counter()
         document = html.render(stylesheets=sheets, font_config=config)
+        from .. import postflight
+
+        overflows = postflight.measure(html.etree_element, document)  # boxes past the text block
         laid_out = time.perf_counter()
         identifier = hashlib.sha256(composed.html.encode("utf-8")).hexdigest()[:32].encode()
         pdf = document.write_pdf(pdf_identifier=identifier, **(pdf_options or {}))
         written = time.perf_counter()
     return Typeset(pdf=pdf, pages=len(document.pages), warnings=list(messages), denied=list(fetcher.denied),
                    timings={"layout": laid_out - start, "pdf": written - laid_out},
-                   inspected=inspect(document) if inspect else None)
+                   inspected=inspect(document) if inspect else None, overflows=overflows)
