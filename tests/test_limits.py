@@ -99,3 +99,21 @@ def test_adversarial_text_is_checked_and_fixed_in_linear_time(tmp_path, case):
     fix(folder)
     assert time.perf_counter() - started < 15
     assert len(result.problems) <= 302  # the first 300 typography findings and a summary, not thousands
+
+
+def test_an_alias_bomb_in_series_yaml_is_refused_before_a_batch_hashes_its_inputs(tmp_path):
+    """A batch reads series.yaml for the font files it names (change detection) before it loads
+    any issue: that read too goes through the bounded YAML reader (it expanded the bomb: 1.9 GB)."""
+    folder = issue_folder(tmp_path)
+    (tmp_path / "s" / "series.yaml").write_text(SERIES + ALIAS_BOMB + "fonts: {仿宋: *h}\n", encoding="utf-8")
+    code, output, seconds = bounded("build", str(tmp_path / "s"), "-o", str(tmp_path / "out"))
+    assert code == 2 and "不支持 YAML 别名" in output, output
+    assert "内部错误" not in output and "Traceback" not in output and "MemoryError" not in output
+    assert seconds < 30 and folder.is_dir(), seconds
+    peak = subprocess.run([sys.executable, "-c", (  # VmHWM: this process's peak (ru_maxrss would include ours)
+        "import re, sys; from pathlib import Path; from bulletin.fonts import series_font_files; "
+        "assert series_font_files(Path(sys.argv[1])) == []; "
+        "print(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1))"),
+        str(tmp_path / "s")], capture_output=True, text=True, timeout=120)
+    assert peak.returncode == 0 and int(peak.stdout) < 400_000, peak  # KB: the imports take ~20 MB
+

@@ -188,9 +188,11 @@ def pack_series(series_dir: Path) -> SeriesFiles:
         except OSError:
             pass  # missing: the worker reports it as the local build would
     for issue_md in sorted(series_dir.glob(f"*/{ISSUE_FILE}")):
-        try:  # only what load.sibling_issues reads
-            match = FRONT_MATTER.match(issue_md.read_text(encoding="utf-8-sig").replace("\r\n", "\n"))
-        except (OSError, UnicodeDecodeError):
+        try:  # only what load.sibling_issues reads: the front matter, within the file's first 64 KB
+            with open(issue_md, "rb") as fh:
+                head = fh.read(64 * 1024).decode("utf-8-sig", "ignore")
+            match = FRONT_MATTER.match(head.replace("\r\n", "\n"))
+        except OSError:
             continue
         if match:
             packed.files[f"{issue_md.parent.name}/{ISSUE_FILE}"] = match.group(0).encode("utf-8")

@@ -258,11 +258,15 @@ def user_fonts(entries: dict[str, str], series_dir: Path,
 
 
 def series_font_files(series_dir: Path) -> list[Path]:
-    """The font files a series names (for change detection); [] when series.yaml cannot be read."""
-    import yaml
+    """The font files a series names (for change detection); [] when series.yaml cannot be read.
+    Read as the loader reads it (size limit, the bounded YAML reader: no aliases), as it runs on
+    every series of a batch before any issue is loaded."""
+    from .limits import MAX_YAML_BYTES
+    from .text import read_source
+    from .yaml_input import safe_load
 
     try:
-        data = yaml.safe_load((Path(series_dir) / "series.yaml").read_text(encoding="utf-8-sig"))
+        data = safe_load(read_source(Path(series_dir) / "series.yaml", MAX_YAML_BYTES))
         entries = data.get("fonts") or {}
         root = Path(series_dir).resolve()
         paths = [Path(os.path.expanduser(str(v).strip())) for v in entries.values()]
