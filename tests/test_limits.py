@@ -117,3 +117,12 @@ def test_an_alias_bomb_in_series_yaml_is_refused_before_a_batch_hashes_its_input
         str(tmp_path / "s")], capture_output=True, text=True, timeout=120)
     assert peak.returncode == 0 and int(peak.stdout) < 400_000, peak  # KB: the imports take ~20 MB
 
+
+def test_copies_of_the_registry_over_the_print_run_limit_are_refused_before_the_work(tmp_path):
+    """Without print_run the copies the bodies receive make the run: the same limit holds."""
+    folder = issue_folder(tmp_path)
+    bodies = "".join(f"  - {{id: b{n}, name: 单位{n}, category: 送, copies: 999}}\n" for n in range(12))
+    (tmp_path / "s" / "recipients.yaml").write_text("recipients:\n" + bodies, encoding="utf-8")
+    code, output, seconds = bounded("distribute", str(folder), "-o", str(tmp_path / "out"))
+    assert code == 2 and "合计 11988 份，超过上限 10000 份" in output and "recipients.yaml" in output, output
+    assert seconds < 30 and not (tmp_path / "out").exists(), seconds

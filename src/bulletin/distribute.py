@@ -101,6 +101,14 @@ def plan_copies(bulletin: Bulletin, where: Path) -> tuple[list[CopyFile], int]:
         raise BulletinError(Problem(where, None, "本期没有报送单位，无从分发", "the issue has no recipients to distribute to",
                                     "在 recipients.yaml（或 distribution）中写报送单位",
                                     "list the bodies in recipients.yaml (or distribution)"))
+    from .limits import MAX_PRINT_RUN
+
+    given = sum(body.copies for body in bodies)
+    if given > MAX_PRINT_RUN:  # before the work: each copy is a numbered page 1 (as print_run's limit)
+        raise BulletinError(Problem(where.parent.parent / "recipients.yaml", None,
+                                    f"各单位的份数合计 {given} 份，超过上限 {MAX_PRINT_RUN} 份",
+                                    f"the bodies' copies add up to {given}, more than the limit of {MAX_PRINT_RUN}",
+                                    "检查 recipients.yaml 中各单位的 copies", "check the copies of the bodies in recipients.yaml"))
     copies: list[CopyFile] = []
     for body in bodies:
         for _ in range(body.copies):
