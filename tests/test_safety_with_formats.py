@@ -167,3 +167,15 @@ def test_the_fixtures_with_pictures_tables_and_placement_have_no_overflow(folder
     result = render(FIXTURES / folder)
     assert not [p for p in result.warnings if "版心" in p.message or "纸张边缘" in p.message or "排版引擎" in p.message]
 
+
+def test_the_later_settings_are_named_in_chinese_with_a_hint(tmp_path):
+    """Located messages for the 密级, 版记 and picture-width settings say in Chinese what they are
+    and how to write them, like the older settings' messages."""
+    from bulletin.api import check
+
+    series = ("name: 测试简报\npublisher: 测试协会\nmasthead: {classification: 内部 1年}\n"
+              "colophon: {issuer: \"甲\\n乙\"}\n")
+    folder = write_issue(tmp_path, FRONT, "## 标题\n\n正文。\n", series=series)
+    messages = {p.message: p.hint for p in check(folder).errors}
+    assert messages["masthead.classification（密级和保密期限）：格式不对"].startswith("写成“密级★保密期限”")
+    assert messages["colophon.issuer（印发机关）：不能换行，也不能含控制字符"] == "写在一行里，删去换行"

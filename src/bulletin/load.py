@@ -145,6 +145,11 @@ _FIELD_NAMES_ZH = {
     "content": "段落", "caption": "图注", "header": "表头", "rows": "表格行", "items": "列表项",
     "copies": "份数", "email": "邮箱", "address": "地址", "contact": "联系人", "category": "类别",
     "sender": "发件人", "host": "邮件服务器", "port": "端口", "notice": "报头上方文字",
+    # the 版记, 增刊, 密级, 份号, 套打 and font settings (issues 14 and 15)
+    "supplement": "增刊", "classification": "密级和保密期限", "colophon": "版记", "issuer": "印发机关",
+    "issued": "印发日期", "editor": "编辑", "reviewer": "审核", "approver": "签发", "masthead": "报头",
+    "copy_number": "份号", "printing": "印刷方式", "red": "报头红色", "red_spot": "报头专色",
+    "words": "专名词表", "fonts": "字体", "level": "标题级别", "width": "宽度", "figures": "并排图片",
 }
 
 
@@ -184,6 +189,10 @@ def _hints(err: dict, model: type[BaseModel], loc: Path_, key: str) -> tuple[str
         return "写在一行里，删去换行", "write it on one line"
     elif kind == "string_pattern_mismatch" and key == "id":
         return "只用英文字母、数字、-、_ 和 .，以字母或数字开头", "letters, digits, - _ and . only, starting with a letter or digit"
+    elif kind == "string_pattern_mismatch" and "classification" in loc:
+        return "写成“密级★保密期限”，如 内部★1年、秘密★6个月，中间不加空格", "e.g. 内部★1年 (level★period, no spaces)"
+    elif kind == "string_pattern_mismatch" and key == "width":
+        return "写成 60%、12字 或 80mm", "write 60%, 12字 or 80mm"
     elif kind == "string_pattern_mismatch" and key == "email":
         return "写成 name@example.org 这样的邮箱地址", "write an address such as name@example.org"
     return "", ""
