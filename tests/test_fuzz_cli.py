@@ -25,14 +25,18 @@ from typer.testing import CliRunner
 
 from bulletin.cli import app
 
-SERIES = "id: fuzz\nname: 测试简报\npublisher: 测试协会\nprint_run: 20\nlayout_options: {body_size: 四号}\n"
+SERIES = ("id: fuzz\nname: 测试简报\npublisher: 测试协会\nprint_run: 20\nlayout_options: {body_size: 四号}\n"
+          # the settings of the later layout work: 密级, 份号 line, 版记 lines, a word list
+          "masthead: {classification: 内部★1年, copy_number: true}\ncolophon: {issuer: 测试协会秘书处, editor: 张冰}\n"
+          "words: [测试协会]\n")
 RECIPIENTS = ("recipients:\n  - {id: a, name: 甲单位, category: 报, email: a@example.org}\n"
               "  - {id: b, name: 乙单位, category: 送, copies: 2}\n"
               "mail: {sender: 协会 <x@example.org>, subject: \"{{ title }}\"}\n")
 FRONT = "number: 1\ntotal_number: 12\ndate: 2024-01-15\neditor_note: |\n  本期要点。\nprint_run: 30\n"
 BODY = ("## 导语文章\n\n正文第一段，含 5G 基站与“引号”。\n\n（作者甲）\n\n# 栏目\n\n引题：某局\n## 文章标题二\n"
         "副题：——讲话\n\n**加粗**与*强调*。\n\n- 列表一\n- 列表二\n\n| 甲 | 乙 |\n|--|--|\n| 1 | 2 |\n\n"
-        "![图注](images/p.png)\n\n<!-- 注释 -->\n最后一段。\n（作者乙）\n")
+        "![图注](images/p.png)\n\n#### （一）二级标题\n\n![甲](images/p.png){宽=40%} ![乙](images/p.png)\n\n"
+        "###### （1）四级标题\n\n<!-- 注释 -->\n最后一段。\n（作者乙）\n")
 
 # What raw library text looks like: none of it may reach the Chinese output.
 ENGLISH = ("Input should", "Field required", "Extra inputs are not permitted", "String should", "Value error",
@@ -42,11 +46,14 @@ ENGLISH = ("Input should", "Field required", "Extra inputs are not permitted", "
 
 YAML_NOISE = [":", ": ", "&a ", "*a", "[", "]", "{", "}", "!!python/object:os.system ", "!!binary ", "\t", "- ", "|", ">",
               "'", '"', "%", "@", "`", "#", "? ", "\x07", "\ufeff", "\n", "\n  ", "0x", "1e9", "null", "2024-02-30",
-              "[[[[[[[[[[[[[[[[[[[[[[", "{a: {b: {c: {d:", "\\u0000", "报: [", "增发: [x]", "---\n"]
+              "[[[[[[[[[[[[[[[[[[[[[[", "{a: {b: {c: {d:", "\\u0000", "报: [", "增发: [x]", "---\n",
+              "supplement: true\n", "classification: 秘密★", "colophon: {approver: ", "fonts: {仿宋: x.ttf}\n",
+              "masthead: pre-printed\n", "words: [", "red: [0, 100, 100, 0]"]
 MD_NOISE = ["# ", "## ", "### ", "**", "*", "![x](images/p.png)", "![x](images/nope.png)", "![x](../x.png)",
             "![x](images/my file.png)", "<!--", "-->", "引题：", "副题：", "（署名）", "\n", "\n\n", "| a | b |\n|--|--|\n",
             "    ", "```", "> ", "---", "\t", "＃", "#话题", "{{ 7*7 }}", "<script>", "\\*", "|", "\u3000", "\x00", "\r",
-            "http://example.org/a--b", "--", "...", "(中文)", "😀", "\u200b"]
+            "http://example.org/a--b", "--", "...", "(中文)", "😀", "\u200b",
+            "{宽=60%}", "{宽=abc}", "{width=12字}", " ![y](images/p.png)", "#### ", "###### ", "##### 1. "]
 
 
 def edits(noise: list[str]):
