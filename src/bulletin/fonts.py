@@ -116,6 +116,23 @@ def coverage(role: str) -> frozenset[int]:
     return coverage_of(fonts()[role])
 
 
+@cache
+def _bundled_by_family() -> dict[str, Font]:
+    return {font.family: font for font in fonts().values()}
+
+
+_user_by_family: dict[str, Font] = {}  # the offices' own files met in this process (user_fonts)
+
+
+def lacks_space(family: str) -> bool:
+    """Whether the face of a CSS family bulletin gives WeasyPrint (bundled, or an office's own file)
+    has no U+0020. The extension faces have none: they only complete the repertoire. Pango puts a
+    space in the face of the character before it, as if every face had one (see
+    typeset/glyphs.space_runs). An unknown family (not one of the project's) counts as having one."""
+    font = _bundled_by_family().get(family) or _user_by_family.get(family)
+    return font is not None and 0x20 not in coverage_of(font)
+
+
 def drawn(ch: str) -> bool:
     """Whether a character needs a glyph: not white space, a control or format character, or a
     variation selector (those select a form of the character before them, or are ignored)."""
@@ -252,6 +269,7 @@ def user_fonts(entries: dict[str, str], series_dir: Path,
         base = fonts()[role]
         out[role] = Font(role, path, f"Bulletin User {sha[:12]}", "the office's own licence", sha,
                          path.stem, base.style, lazy=False, user=True)
+        _user_by_family[out[role].family] = out[role]
     if problems:
         raise BulletinError(problems)
     return out
