@@ -91,24 +91,28 @@ def coverage_of(font: Font) -> frozenset[int]:
     """Code points the font maps to a glyph (its cmap; of a collection, the first font — the one
     WeasyPrint uses). Parsing a 13 MB CJK font costs ~0.5 s, so the result is cached on disk,
     keyed by the file's SHA-256."""
+    return frozenset(cp for lo, hi in _cmap_ranges(font) for cp in range(lo, hi + 1))
+
+
+def _cmap_ranges(font: Font) -> list[list[int]]:
+    """The font's cmap as ranges [first, last] of code points, from the disk cache when it is there."""
     cache_file = _cache_dir() / f"cmap-{font.sha256[:32]}.json"
     try:
-        ranges = json.loads(cache_file.read_text())
-        return frozenset(cp for lo, hi in ranges for cp in range(lo, hi + 1))
+        return json.loads(cache_file.read_text())
     except (OSError, ValueError):
         pass
     from fontTools.ttLib import TTFont
 
     with TTFont(str(font.path), lazy=True, fontNumber=0) as tt:
-        cps = frozenset(tt.getBestCmap() or {})
+        ranges = _ranges(tt.getBestCmap() or {})
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(_ranges(cps)))
+        tmp.write_text(json.dumps(ranges))
         os.replace(tmp, cache_file)
     except OSError:
         pass  # a read-only home only costs time
-    return cps
+    return ranges
 
 
 def coverage(role: str) -> frozenset[int]:
@@ -130,7 +134,12 @@ def lacks_space(family: str) -> bool:
     space in the face of the character before it, as if every face had one (see
     typeset/glyphs.space_runs). An unknown family (not one of the project's) counts as having one."""
     font = _bundled_by_family().get(family) or _user_by_family.get(family)
-    return font is not None and 0x20 not in coverage_of(font)
+    return font is not None and not _has_space(font)
+
+
+@cache
+def _has_space(font: Font) -> bool:
+    return any(lo <= 0x20 <= hi for lo, hi in _cmap_ranges(font))  # without keeping its coverage
 
 
 def drawn(ch: str) -> bool:
