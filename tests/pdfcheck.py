@@ -97,14 +97,47 @@ class _NotdefCounter(PDFPageAggregator):
 
 
 def count_notdef(path: Path) -> tuple[int, int]:
-    """(glyphs drawn with glyph id 0 = .notdef tofu boxes, all glyphs)."""
+    """(glyphs drawn with glyph id 0 = .notdef tofu boxes, all glyphs). A character its face lacks
+    is drawn by WeasyPrint through an Encoding CMap of the font's own (“WP-Encod”) that maps its
+    code to CID 0; pdfminer reads no such CMap (it drops all the font's characters), so those
+    codes are counted from the CMaps: at least one .notdef each."""
     rsrc = PDFResourceManager()
     device = _NotdefCounter(rsrc)
     interp = PDFPageInterpreter(rsrc, device)
     with open(path, "rb") as fh:
         for page in PDFPage.get_pages(fh):
             interp.process_page(page)
-    return device.notdef, device.glyphs
+    return device.notdef + len(notdef_codes(path)), device.glyphs
+
+
+def notdef_codes(path: Path) -> list[tuple[str, str]]:
+    """(font, code) of every code an embedded Encoding CMap maps to CID 0 (.notdef)."""
+    from pypdf import PdfReader
+    from pypdf.generic import StreamObject
+
+    found, seen = [], set()
+
+    def fonts_of(resources):
+        resources = resources.get_object() if resources is not None else {}
+        for ref in (resources.get("/Font") or {}).values():
+            yield ref.get_object()
+        for ref in (resources.get("/XObject") or {}).values():
+            xobject = ref.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                yield from fonts_of(xobject.get("/Resources"))
+
+    for page in PdfReader(path).pages:
+        for font in fonts_of(page.get("/Resources")):
+            encoding = font.get("/Encoding")
+            encoding = encoding.get_object() if encoding is not None else None
+            if not isinstance(encoding, StreamObject) or id(encoding) in seen:
+                continue
+            seen.add(id(encoding))
+            cmap = encoding.get_data().decode("latin-1")
+            for block in re.findall(r"begincidchar(.*?)endcidchar", cmap, re.S):
+                found += [(str(font.get("/BaseFont")), code) for code, cid in re.findall(r"<([0-9a-fA-F]+)>\s+(\d+)", block)
+                          if cid == "0"]
+    return found
 
 
 def is_red(color) -> bool:

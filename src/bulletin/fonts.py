@@ -91,29 +91,55 @@ def coverage_of(font: Font) -> frozenset[int]:
     """Code points the font maps to a glyph (its cmap; of a collection, the first font — the one
     WeasyPrint uses). Parsing a 13 MB CJK font costs ~0.5 s, so the result is cached on disk,
     keyed by the file's SHA-256."""
+    return frozenset(cp for lo, hi in _cmap_ranges(font) for cp in range(lo, hi + 1))
+
+
+def _cmap_ranges(font: Font) -> list[list[int]]:
+    """The font's cmap as ranges [first, last] of code points, from the disk cache when it is there."""
     cache_file = _cache_dir() / f"cmap-{font.sha256[:32]}.json"
     try:
-        ranges = json.loads(cache_file.read_text())
-        return frozenset(cp for lo, hi in ranges for cp in range(lo, hi + 1))
+        return json.loads(cache_file.read_text())
     except (OSError, ValueError):
         pass
     from fontTools.ttLib import TTFont
 
     with TTFont(str(font.path), lazy=True, fontNumber=0) as tt:
-        cps = frozenset(tt.getBestCmap() or {})
+        ranges = _ranges(tt.getBestCmap() or {})
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(_ranges(cps)))
+        tmp.write_text(json.dumps(ranges))
         os.replace(tmp, cache_file)
     except OSError:
         pass  # a read-only home only costs time
-    return cps
+    return ranges
 
 
 def coverage(role: str) -> frozenset[int]:
     """Code points the bundled font of `role` can draw."""
     return coverage_of(fonts()[role])
+
+
+@cache
+def _bundled_by_family() -> dict[str, Font]:
+    return {font.family: font for font in fonts().values()}
+
+
+_user_by_family: dict[str, Font] = {}  # the offices' own files met in this process (user_fonts)
+
+
+def lacks_space(family: str) -> bool:
+    """Whether the face of a CSS family bulletin gives WeasyPrint (bundled, or an office's own file)
+    has no U+0020. The extension faces have none: they only complete the repertoire. Pango puts a
+    space in the face of the character before it, as if every face had one (see
+    typeset/glyphs.space_runs). An unknown family (not one of the project's) counts as having one."""
+    font = _bundled_by_family().get(family) or _user_by_family.get(family)
+    return font is not None and not _has_space(font)
+
+
+@cache
+def _has_space(font: Font) -> bool:
+    return any(lo <= 0x20 <= hi for lo, hi in _cmap_ranges(font))  # without keeping its coverage
 
 
 def drawn(ch: str) -> bool:
@@ -252,6 +278,7 @@ def user_fonts(entries: dict[str, str], series_dir: Path,
         base = fonts()[role]
         out[role] = Font(role, path, f"Bulletin User {sha[:12]}", "the office's own licence", sha,
                          path.stem, base.style, lazy=False, user=True)
+        _user_by_family[out[role].family] = out[role]
     if problems:
         raise BulletinError(problems)
     return out

@@ -7,8 +7,11 @@
   full-width marks one loses its blank half through the font's `halt` feature (“。”” “，“” “）（”).
 - Two WeasyPrint precision problems are corrected: glyph adjustments written truncated to 1/1000 em
   (ExactAdjustment) and x-offsets scaled as 1/1000 em instead of 1/1024 (offsets into advances).
+- Spaces are set in the text's own face (space_runs), never in an extension face that has none.
 """
 from __future__ import annotations
+
+import re
 
 from ..text import CJK_CHAR
 from .punctuation import PAIRS, compressed
@@ -33,14 +36,34 @@ class ExactAdjustment(int):
         return "0" if text in ("", "-0") else text
 
 
+def before_set_text(layout) -> None:
+    """Before WeasyPrint's Layout.set_text: the layout gets back WeasyPrint's own attribute list,
+    without the attributes that belonged to its previous text (separate_spaces)."""
+    from weasyprint.text.ffi import ffi, pango
+
+    saved = layout.__dict__.pop("bulletin_text_attrs", None)
+    if saved is None or getattr(layout, "layout", None) is None:
+        return
+    base, own = saved
+    if pango.pango_layout_get_attributes(layout.layout) == own:  # the same layout, as we left it
+        pango.pango_layout_set_attributes(layout.layout, ffi.NULL if base is None else base)
+
+
 def after_set_text(layout, justify: bool) -> None:
     """After WeasyPrint's Layout.set_text: a composed box loses its letter-spacing (its advances
     are set on the glyphs); other Chinese text gets `halt` on the first or second of two adjacent
-    full-width marks."""
+    full-width marks; spaces get runs of their own where the font chain needs it (space_runs)."""
+    chars = layout.text
+    spaces = space_runs(chars, layout.style)
+    _adjust(layout, chars, justify)
+    if spaces:
+        separate_spaces(layout, spaces)
+
+
+def _adjust(layout, chars: str, justify: bool) -> None:
     from weasyprint.text.ffi import ffi, pango
 
     advances = getattr(layout, "bulletin_advances", None)
-    chars = layout.text
     if advances is None and not PAIRS.search(chars):
         return  # most calls: measuring text with nothing to adjust (cheapest checks first)
     if advances is None and (not str(layout.style["lang"] or "").startswith("zh") or not CJK_CHAR.search(chars)):
@@ -62,6 +85,84 @@ def after_set_text(layout, justify: bool) -> None:
             attr.start_index, attr.end_index = offsets[i], offsets[i + 1]
             pango.pango_attr_list_insert(attr_list, attr)
     pango.pango_layout_set_attributes(layout.layout, attr_list)
+
+
+# Unicode's space separators (Zs) that Pango gives no font of their own (pango/itemize.c,
+# consider_as_space: the Ogham space mark is a visible letter there)
+SPACES = re.compile("[\u0020\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_chain_lacks_space: dict[tuple[str, ...], bool] = {}
+
+
+def space_runs(text: str, style) -> list[tuple[int, int]]:
+    """Byte ranges of the runs of spaces of `text` that must be set apart, when the style's font
+    chain has a face without a space; else [].
+
+    Pango (1.50) chooses no font for a space: a space takes the font of the character before it,
+    “assuming all fonts have the ASCII space”. The extension faces (fonts.py) have none, so the space
+    after a rare character was drawn as a .notdef box, a “tofu” as wide as Pango guesses a
+    character (and WeasyPrint's text layer lost the characters of the run). A run of spaces that is
+    a Pango run of its own gets the first face of the chain that has a space: the text's own face,
+    as a space after any other character. Chains without such a face (every issue without rare
+    characters) are left as they were."""
+    families = tuple(style["font_family"])
+    lacks = _chain_lacks_space.get(families)
+    if lacks is None:
+        from ..fonts import lacks_space
+
+        lacks = _chain_lacks_space[families] = any(lacks_space(family) for family in families)
+    if not lacks:
+        return []
+    runs: list[tuple[int, int]] = []
+    byte, char = 0, 0  # byte offset of character index `char`
+    for match in SPACES.finditer(text):
+        start, end = match.span()
+        if start == 0 and end == len(text):
+            return []  # only spaces: one run anyway
+        first = byte + len(text[char:start].encode())
+        byte, char = first + len(text[start:end].encode()), end
+        runs.append((first, byte))
+    return runs
+
+
+def _declare_pango() -> None:
+    """Pango functions WeasyPrint 70's cffi declarations lack (declared once, if still missing)."""
+    from weasyprint.text.ffi import ffi, pango
+
+    missing = []
+    for name, declaration in (
+            ("pango_attr_fallback_new", "PangoAttribute * pango_attr_fallback_new (gboolean enable_fallback);"),
+            ("pango_attr_list_copy", "PangoAttrList * pango_attr_list_copy (PangoAttrList *list);"),
+            ("pango_attr_list_ref", "PangoAttrList * pango_attr_list_ref (PangoAttrList *list);")):
+        try:
+            getattr(pango, name)
+        except AttributeError:
+            missing.append(declaration)
+    if missing:
+        ffi.cdef("\n".join(missing))
+
+
+def separate_spaces(layout, runs: list[tuple[int, int]]) -> None:
+    """Make each run of spaces (byte ranges, space_runs) a Pango run of its own.
+
+    Pango starts a run where an attribute starts or ends; `fallback: true` (Pango's default) changes
+    nothing else. The attributes go on a copy of the layout's list, kept with the layout, which
+    before_set_text takes away again: WeasyPrint sets other texts on the same layout, where they
+    would fall inside characters."""
+    from weasyprint.text.ffi import ffi, pango
+
+    _declare_pango()
+    base = pango.pango_layout_get_attributes(layout.layout)
+    if base == ffi.NULL:
+        base, own = None, pango.pango_attr_list_new()
+    else:
+        base, own = ffi.gc(pango.pango_attr_list_ref(base), pango.pango_attr_list_unref), pango.pango_attr_list_copy(base)
+    own = ffi.gc(own, pango.pango_attr_list_unref)
+    for start, end in runs:
+        attr = pango.pango_attr_fallback_new(True)
+        attr.start_index, attr.end_index = start, end
+        pango.pango_attr_list_insert(own, attr)
+    pango.pango_layout_set_attributes(layout.layout, own)
+    layout.bulletin_text_attrs = (base, own)
 
 
 def set_advances(line, layout) -> None:

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from . import punctuation
+from .glyphs import separate_spaces, space_runs
 
 MAX_ENTRIES = 20000
 _cache: OrderedDict[tuple, "Measured"] = OrderedDict()
@@ -78,6 +79,9 @@ def _shape(text: str, style) -> Measured:
     layout = Layout(style)  # font description, features and language, no letter-spacing
     text_p, encoded = unicode_to_char_p(text)
     pango.pango_layout_set_text(layout.layout, text_p, -1)
+    spaces = space_runs(text, style)  # spaces in the face they are drawn with
+    if spaces:
+        separate_spaces(layout, spaces)
     char_at = [0] * (len(encoded) + 1)
     position = 0
     for i, ch in enumerate(text):

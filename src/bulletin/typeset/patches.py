@@ -112,8 +112,11 @@ def layout_set_text(self, text, justify=False):
     """Replaces weasyprint.text.line_break.Layout.set_text (text and spacing attributes of a layout).
 
     Why: a composed text box is drawn without letter-spacing (its glyph advances are set exactly);
-    adjacent full-width marks in other Chinese text share one blank through `halt`
-    (glyphs.after_set_text)."""
+    adjacent full-width marks in other Chinese text share one blank through `halt`; where the font
+    chain has a face without a space (the extension faces), each run of spaces is a Pango run of
+    its own, so it is set in the text's own face, not drawn as .notdef by the face of the
+    character before it (glyphs.before_set_text, after_set_text, space_runs)."""
+    glyphs.before_set_text(self)
     _original(f"{LINE_BREAK}:Layout.set_text")(self, text, justify)
     glyphs.after_set_text(self, justify)
 
