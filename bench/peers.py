@@ -85,7 +85,13 @@ def issue_text(issue_dir: Path) -> Text:
     if bulletin.print_run:
         lines.append(f"（共印{bulletin.print_run}份）")
     return Text(bulletin.title, blocks, lines, length_pt(options["--body-size"]),
-                length_pt(options["--letter-spacing"]), length_pt(options["--line-height"]))
+                length_pt(options["--letter-spacing"]), _length(options["--line-height"]))
+
+
+def _length(value: str) -> float:
+    """A layout length in points: '14pt', or a quotient the grid uses ('calc(225mm / 28)')."""
+    m = re.fullmatch(r"\s*calc\(\s*([^/()]+?)\s*/\s*([0-9.]+)\s*\)\s*", value)
+    return length_pt(m.group(1)) / float(m.group(2)) if m else length_pt(value)
 
 
 # ------------------------------------------------------------------------------------------ Typst
