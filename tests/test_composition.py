@@ -159,6 +159,40 @@ def test_stretch_goes_to_han_latin_spaces_first():
     assert justification.solve(90.0, 100.0, [0.0] * 5, 8.0, 20, last=True).per_opportunity == 0
 
 
+
+def test_latin_letters_are_spaced_only_as_a_last_resort():
+    """Up to 0.05 em per opportunity nothing inside a Latin run moves; beyond, the letter gaps
+    share what is left, never more than 0.03 em each."""
+    em = 16.0
+    quiet = justification.solve(90.0, 90.0 + 10 * 0.04 * em, [0.0] * 5, 0.0, 10, last=False, latin_gaps=30, em=em)
+    assert quiet.per_latin == 0 and quiet.per_opportunity == pytest.approx(0.04 * em)
+    shared = justification.solve(90.0, 90.0 + 10 * 0.06 * em, [0.0] * 5, 0.0, 10, last=False, latin_gaps=30, em=em)
+    assert shared.per_opportunity == pytest.approx(0.05 * em + shared.per_latin)
+    assert 0 < shared.per_latin <= justification.LATIN_STRETCH_MAX * em
+    wide = justification.solve(90.0, 90.0 + 10 * 0.3 * em, [0.0] * 5, 0.0, 10, last=False, latin_gaps=30, em=em)
+    assert wide.per_latin == pytest.approx(justification.LATIN_STRETCH_MAX * em)
+    assert 10 * wide.per_opportunity + 30 * wide.per_latin == pytest.approx(10 * 0.3 * em)
+    cost = [justification.line_cost(90.0, 90.0 + 10 * 0.09 * em, em, [0.0] * 5, 0.0, 10, False, latin_gaps=n)
+            for n in (0, 30)]
+    assert cost[1] < cost[0]
+
+
+def test_half_faces_stand_for_their_base_face_marks_only():
+    from bulletin.fonts import FontSet, fonts, half_face_for
+
+    bundled = fonts()
+    body = tuple(font.family for font in FontSet().chain(["fang", "serif-ext", "serif"]))
+    assert half_face_for(body, "，") == "Bulletin Fang Half" and half_face_for(body, "“") == "Bulletin Fang Half"
+    assert half_face_for(body, "？") is None  # FandolFang's ？ is centred: no blank to give
+    assert half_face_for(body, "字") is None
+    assert half_face_for(("Bulletin Kai",), "》") == "Bulletin Kai Half"
+    assert half_face_for(("Bulletin Serif",), "·") is None  # Noto Serif's · is already narrow
+    assert half_face_for(("Some Office Font", "Bulletin Fang"), "，") is None  # not ours: set back instead
+    halves = {font.half_of: font for font in bundled.values() if font.half_of}
+    assert set(halves) == {"fang", "kai", "serif", "serif-bold", "serif-black", "sans"}
+    assert all(not font.lazy for font in halves.values())
+
+
 # ---------------------------------------------------------------------------------------- patches
 
 
@@ -275,13 +309,14 @@ def test_line_box_verticality_keeps_the_pitch_with_anchors_and_other_fonts(laid_
 def _pdf_of(body: str, css: str = "") -> pdfplumber.PDF:
     from bulletin.compose import Composed
     from bulletin.fonts import font_face_css
+    from bulletin.resources import fonts_dir
     from bulletin.typeset import typeset
 
     style = ("@page { size: 200mm 280mm; margin: 20mm } html { font-family: 'Bulletin Fang'; font-size: 16px;"
              " line-height: 28px; letter-spacing: -0.25px } body { margin: 0 }"
              " p { text-align: justify; text-indent: 2em; margin: 0 }" + css)
     composed = Composed(html=f'<html lang="zh-CN"><body>{body}</body></html>', css=font_face_css() + style)
-    return pdfplumber.open(io.BytesIO(typeset(composed, SAMPLE, [], []).pdf))
+    return pdfplumber.open(io.BytesIO(typeset(composed, SAMPLE, [], [fonts_dir()]).pdf))
 
 
 def test_set_text_and_get_first_line_draw_the_computed_advances():
@@ -301,10 +336,16 @@ def test_set_text_and_get_first_line_draw_the_computed_advances():
 
 
 def test_set_text_halts_adjacent_marks_in_text_set_by_weasyprint():
-    pdf = _pdf_of('<h1 style="text-align: center; font-size: 20px">他说：“好。”（注）</h1>')
-    chars = pdf.pages[0].chars
-    pairs = {a["text"] + b["text"]: (b["x0"] - a["x0"]) / a["size"] for a, b in zip(chars, chars[1:])}
-    assert pairs["。”"] == pytest.approx(0.5, abs=0.03) and pairs["”（"] == pytest.approx(0.5, abs=0.03)
+    """In text WeasyPrint sets (a title), of two adjacent marks one is drawn half width from its
+    face's half-width face — 楷体 too, which has no `halt` of its own."""
+    for family in ("Bulletin Fang", "Bulletin Kai"):
+        pdf = _pdf_of(f'<h1 style="text-align: center; font-size: 20px; font-family: \'{family}\'">他说：“好。”（注）</h1>')
+        chars = pdf.pages[0].chars
+        pairs = {a["text"] + b["text"]: (b["x0"] - a["x0"]) / a["size"] for a, b in zip(chars, chars[1:])}
+        assert pairs["。”"] == pytest.approx(0.5, abs=0.03) and pairs["”（"] == pytest.approx(0.5, abs=0.03)
+        halves = {c["text"]: c["fontname"].split("+")[-1] for c in chars if c["x1"] - c["x0"] < 0.6 * c["size"]}
+        assert set(halves) == set("：。”"), halves  # “：“” “。”” “”（”: the first of each pair
+        assert all(name.startswith(family.replace(" ", "-") + "-Half") for name in halves.values()), halves
 
 
 def test_draw_int_is_exact_while_installed():

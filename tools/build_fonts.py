@@ -42,6 +42,11 @@ keeps every file at its final form, so rebuild only what changes.)
   KaitiM lack, so those keep a 仿宋 paragraph on its grid too.
 - The subsets of LXGW WenKai and HanaMinB are renamed ("Bulletin Kai Ext", "Bulletin Rare"): their OFL
   licences reserve the original names for unmodified fonts.
+- Half-width punctuation faces (`make_half`): for each base face, its full-width marks as glyphs
+  half an em narrower — the outlines unchanged, an opening mark's moved left, the 间隔号 centred —
+  what the face's `halt` feature does (FandolFang, Noto: GPOS only), made into glyphs. The
+  composition draws a mark it sets half width (a line end, adjacent marks) from them, so the
+  PDF's glyph width is the printed one. Made from the files in fonts/, no package needed.
 - fonts/manifest.json records role → file, family, licence, source and SHA-256.
 - The same packages give the same bytes: each output keeps its source font's head.modified. (The
   base faces were first built with the build time there; a rebuild differs from them in that
@@ -116,6 +121,7 @@ FACES = [
      "Bulletin Hei Half", "黑体: punctuation set half width (line ends, compressed)"),
 ]
 HALF_OF = {role: src for role, _out, src, kind, *_ in FACES if kind == "half"}
+HALF_MADE = "2026-11-30"  # when the half faces were first made (the Arphic licence asks the date in the file)
 # CJK blocks besides the unified ideographs: radicals, description characters, symbols and
 # punctuation, bopomofo, kanbun, strokes, enclosed and compatibility letters, compatibility
 # ideographs (and their supplement), vertical forms
@@ -517,8 +523,10 @@ def make_half(role: str, dest: Path, family: str) -> None:
         top.FullName, top.FamilyName = family, family
         for fd in getattr(top, "FDArray", []):
             fd.FontName = postscript
-    rename(font, family, f"The punctuation of {TYPEFACES[role][0]} set half width (the face's own outlines, "
-                         "half an em narrower), made by bulletin's tools/build_fonts.py. Not the original font.")
+    rename(font, family, f"The punctuation of {TYPEFACES[role][0]} set half width: the face's own outlines in "
+                         "glyphs half an em narrower, opening marks moved left by half an em, the middle dot by a "
+                         f"quarter; other glyphs removed. Made from {base.name} by bulletin's tools/build_fonts.py "
+                         f"({HALF_MADE}). Not the original font.")
     if truetype:
         out = BytesIO()
         font.recalcTimestamp = False
