@@ -107,21 +107,25 @@ class Atoms:
         self.shrink_class = [-1] * (n + 1)
         self.shrink_after = [0.0] * (n + 1)
         self.shrink_before = [0.0] * (n + 1)
-        self.opportunity = [False] * (n + 1)
+        self.opportunity = opportunity = [False] * (n + 1)
         # boundary k between two Latin letters (or digits, or the symbols of a URL): spaced only as
         # a last resort (justification.stretch_split)
-        self.latin_gap = [0 < k < n and kind[k - 1] == P.LATIN and kind[k] == P.LATIN and not self.autospace[k]
-                          for k in range(n + 1)]
+        self.latin_gap = latin_gap = [False] * (n + 1)
+        autospace, table = self.autospace, _OPPORTUNITY
         for k in range(1, n + 1):
             a = kind[k - 1]
-            if a in P.BLANK_RIGHT and blank_r[k - 1]:
-                self.shrink_class[k], self.shrink_after[k] = _SHRINK_OF_KIND[a], blank_r[k - 1]
-            elif a == P.SPACE:
-                self.shrink_class[k], self.shrink_after[k] = SHRINK_SPACE, SPACE_SHRINK * self.advance[k - 1]
+            if a != P.HAN:
+                if a in P.BLANK_RIGHT and blank_r[k - 1]:
+                    self.shrink_class[k], self.shrink_after[k] = _SHRINK_OF_KIND[a], blank_r[k - 1]
+                elif a == P.SPACE:
+                    self.shrink_class[k], self.shrink_after[k] = SHRINK_SPACE, SPACE_SHRINK * self.advance[k - 1]
             if k < n:
-                if kind[k] == P.OPENING:
+                b = kind[k]
+                if b == P.OPENING:
                     self.shrink_before[k] = blank_l[k]
-                self.opportunity[k] = _opportunity(a, kind[k]) and not self.autospace[k]
+                if not autospace[k]:
+                    opportunity[k] = table[a][b]
+                    latin_gap[k] = a == P.LATIN and b == P.LATIN
         return self
 
     def shrink_at(self, k: int) -> list[float]:
@@ -152,6 +156,9 @@ def _opportunity(a: int, b: int) -> bool:
     if a == b and a in (P.DASH, P.ELLIPSIS):
         return False  # one mark drawn as two characters
     return a != P.LATIN or b != P.LATIN
+
+
+_OPPORTUNITY = [[_opportunity(a, b) for b in range(P.FORCED + 1)] for a in range(P.FORCED + 1)]
 
 
 def collect(root, measured_text=None, containing_block=None) -> Atoms | None:
