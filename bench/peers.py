@@ -3,7 +3,7 @@
 
     python bench/peers.py [ISSUE_DIR ...] [-o OUT] [--audit PATH] [--no-latex]
 
-For each issue (default: the sample and tests/fixtures/hard) this typesets the issue's text three
+For each issue (default: the sample, tests/fixtures/hard and hard-breaks) this typesets the issue's text three
 ways — bulletin itself; Typst (the `typst` package from PyPI: pip install 'bulletin[bench]'); and,
 when `xelatex` and the ctex classes are installed (Debian: texlive-xetex texlive-lang-chinese),
 XeLaTeX + ctex — with the same fonts (the project's fonts/), page, margins (37/35/28/26 mm), body
@@ -85,7 +85,13 @@ def issue_text(issue_dir: Path) -> Text:
     if bulletin.print_run:
         lines.append(f"（共印{bulletin.print_run}份）")
     return Text(bulletin.title, blocks, lines, length_pt(options["--body-size"]),
-                length_pt(options["--letter-spacing"]), length_pt(options["--line-height"]))
+                length_pt(options["--letter-spacing"]), _length(options["--line-height"]))
+
+
+def _length(value: str) -> float:
+    """A layout length in points: '14pt', or a quotient the grid uses ('calc(225mm / 28)')."""
+    m = re.fullmatch(r"\s*calc\(\s*([^/()]+?)\s*/\s*([0-9.]+)\s*\)\s*", value)
+    return length_pt(m.group(1)) / float(m.group(2)) if m else length_pt(value)
 
 
 # ------------------------------------------------------------------------------------------ Typst
@@ -215,9 +221,18 @@ ROWS = [
     ("adjacent marks set with one blank half", "pairs"),
     ("lines with one mark at two widths (push-in)", "mixed"),
     ("URLs and e-mail addresses kept whole", "whole"),
+    ("… whole or broken where style guides allow (after /, before . or @, not at a hyphen)", "sound"),
     ("禁则 violations", "kinsoku"),
     ("lines running past the block edge", "overfull"),
+    ("full lines whose last glyph box ends > 1 pt off the block edge", "edge"),
 ]
+
+
+def _sound_break(before: str, after: str) -> bool:
+    """A URL or e-mail address broken where style guides allow it (typeset/breaking.url_break)."""
+    from bulletin.typeset.breaking import url_break
+
+    return bool(before and after) and url_break(before[-1], after[0])
 
 
 def measure(pdf_path: Path, runs: list[str], audit: Path | None) -> dict:
@@ -228,12 +243,15 @@ def measure(pdf_path: Path, runs: list[str], audit: Path | None) -> dict:
     with pdfplumber.open(str(pdf_path)) as pdf:
         own = typocheck.figures(pdf)
         missing = typocheck.kept_whole(pdf, runs)
+        broken = typocheck.address_breaks(pdf, runs)
         overfull = typocheck.overfull(pdf, typocheck.ink_finder(pdf_path))
     row = {
         "max_loose": f"{own.max_loose:.3f}", "over10": len(own.loose_over(0.10)),
         "full_width_inside": own.end_marks["full_width_inside"], "hanging": own.end_marks["hanging"],
         "runts": len(own.runts), "strict": len(own.strict_starts), "off_pitch": len(own.off_pitch),
         "pairs": f"{own.pairs_compressed}/{own.pairs}", "whole": f"{len(runs) - len(missing)}/{len(runs)}",
+        "sound": f"{len(runs) - sum(1 for _run, a, b in broken if not _sound_break(a, b))}/{len(runs)}",
+        "edge": len(own.off_edge(1.0)),
         "kinsoku": len(own.kinsoku), "overfull": len(overfull), "mixed": len(own.mixed_widths),
         "source": "own checks",
     }
@@ -261,7 +279,8 @@ def measure(pdf_path: Path, runs: list[str], audit: Path | None) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("issues", nargs="*", type=Path,
-                        default=[ROOT / "issues" / "shanxi-tongxin" / "2021-07", ROOT / "tests" / "fixtures" / "hard" / "2024-05"])
+                        default=[ROOT / "issues" / "shanxi-tongxin" / "2021-07", ROOT / "tests" / "fixtures" / "hard" / "2024-05",
+                                 ROOT / "tests" / "fixtures" / "hard-breaks" / "2024-06"])
     parser.add_argument("-o", "--out", type=Path, help="folder for the PDFs (default: a new temporary folder)")
     parser.add_argument("--audit", type=Path, help="the audit tool (audit_pdf.py); default: the shared one if present")
     parser.add_argument("--no-latex", action="store_true", help="skip XeLaTeX")
@@ -272,8 +291,8 @@ def main() -> int:
     engines = ["bulletin", "Typst", "XeLaTeX + ctex"]
     results: dict[str, dict[str, dict]] = {}
     for issue in args.issues:
-        name = f"{issue.parent.name}-{issue.name}"
         t = issue_text(issue)
+        name = f"{issue.parent.name}-{issue.name}-{t.size_pt:g}pt"  # the sample at 四号 and at 三号
         runs = sorted({m.group() for _k, text in t.blocks for m in URL_OR_MAIL.finditer(text)})
         pdfs = {"bulletin": out / f"{name}-bulletin.pdf"}
         pdfs["bulletin"].write_bytes(render(issue).pdf)

@@ -247,7 +247,7 @@ def test_register_pdf_lists_every_recipient_and_copy_number(dist):
         assert name in compact
     for number in ("000001", "000002–000003", "000007–000008"):
         assert number in compact
-    assert fonts <= {"Bulletin-Fang", "Bulletin-Hei", "Bulletin-Title-Bold", "Bulletin-Serif"}, fonts
+    assert fonts <= {"Bulletin-Fang", "Bulletin-Fang-Half", "Bulletin-Hei", "Bulletin-Title-Bold", "Bulletin-Serif"}, fonts
 
 
 def test_archive_is_pdfa3b_with_the_sources_attached_byte_identical(dist):

@@ -85,7 +85,10 @@ def test_autospace_markup():
     html = str(autospace("建成5G基站10.5万个，IPv6与<b>"))
     assert html == ('建成<span class="as-l as-r">5G</span>基站<span class="as-l as-r">10.5</span>万个，'
                     '<span class="as-r">IPv6</span>与&lt;b&gt;')
-    assert str(autospace("邮箱ops-team@example.org")) == '邮箱<span class="as-l nobr">ops-team@example.org</span>'
+    assert str(autospace("邮箱ops-team@example.org")) == '邮箱<span class="as-l nobr url">ops-team@example.org</span>'
+    assert str(autospace("见www.example.org/a")) == '见<span class="as-l nobr url">www.example.org/a</span>'
+    assert str(autospace("至service@sxca.org.cn索取")) == '至<span class="as-l as-r url">service@sxca.org.cn</span>索取'
+    assert str(autospace("Wi-Fi7与")) == '<span class="as-r nobr">Wi-Fi7</span>与'  # no url: not an address
     assert str(autospace("2024年")) == '<span class="as-r">2024</span>年'  # no space at the start
 
 
@@ -250,8 +253,8 @@ def test_latin_runs_at_line_edges_sit_flush(rendered):
 
 def test_keep_together_urls_and_dashes(rendered):
     text = [ln.text for ln in pc.lines(rendered["hard"]) if ln.top < pc.BLOCK_BOTTOM]
-    assert any("ops-team@example.org" in t for t in text)
     assert any("https://www.example.org/5g/report-2024.html" in t for t in text)
+    assert any(t.endswith("ops-team") for t in text) and any(t.startswith("@example.org") for t in text)
     assert not any(t.startswith(("—", "…")) for t in text)  # a split pair would start a line
 
 

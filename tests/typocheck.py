@@ -14,7 +14,12 @@ after a full line). A full line is one followed by another line of its paragraph
 - pitch: baseline distances inside paragraphs that differ from the common one;
 - adjacent marks: pairs like “。”” set with one blank half (compressed) or two;
 - kinsoku: a line starting with a mark that must not start one, or ending with an opening mark;
-- overfull: a line running past the block edge.
+- overfull: a line running past the block edge;
+- right edge: where the last glyph box of each full line ends, against the block's right edge — a
+  mark set half width there ends at the edge only when the PDF gives it its printed width (a
+  full-width glyph moved back by its advance reaches half an em past it, for text selection,
+  extraction and any tool that reads glyph boxes);
+- half-width marks: a mark whose glyph box is half an em, and how far it reaches into the next one.
 """
 from __future__ import annotations
 
@@ -72,6 +77,8 @@ class Figures:
     kinsoku: list[str] = field(default_factory=list)
     interpunct: list[float] = field(default_factory=list)
     mixed_widths: list[TextLine] = field(default_factory=list)  # one mark set at two widths in a line
+    edges: list[tuple[float, TextLine]] = field(default_factory=list)  # (pt past the right edge, full line)
+    half_marks: list[tuple[float, str]] = field(default_factory=list)  # (pt into the next box, mark + next)
 
     @property
     def max_loose(self) -> float:
@@ -79,6 +86,10 @@ class Figures:
 
     def loose_over(self, em: float) -> list[TextLine]:
         return [ln for v, ln in self.looseness if v > em]
+
+    def off_edge(self, tolerance: float = 0.05) -> list[tuple[float, str]]:
+        """Full lines (not hanging) whose last glyph box does not end at the block's right edge."""
+        return [(round(d, 3), ln.text) for d, ln in self.edges if abs(d) > tolerance]
 
 
 def _body(pdf) -> tuple[list[TextLine], float]:
@@ -169,6 +180,8 @@ def figures(pdf: pdfplumber.PDF) -> Figures:
             if gaps:
                 out.looseness.append(((statistics.median(gaps) - nominal) / size, ln))
             mark = _end_mark(ln)
+            if mark != "hanging":
+                out.edges.append((ln.x1 - pc.BLOCK_RIGHT, ln))
             if mark:
                 out.end_marks[mark] += 1
                 if mark == "hanging" and hanging_prev is not None and hanging_prev.next is ln:
@@ -192,6 +205,9 @@ def figures(pdf: pdfplumber.PDF) -> Figures:
                 out.pairs_compressed += (b["x0"] - a["x0"]) < 0.75 * a["size"]
         if _mixed_widths(ln):
             out.mixed_widths.append(ln)
+        for a, b in zip(ln.chars, ln.chars[1:]):
+            if (a["text"] in CLOSING | OPENING or a["text"] in "·・‧") and abs(a["x1"] - a["x0"] - a["size"] / 2) < 0.01:
+                out.half_marks.append((a["x1"] - b["x0"], a["text"] + b["text"]))
         for k in range(1, len(ln.chars) - 1):
             if ln.chars[k]["text"] in "·・‧":
                 out.interpunct.append((ln.chars[k + 1]["x0"] - ln.chars[k - 1]["x1"]) / ln.chars[k]["size"])
@@ -230,7 +246,8 @@ def overfull(pdf: pdfplumber.PDF, ink_of=None) -> list[str]:
             start, end = ink_of(ln.page, first)[0], ink_of(ln.page, last)[1]
         else:
             end = last["x0"] + 0.5 * last["size"] if last["text"] in CLOSING else last["x1"]
-            start = first["x0"] + 0.5 * first["size"] if first["text"] in OPENING else first["x0"]
+            full = first["x1"] - first["x0"] > 0.75 * first["size"]  # a half-width glyph's box starts at its ink
+            start = first["x0"] + 0.5 * first["size"] if first["text"] in OPENING and full else first["x0"]
         if end > pc.BLOCK_RIGHT + 0.5 or start < pc.BLOCK_LEFT - 0.5:
             out.append(ln.text)
     return out
@@ -262,3 +279,22 @@ def kept_whole(pdf: pdfplumber.PDF, runs: list[str]) -> list[str]:
     """The runs (URLs, e-mail addresses) that are not whole on one line."""
     texts = [ln.text for ln in pc.lines(pdf)]
     return [run for run in runs if not any(run in t for t in texts)]
+
+
+def address_breaks(pdf: pdfplumber.PDF, runs: list[str]) -> list[tuple[str, str, str]]:
+    """How the runs (URLs, e-mail addresses) that are not whole on one line are broken: (run, the
+    end of the line before the break, the start of the next line), e.g. ("ops-team@example.org",
+    "ops-team", "@example.org"). A run found in neither form is reported as (run, "", "")."""
+    texts = [ln.text for ln in pc.lines(pdf)]
+    out = []
+    for run in runs:
+        if any(run in t for t in texts):
+            continue
+        found = ("", "")
+        for a, b in zip(texts, texts[1:]):
+            cut = next((k for k in range(1, len(run)) if a.endswith(run[:k]) and b.startswith(run[k:])), None)
+            if cut is not None:
+                found = (run[:cut], run[cut:])
+                break
+        out.append((run, *found))
+    return out

@@ -42,6 +42,11 @@ keeps every file at its final form, so rebuild only what changes.)
   KaitiM lack, so those keep a 仿宋 paragraph on its grid too.
 - The subsets of LXGW WenKai and HanaMinB are renamed ("Bulletin Kai Ext", "Bulletin Rare"): their OFL
   licences reserve the original names for unmodified fonts.
+- Half-width punctuation faces (`make_half`): for each base face, its full-width marks as glyphs
+  half an em narrower — the outlines unchanged, an opening mark's moved left, the 间隔号 centred —
+  what the face's `halt` feature does (FandolFang, Noto: GPOS only), made into glyphs. The
+  composition draws a mark it sets half width (a line end, adjacent marks) from them, so the
+  PDF's glyph width is the printed one. Made from the files in fonts/, no package needed.
 - fonts/manifest.json records role → file, family, licence, source and SHA-256.
 - The same packages give the same bytes: each output keeps its source font's head.modified. (The
   base faces were first built with the build time there; a rebuild differs from them in that
@@ -101,7 +106,22 @@ FACES = [
      "OFL-1.1-Noto-CJK.txt", "Bulletin Serif Misc", "宋体: radicals, strokes, compatibility ideographs the others lack"),
     ("rare-compat", "BulletinRareCompat.ttf", "usr/share/fonts/truetype/hanazono/HanaMinA.ttf", "guest",
      "OFL-1.1-Hanazono.txt", "Bulletin Rare Compat", "compatibility ideographs no Chinese face has (HanaMinA)"),
+    # half-width punctuation of each base face (made from the file above it in fonts/, no package)
+    ("fang-half", "BulletinHalf-Fang.otf", "fang", "half", "Fandol-GPL-3.0-with-font-exception.txt",
+     "Bulletin Fang Half", "仿宋: punctuation set half width (line ends, compressed)"),
+    ("kai-half", "BulletinHalf-Kai.ttf", "kai", "half", "Arphic-Public-License.txt",
+     "Bulletin Kai Half", "楷体: punctuation set half width (line ends, compressed)"),
+    ("serif-half", "BulletinHalf-Serif.otf", "serif", "half", "OFL-1.1-Noto-CJK.txt",
+     "Bulletin Serif Half", "宋体: punctuation set half width (line ends, compressed)"),
+    ("serif-bold-half", "BulletinHalf-SerifBold.otf", "serif-bold", "half", "OFL-1.1-Noto-CJK.txt",
+     "Bulletin Title Half", "小标宋-style titles: punctuation set half width (compressed)"),
+    ("serif-black-half", "BulletinHalf-SerifBlack.otf", "serif-black", "half", "OFL-1.1-Noto-CJK.txt",
+     "Bulletin Masthead Half", "小标宋-style masthead: punctuation set half width (compressed)"),
+    ("sans-half", "BulletinHalf-Sans.otf", "sans", "half", "OFL-1.1-Noto-CJK.txt",
+     "Bulletin Hei Half", "黑体: punctuation set half width (line ends, compressed)"),
 ]
+HALF_OF = {role: src for role, _out, src, kind, *_ in FACES if kind == "half"}
+HALF_MADE = "2026-11-30"  # when the half faces were first made (the Arphic licence asks the date in the file)
 # CJK blocks besides the unified ideographs: radicals, description characters, symbols and
 # punctuation, bopomofo, kanbun, strokes, enclosed and compatibility letters, compatibility
 # ideographs (and their supplement), vertical forms
@@ -132,6 +152,7 @@ ROLE_PACKAGES = {
     "serif-black-ext": ["fonts-noto-cjk-extra"], "sans-ext": ["fonts-noto-cjk"],
     "kai-ext": ["fonts-lxgw-wenkai"], "rare": ["fonts-hanazono", "fonts-noto-cjk", "fonts-lxgw-wenkai"],
     "serif-misc": ["fonts-noto-cjk"], "rare-compat": ["fonts-hanazono", "fonts-noto-cjk", "fonts-lxgw-wenkai"],
+    **{role: [] for role in HALF_OF},  # made from the base face in fonts/
 }
 
 
@@ -166,6 +187,8 @@ SOURCES = {
     "rare": "Debian fonts-hanazono 20170904-2.1 (HanaMinB, GlyphWiki 2017-09-04), subset, renamed",
     "serif-misc": "Debian fonts-noto-cjk 1:20220127 (Noto Serif CJK 2.001), SC face, CJK symbols subset",
     "rare-compat": "Debian fonts-hanazono 20170904-2.1 (HanaMinA, GlyphWiki 2017-09-04), subset, renamed",
+    **{role: f"fonts/{next(out for r, out, *_ in FACES if r == base)}: its punctuation, half width, renamed"
+       for role, base in HALF_OF.items()},
 }
 LICENCES = {
     "Fandol-GPL-3.0-with-font-exception.txt": "GPL-3.0 with font exception",
@@ -184,6 +207,7 @@ TYPEFACES = {
     "kai-ext": ("LXGW WenKai", "楷体"), "rare": ("HanaMinB", "明朝"),
     "serif-misc": ("Noto Serif CJK SC", "宋体"), "rare-compat": ("HanaMinA", "明朝"),
 }
+TYPEFACES.update({role: TYPEFACES[base] for role, base in HALF_OF.items()})
 # The base face an extension face mostly follows (its "home": a line of only its characters sits
 # like a line of the home face's), and the icfb (ideographic face bottom) it declares — that of
 # its home where it differs from its own design's (Noto's -78 vs FandolFang's -5).
@@ -419,6 +443,99 @@ def make_extension(role: str, src: Path, dest: Path, family: str, debroot: Path)
         dest.write_bytes(renumber(font, extension_rank))
 
 
+def make_half(role: str, dest: Path, family: str) -> None:
+    """The half-width punctuation of a base face: for each full-width mark the face sets in an em
+    box with a blank half beside its ink (、，。；：！ closing and opening brackets and quotes, the
+    间隔号), the same outline in a glyph half an em narrower — an opening mark's outline moved left
+    with it, the 间隔号 centred — under the mark's own code point (typeset/punctuation.py
+    `half_geometry`, the rule the composition compresses by). This is what the face's `halt`
+    feature does where it has one (FandolFang and Noto CJK: GPOS, −½ em advance, −½ em placement
+    for openings), made into glyphs: a mark set half width at a line end or compressed is drawn
+    with a glyph whose width in the PDF is what is printed, not a full-width glyph moved back.
+    Noto's own half-width forms (`hwid`: ，（） only) are other designs, and AR PL KaitiM GB has no
+    feature at all. Line metrics, the BASE table and the em are the base face's, so a line mixing
+    the two keeps its baseline and height."""
+    import math
+
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+    from fontTools.pens.transformPen import TransformPen
+
+    from bulletin.typeset.punctuation import MARKS_WITH_HALF, half_geometry
+
+    base = FONTS / next(out for r, out, *_ in FACES if r == HALF_OF[role])
+    font = TTFont(str(base))
+    upem = font["head"].unitsPerEm
+    cmap, glyphs, hmtx = font.getBestCmap(), font.getGlyphSet(), font["hmtx"]
+    geometry: dict[int, tuple[int, int]] = {}  # code point → (cut, shift) in font units
+    for ch in MARKS_WITH_HALF:
+        name = cmap.get(ord(ch))
+        if name is None:
+            continue
+        pen = BoundsPen(glyphs)
+        glyphs[name].draw(pen)
+        if pen.bounds is None:
+            continue
+        cut, shift = half_geometry(ch, hmtx[name][0], pen.bounds[0], pen.bounds[2], upem)
+        if cut:
+            geometry[ord(ch)] = (round(cut), round(shift))
+    options = subset_options()
+    options.layout_features = []  # the glyphs are the half forms: no halt, kern or locl on top
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "vhea", "vmtx", "VORG"]
+    options.desubroutinize = True
+    sub = subset.Subsetter(options)
+    sub.populate(unicodes=geometry)
+    sub.subset(font)
+    cmap = font.getBestCmap()
+    truetype = "glyf" in font
+    done: set[str] = set()
+    for cp, (cut, shift) in sorted(geometry.items()):
+        name = cmap[cp]
+        if name in done:  # one glyph for two code points (FandolFang's · and ・)
+            continue
+        done.add(name)
+        advance, lsb = font["hmtx"][name]
+        if truetype:
+            glyph = font["glyf"][name]
+            if glyph.isComposite():
+                raise SystemExit(f"{base.name}: composite glyph {name} for U+{cp:04X}: not handled")
+            glyph.coordinates.translate((-shift, 0))
+            glyph.recalcBounds(font["glyf"])
+            font["hmtx"][name] = (advance - cut, glyph.xMin)
+        else:
+            charstrings = font["CFF "].cff.topDictIndex[0].CharStrings
+            old = charstrings[name]
+            old.decompile()
+            private = old.private
+            nominal = getattr(private, "nominalWidthX", 0)
+            pen = T2CharStringPen(advance - cut - nominal, None)
+            old.draw(TransformPen(pen, (1, 0, 0, 1, -shift, 0)))
+            new = pen.getCharString(private=private, globalSubrs=old.globalSubrs)
+            charstrings[name] = new
+            bounds = BoundsPen(None)
+            new.draw(bounds)
+            font["hmtx"][name] = (advance - cut, math.floor(bounds.bounds[0]) if bounds.bounds else 0)
+    if not truetype:  # the CFF's own names too (WeasyPrint names the PDF font after them)
+        cff = font["CFF "].cff
+        postscript = family.replace(" ", "") + "-Regular"
+        cff.fontNames = [postscript]
+        top = cff.topDictIndex[0]
+        top.FullName, top.FamilyName = family, family
+        for fd in getattr(top, "FDArray", []):
+            fd.FontName = postscript
+    rename(font, family, f"The punctuation of {TYPEFACES[role][0]} set half width: the face's own outlines in "
+                         "glyphs half an em narrower, opening marks moved left by half an em, the middle dot by a "
+                         f"quarter; other glyphs removed. Made from {base.name} by bulletin's tools/build_fonts.py "
+                         f"({HALF_MADE}). Not the original font.")
+    if truetype:
+        out = BytesIO()
+        font.recalcTimestamp = False
+        font.save(out)
+        dest.write_bytes(out.getvalue())
+    else:
+        dest.write_bytes(renumber(font))
+
+
 def glyph_ranks(font: TTFont, rank_of) -> dict[str, tuple]:
     """Glyph name → rank of the best-ranked character it draws; glyphs that the default horizontal
     features substitute for a ranked glyph follow it."""
@@ -561,6 +678,8 @@ def main(debroot: str, only: list[str]) -> None:
             dest.write_bytes(renumber(TTFont(str(base / src))))
         elif kind in ("extend", "guest"):
             make_extension(role, base / src, dest, family, base)
+        elif kind == "half":
+            make_half(role, dest, family)
         else:
             make_subset(base / src, dest, unicodes)
         print(f"{role:12} {dest.name:34} {dest.stat().st_size / 1e6:6.1f} MB")
@@ -572,6 +691,8 @@ def main(debroot: str, only: list[str]) -> None:
         }
         if kind in ("extend", "guest"):
             entry["lazy"] = True  # given to WeasyPrint only for an issue that uses it
+        if kind == "half":
+            entry["half_of"] = src  # drawn only where the composition sets a mark half width
         entries.append(entry)
     (FONTS / "manifest.json").write_text(
         json.dumps({"fonts": entries}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -35,6 +35,11 @@ LATIN_RUN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.,:/+\-%&_'@?=#~]*[A-Za-z0-9%/]
 # Runs up to this length are never broken at their hyphens or slashes (a 32-character line holds
 # about 55 Latin characters); longer ones may break where the line needs it.
 KEEP_WHOLE = 50
+# A URL or an e-mail address: in composed paragraphs it may break where style guides allow it
+# (typeset/breaking.py url_break), when the alternative is a loose line; elsewhere (titles, table
+# cells, set by WeasyPrint) it stays whole up to KEEP_WHOLE characters like any other run.
+ADDRESS = re.compile(r"(?:(?:https?|ftp)://|www\.)[\x21-\x7e]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
+                     re.ASCII)
 HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 # 破折号 “——” and 省略号 “……”: some faces draw them badly (仿宋's “……” has uneven dots, 楷体's
 # “——” a gap between its halves); the layout draws them from another font through this class.
@@ -57,8 +62,9 @@ def autospace(text: str, before: str = "", after: str = "") -> Markup:
     """Escape `text`; wrap each Latin/digit run that touches a Han character in a span whose margin
     on that side is the clreq quarter em (as-l / as-r). No character is added: the space is a
     margin, so the text layer stays the source text; typeset/spacing.py drops it at line starts and ends.
-    Runs with hyphens or slashes (URLs, e-mail addresses, “Wi-Fi”) are kept whole (nobr); “——” and
-    “……” are wrapped for the layout to choose their font (class mk). `before` and `after` are the
+    Runs with hyphens or slashes (URLs, e-mail addresses, “Wi-Fi”) are kept whole (nobr); URLs and
+    e-mail addresses are marked (url) for the line composition, which may break them where style
+    guides allow it; “——” and “……” are wrapped for the layout to choose their font (class mk). `before` and `after` are the
     characters around `text` when it is a piece of a longer text."""
     out: list[Markup] = []
     pos = 0
@@ -68,6 +74,8 @@ def autospace(text: str, before: str = "", after: str = "") -> Markup:
         classes = [c for c, ch in (("as-l", left), ("as-r", right)) if HAN.match(ch or " ")]
         if any(c in m.group() for c in "-/") and len(m.group()) <= KEEP_WHOLE:
             classes.append("nobr")
+        if ADDRESS.fullmatch(m.group()):
+            classes.append("url")
         if not classes:
             continue
         out.append(_text(text[pos:m.start()]))

@@ -44,6 +44,7 @@ class Font:
     style: str = ""  # 仿宋, 宋体, 黑体, 楷体, 小标宋, 明朝
     lazy: bool = False  # an extension face: loaded only for an issue that needs it
     user: bool = False  # the office's own file, named in series.yaml
+    half_of: str = ""  # a half-width punctuation face: the role of the base face it completes
 
     @property
     def export_name(self) -> str:
@@ -64,7 +65,7 @@ def fonts() -> dict[str, Font]:
                                         "从项目仓库重新取出 fonts/ 文件夹", "restore fonts/ from the repository"))
         out[entry["role"]] = Font(entry["role"], path, entry["family"], entry["licence"], entry["sha256"],
                                   entry.get("typeface", entry["family"]), entry.get("style", ""),
-                                  bool(entry.get("lazy")))
+                                  bool(entry.get("lazy")), half_of=entry.get("half_of", ""))
     return out
 
 
@@ -138,6 +139,39 @@ def lacks_space(family: str) -> bool:
 
 
 @cache
+@cache
+def _half_by_family() -> dict[str, Font]:
+    bundled = fonts()
+    return {bundled[font.half_of].family: font for font in bundled.values() if font.half_of}
+
+
+_half_for: dict[tuple[tuple[str, ...], str], str | None] = {}
+
+
+def half_face_for(families: tuple[str, ...], ch: str) -> str | None:
+    """The family of the half-width punctuation face for mark `ch` in text of the font chain
+    `families`: the half face of the face Pango draws `ch` with (the first of the chain whose cmap
+    has it) when that is a bundled base face and its half face has `ch`; else None (an office's own
+    font, a mark that gives no blank, a family bulletin does not know)."""
+    key = (families, ch)
+    if key in _half_for:
+        return _half_for[key]
+    found = None
+    cp = ord(ch)
+    for family in families:
+        font = _bundled_by_family().get(family) or _user_by_family.get(family)
+        if font is None:
+            break
+        if cp in coverage_of(font):
+            half = None if font.user else _half_by_family().get(family)
+            found = half.family if half is not None and cp in coverage_of(half) else None
+            break
+    if len(_half_for) > 4096:
+        _half_for.clear()
+    _half_for[key] = found
+    return found
+
+
 def _has_space(font: Font) -> bool:
     return any(lo <= 0x20 <= hi for lo, hi in _cmap_ranges(font))  # without keeping its coverage
 

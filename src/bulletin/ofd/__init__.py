@@ -33,8 +33,8 @@ def bulletin_font_naming() -> Callable[[str], FontNaming]:
     it stands for (仿宋, 楷体, 宋体, 黑体), from fonts/manifest.json."""
     from ..fonts import fonts
 
-    families = sorted(((f.family.replace(" ", "-"), GENERIC_FAMILY.get(role, f.family)) for role, f in fonts().items()),
-                      key=lambda kv: -len(kv[0]))
+    families = sorted(((f.family.replace(" ", "-"), GENERIC_FAMILY.get(f.half_of or role, f.family))
+                       for role, f in fonts().items()), key=lambda kv: -len(kv[0]))  # a half face: its base's
 
     def naming(name: str) -> FontNaming:
         for prefix, generic in families:

@@ -32,7 +32,10 @@ LINE_PENALTY = 10.0
 RUNT_PENALTY = 4e5  # between the demerits of a line 8.5 % and 10 % of an em loose
 HANGING_PENALTY = 400.0
 MARK_END_PENALTY = 200.0  # a full line ending in a mark (set half width, its ink inside the edge)
-WORD_BREAK_PENALTY = 2500.0  # inside a Latin word or URL (where Pango allows it)
+WORD_BREAK_PENALTY = 2500.0  # inside a Latin word (where Pango allows it)
+URL_BREAK_PENALTY = 4e4  # inside a URL or e-mail address where it may break: rather than a line ~0.06 em loose
+URL_MIN_PART = 4  # characters of the address on each side of such a break
+KEEP_WHOLE = 50  # addresses up to this length break only where url_break allows (compose.KEEP_WHOLE)
 NUMBER_UNIT_PENALTY = 5000.0  # between a number and its unit or range (2023|年, 10.5|万, 2021—|2025)
 URL_ANYWHERE_PENALTY = 6e5  # inside a long URL between two letters: rather than a line 10 % loose
 EMERGENCY_PENALTY = 1e9  # inside an unbreakable run that does not fit the line
@@ -84,9 +87,9 @@ def break_allowed(left: str, right: str) -> bool:
     return is_cjk(left) or is_cjk(right)
 
 
-def _allowed_between(atoms, a: int, b: int, lang: str, urls: set[int]) -> tuple[bool, float]:
+def _allowed_between(atoms, a: int, b: int, lang: str, urls: dict[int, tuple[int, int]]) -> tuple[bool, float]:
     """Whether a line may end with atom a and the next start with atom b (adjacent), and the
-    penalty of that break. `urls`: atoms inside a long URL (breakable where a URL breaks)."""
+    penalty of that break. `urls`: atoms inside a URL or e-mail address → (its first atom, its end)."""
     ga, gb = atoms.group[a], atoms.group[b]
     if ga != -1 and ga == gb:
         return False, 0.0
@@ -100,10 +103,14 @@ def _allowed_between(atoms, a: int, b: int, lang: str, urls: set[int]) -> tuple[
             number = (left.isdigit() and atoms.kind[b] == P.HAN) or (
                 atoms.kind[a] == P.DASH and right.isdigit() and a > 0 and atoms.ch[a - 1].isdigit())
             return True, NUMBER_UNIT_PENALTY if number else 0.0
-    if a in urls and b in urls:
-        if url_break(left, right):
-            return True, WORD_BREAK_PENALTY
-        return "-" not in (left, right), URL_ANYWHERE_PENALTY
+    address = urls.get(a)
+    if address is not None and urls.get(b) == address:
+        first, end = address
+        if url_break(left, right) and b - first >= URL_MIN_PART and end - b >= URL_MIN_PART:
+            return True, URL_BREAK_PENALTY
+        if end - first > KEEP_WHOLE and "-" not in (left, right):
+            return True, URL_ANYWHERE_PENALTY  # a long address that has to break somewhere
+        return False, 0.0
     if atoms.box[a] is atoms.box[b]:
         allowed = atoms.pango_break[b]
     else:
@@ -112,29 +119,44 @@ def _allowed_between(atoms, a: int, b: int, lang: str, urls: set[int]) -> tuple[
     return allowed, WORD_BREAK_PENALTY if allowed and both_latin else 0.0
 
 
-URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.ASCII)
+URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.ASCII)
 
 
 def url_break(left: str, right: str) -> bool:
-    """Where a URL breaks best (Chicago Manual of Style): after a slash (not inside “//”), after
-    ? & = # or _, before a period. (Elsewhere only to avoid a loose line; never at a hyphen, which
-    would read as hyphenation. URLs of up to 50 characters are kept whole by compose.py.)"""
+    """Where a URL or an e-mail address may break (Chicago Manual of Style, 15th ed. 17.11 and its
+    FAQ, 17th ed. 7.42): after a slash or the double slash (never between the two slashes),
+    before a period (so no line ends in what reads as a full stop), before @ (e-mail), ? # & = _ ~ %.
+    Never next to a hyphen, which would read as hyphenation; nothing is inserted."""
+    if "-" in (left, right):
+        return False
     if left == "/":
         return right != "/"
-    if left in "?&=#_":
-        return True
-    return right == "." and left.isalnum()
+    return right in ".@?#&=_~%" and left.isalnum()
 
 
-def _url_atoms(atoms) -> set[int]:
-    """Atoms inside URLs that may break (not kept whole by a nowrap element)."""
+def _url_atoms(atoms) -> dict[int, tuple[int, int]]:
+    """Atoms of the URLs and e-mail addresses → (first atom, end) of theirs: those compose.py
+    marked (`url` elements) and, in text without markup, those the pattern finds outside nowrap
+    elements."""
+    out: dict[int, tuple[int, int]] = {}
+    ids = atoms.url
+    i, n = 0, len(ids)
+    while i < n:
+        if ids[i] < 0:
+            i += 1
+            continue
+        j = i
+        while j < n and ids[j] == ids[i]:
+            j += 1
+        out.update((k, (i, j)) for k in range(i, j))
+        i = j
     text = "".join(atoms.ch)
-    out: set[int] = set()
     for m in URL.finditer(text):
-        end = m.end()
-        while end > m.start() and not text[end - 1].isascii():
+        start, end = m.span()
+        while end > start and not text[end - 1].isascii():
             end -= 1  # the Chinese text after it is not part of the URL
-        out.update(i for i in range(m.start(), end) if atoms.group[i] == -1)
+        if start not in out and all(atoms.group[k] == -1 for k in range(start, end)):
+            out.update((k, (start, end)) for k in range(start, end))
     return out
 
 
@@ -193,6 +215,7 @@ class _Sums:
         self.shrink_total = [0.0] * (n + 1)
         self.as_stretch = [0.0] * (n + 1)
         self.opportunities = [0] * (n + 1)
+        self.latin = [0] * (n + 1)  # gaps between Latin letters (spaced only as a last resort)
         self.letters = [0] * (n + 1)
         # what a line starting (ending) at an atom adds besides its atoms and inner boundaries
         self.start_extra = [atoms.opening[i] - (atoms.trim_left[i] if settings.trim_line_start else 0.0)
@@ -233,6 +256,7 @@ class _Sums:
             self.shrink_total[k] = self.shrink_total[k - 1] + total
             self.as_stretch[k] = self.as_stretch[k - 1] + (0.0 if last else AUTOSPACE_STRETCH * autospace[k])
             self.opportunities[k] = self.opportunities[k - 1] + (not last and opportunity[k])
+            self.latin[k] = self.latin[k - 1] + (not last and atoms.latin_gap[k])
 
 
 def line_totals(atoms, sums: _Sums, s: int, e: int, settings: Settings, hanging: bool = False):
@@ -249,6 +273,12 @@ def line_totals(atoms, sums: _Sums, s: int, e: int, settings: Settings, hanging:
     shrink = [sums.shrink[c][last] - sums.shrink[c][s] for c in range(SHRINK_CLASSES)]
     return (natural, shrink, sums.as_stretch[last] - sums.as_stretch[s],
             sums.opportunities[last] - sums.opportunities[s])
+
+
+def latin_gaps(atoms, s: int, e: int, hanging: bool = False) -> int:
+    """Gaps between Latin letters inside the line s..e (see line_totals)."""
+    last = e - 1 if hanging else e
+    return sum(atoms.latin_gap[s + 1:last + 1])
 
 
 def totals(atoms, s: int, e: int, settings: Settings, hanging: bool = False):
@@ -389,7 +419,8 @@ def _candidates(atoms, sums, breaks, s, seg_start, seg_end, target, window, sett
             else:
                 shrink = None
                 cost = line_cost(natural, target, em, shrink, sums.as_stretch[e] - sums.as_stretch[s],
-                                 sums.opportunities[e] - sums.opportunities[s], last=False)
+                                 sums.opportunities[e] - sums.opportunities[s], last=False,
+                                 latin_gaps=sums.latin[e] - sums.latin[s])
         else:
             shrink = [sums.shrink[c][e] - sums.shrink[c][s] for c in range(SHRINK_CLASSES)]
             cost = line_cost(natural, target, em, shrink, 0.0, 0, last=text_end)
@@ -407,7 +438,8 @@ def _hang_candidates(atoms, sums, s, e, target, settings, hung, brk, out) -> boo
     if not settings.hanging or hung or brk is None or e <= s or atoms.kind[e] not in P.HANGING_KINDS:
         return False
     natural, shrink, as_stretch, opportunities = line_totals(atoms, sums, s, e, settings, hanging=True)
-    cost = line_cost(natural, target, atoms.em_ref, shrink, as_stretch, opportunities, last=False)
+    cost = line_cost(natural, target, atoms.em_ref, shrink, as_stretch, opportunities, last=False,
+                     latin_gaps=sums.latin[e - 1] - sums.latin[s])
     if cost >= INFEASIBLE:
         return False
     out.append((e, brk[0], True, cost, brk[1] + HANGING_PENALTY, False))
@@ -421,7 +453,8 @@ def _fallback(atoms, sums, breaks, s, lo, e_over, target, settings, seg_end, out
         brk = breaks.get(e)
         if brk is not None:
             natural, shrink, as_stretch, opportunities = line_totals(atoms, sums, s, e, settings)
-            cost = line_cost(natural, target, atoms.em_ref, shrink, as_stretch, opportunities, last=False)
+            cost = line_cost(natural, target, atoms.em_ref, shrink, as_stretch, opportunities, last=False,
+                             latin_gaps=sums.latin[e] - sums.latin[s])
             out.append((e, brk[0], False, cost, brk[1], False))
             return
     _emergency(atoms, sums, s, e_over, target, settings, seg_end, out)

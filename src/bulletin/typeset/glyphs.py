@@ -51,40 +51,57 @@ def before_set_text(layout) -> None:
 
 def after_set_text(layout, justify: bool) -> None:
     """After WeasyPrint's Layout.set_text: a composed box loses its letter-spacing (its advances
-    are set on the glyphs); other Chinese text gets `halt` on the first or second of two adjacent
-    full-width marks; spaces get runs of their own where the font chain needs it (space_runs)."""
+    are set on the glyphs) and its marks set half width are drawn from the half-width face
+    (half_forms); in other Chinese text the first or second of two adjacent full-width marks is
+    drawn half width; spaces get runs of their own where the font chain needs it (space_runs)."""
     chars = layout.text
     spaces = space_runs(chars, layout.style)
-    _adjust(layout, chars, justify)
-    if spaces:
-        separate_spaces(layout, spaces)
+    ranges = _adjust(layout, chars, justify)
+    if spaces or ranges:
+        separate_spaces(layout, spaces, ranges)
 
 
-def _adjust(layout, chars: str, justify: bool) -> None:
+def _adjust(layout, chars: str, justify: bool) -> list[tuple[int, int, bytes, bytes]]:
+    """Sets a composed box's letter-spacing to 0; returns the attributes of single characters
+    (byte range, "family" or "features", value) for the half-width marks."""
     from weasyprint.text.ffi import ffi, pango
 
     advances = getattr(layout, "bulletin_advances", None)
     if advances is None and not PAIRS.search(chars):
-        return  # most calls: measuring text with nothing to adjust (cheapest checks first)
+        return []  # most calls: measuring text with nothing to adjust (cheapest checks first)
     if advances is None and (not str(layout.style["lang"] or "").startswith("zh") or not CJK_CHAR.search(chars)):
-        return
-    attr_list = pango.pango_layout_get_attributes(layout.layout)
-    if attr_list == ffi.NULL:
-        attr_list = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
+        return []
     if advances is not None:
+        attr_list = pango.pango_layout_get_attributes(layout.layout)
+        if attr_list == ffi.NULL:
+            attr_list = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
         attr = pango.pango_attr_letter_spacing_new(0)
         attr.start_index, attr.end_index = 0, len(chars.encode())
         pango.pango_attr_list_change(attr_list, attr)
+        pango.pango_layout_set_attributes(layout.layout, attr_list)
         layout.bulletin_draw = justify
+        halves = getattr(layout, "bulletin_half", None) or {}
     else:
-        offsets = [0]
-        for ch in chars:
-            offsets.append(offsets[-1] + len(ch.encode("utf-8")))
-        for i in compressed(chars):
-            attr = pango.pango_attr_font_features_new(b"halt 1")
-            attr.start_index, attr.end_index = offsets[i], offsets[i + 1]
-            pango.pango_attr_list_insert(attr_list, attr)
-    pango.pango_layout_set_attributes(layout.layout, attr_list)
+        families = tuple(layout.style["font_family"])
+        halves = {i: half_face_for(families, chars[i]) for i in compressed(chars)}
+    if not halves:
+        return []
+    offsets = [0]
+    for ch in chars:
+        offsets.append(offsets[-1] + len(ch.encode("utf-8")))
+    chain = ",".join(layout.style["font_family"])  # after the half face: never a host font
+    # a half-width glyph of the mark's own face; without one (an office's own font), the face's
+    # `halt` feature where it has one (only in text WeasyPrint sets: composed boxes get their
+    # advances set exactly either way)
+    return [(offsets[i], offsets[i + 1], "family", f"{family},{chain}".encode()) if family
+            else (offsets[i], offsets[i + 1], "features", b"halt 1")
+            for i, family in sorted(halves.items()) if i < len(chars) and (family or advances is None)]
+
+
+def half_face_for(families: tuple[str, ...], ch: str) -> str | None:
+    from ..fonts import half_face_for as find
+
+    return find(families, ch)
 
 
 # Unicode's space separators (Zs) that Pango gives no font of their own (pango/itemize.c,
@@ -132,7 +149,8 @@ def _declare_pango() -> None:
     for name, declaration in (
             ("pango_attr_fallback_new", "PangoAttribute * pango_attr_fallback_new (gboolean enable_fallback);"),
             ("pango_attr_list_copy", "PangoAttrList * pango_attr_list_copy (PangoAttrList *list);"),
-            ("pango_attr_list_ref", "PangoAttrList * pango_attr_list_ref (PangoAttrList *list);")):
+            ("pango_attr_list_ref", "PangoAttrList * pango_attr_list_ref (PangoAttrList *list);"),
+            ("pango_attr_family_new", "PangoAttribute * pango_attr_family_new (const char *family);")):
         try:
             getattr(pango, name)
         except AttributeError:
@@ -141,8 +159,10 @@ def _declare_pango() -> None:
         ffi.cdef("\n".join(missing))
 
 
-def separate_spaces(layout, runs: list[tuple[int, int]]) -> None:
-    """Make each run of spaces (byte ranges, space_runs) a Pango run of its own.
+def separate_spaces(layout, runs: list[tuple[int, int]], ranges=()) -> None:
+    """Make each run of spaces (byte ranges, space_runs) a Pango run of its own, and give the
+    characters of `ranges` ((start byte, end byte, "family" | "features", value)) their font
+    family or features.
 
     Pango starts a run where an attribute starts or ends; `fallback: true` (Pango's default) changes
     nothing else. The attributes go on a copy of the layout's list, kept with the layout, which
@@ -159,6 +179,13 @@ def separate_spaces(layout, runs: list[tuple[int, int]]) -> None:
     own = ffi.gc(own, pango.pango_attr_list_unref)
     for start, end in runs:
         attr = pango.pango_attr_fallback_new(True)
+        attr.start_index, attr.end_index = start, end
+        pango.pango_attr_list_insert(own, attr)
+    for start, end, what, value in ranges:
+        if what == "family":
+            attr = pango.pango_attr_family_new(value)
+        else:
+            attr = pango.pango_attr_font_features_new(value)
         attr.start_index, attr.end_index = start, end
         pango.pango_attr_list_insert(own, attr)
     pango.pango_layout_set_attributes(layout.layout, own)

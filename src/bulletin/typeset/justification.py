@@ -11,7 +11,10 @@ the end of a justified line takes half a character with its ink at the block edg
   ink is never overlapped; if that is not enough the line cannot be set (the breaker avoids it);
 - too short: stretch the Han–Latin spaces first (up to three eighths of an em), then every justification
   opportunity by the same amount: each boundary next to a CJK character and each word space — not
-  inside Latin words or numbers, not inside “——” or “……”.
+  inside Latin words or numbers, not inside “——” or “……”. Only a line that would be looser than
+  0.05 em so also spaces the letters of its Latin runs (URLs, e-mail addresses, words), as a last
+  resort and by at most 0.03 em a gap: what is left beyond 0.05 em is shared by the opportunities
+  and the letter gaps alike, up to that cap.
 
 `line_cost` rates the result for the paragraph breaker (breaking.py): the cubed stretch per
 opportunity against 0.05 em, and each kind of compression by how visible it is, so that a line
@@ -33,15 +36,34 @@ LOOSE_EM = 0.05  # stretch per opportunity that costs 100
 SPACE_SHRINK = 1 / 3  # a word space may lose a third of its width
 AUTOSPACE_SHRINK = 0.5  # the quarter em may shrink to an eighth
 AUTOSPACE_STRETCH = 0.5  # ... and grow to three eighths (more shows as a hole around the Latin run)
+LATIN_STRETCH_FROM = LOOSE_EM  # Latin letters are spaced only beyond this stretch per opportunity (em)
+LATIN_STRETCH_MAX = 0.03  # em a gap between two Latin letters may grow, at most
+LATIN_STRETCH_WEIGHT = 100.0  # cost of spacing every Latin letter gap by its cap
 UNJUSTIFIABLE = 1e4  # a line that should be full but has nowhere to put its slack
 INFEASIBLE = float("inf")
 
 
+def stretch_split(slack: float, opportunities: int, latin_gaps: int, em: float) -> tuple[float, float]:
+    """How `slack` (px, after the Han–Latin spaces) is spread: (px per opportunity, px per gap
+    between Latin letters). Letters are spaced only beyond LATIN_STRETCH_FROM, then alike with the
+    opportunities up to LATIN_STRETCH_MAX."""
+    base = LATIN_STRETCH_FROM * em
+    if not latin_gaps or slack <= base * opportunities:
+        return slack / opportunities, 0.0
+    extra = slack - base * opportunities
+    cap = LATIN_STRETCH_MAX * em
+    share = extra / (opportunities + latin_gaps)
+    if share <= cap:
+        return base + share, share
+    return base + (extra - cap * latin_gaps) / opportunities, cap
+
+
 def line_cost(natural: float, target: float, em: float, shrink: tuple[float, ...] | list[float],
-              as_stretch: float, opportunities: int, last: bool) -> float:
+              as_stretch: float, opportunities: int, last: bool, latin_gaps: int = 0) -> float:
     """Badness of setting a line of natural width `natural` to `target` (both px): 0 for a perfect
     fit, INFEASIBLE when it cannot be compressed enough. `shrink[c]`: capacity of class c (px);
-    `as_stretch`: what the Han–Latin spaces can grow (px); a `last` line is never stretched."""
+    `as_stretch`: what the Han–Latin spaces can grow (px); `latin_gaps`: gaps between Latin letters
+    (spaced as a last resort); a `last` line is never stretched."""
     slack = target - natural
     if slack >= 0:
         if last:
@@ -55,8 +77,13 @@ def line_cost(natural: float, target: float, em: float, shrink: tuple[float, ...
             return cost
         if not opportunities:
             return UNJUSTIFIABLE + slack
-        ratio = slack / opportunities / em / LOOSE_EM
-        return cost + 100.0 * ratio * ratio * ratio
+        per, latin = stretch_split(slack, opportunities, latin_gaps, em)
+        ratio = per / em / LOOSE_EM
+        cost += 100.0 * ratio * ratio * ratio
+        if latin:
+            spread = latin / (LATIN_STRETCH_MAX * em)
+            cost += LATIN_STRETCH_WEIGHT * spread * spread
+        return cost
     need = -slack
     cost = 0.0
     for c in range(SHRINK_CLASSES):
@@ -75,15 +102,17 @@ def line_cost(natural: float, target: float, em: float, shrink: tuple[float, ...
 @dataclass
 class Adjustment:
     """What `solve` decided for one line: per shrink class the fraction of its capacity used, the
-    fraction of the Han–Latin stretch used, and the extra width of each opportunity (px)."""
+    fraction of the Han–Latin stretch used, and the extra width of each opportunity and of each gap
+    between Latin letters (px)."""
     shrink: list[float]
     autospace_stretch: float
     per_opportunity: float
     overfull: float  # px the line is still too long (0 unless nothing could be compressed enough)
+    per_latin: float = 0.0
 
 
 def solve(natural: float, target: float, shrink: list[float], as_stretch: float, opportunities: int,
-          last: bool) -> Adjustment:
+          last: bool, latin_gaps: int = 0, em: float = 0.0) -> Adjustment:
     """The adjustment that `line_cost` rates (same order of use, same capacities)."""
     slack = target - natural
     fractions = [0.0] * SHRINK_CLASSES
@@ -92,8 +121,8 @@ def solve(natural: float, target: float, shrink: list[float], as_stretch: float,
             return Adjustment(fractions, 0.0, 0.0, 0.0)
         used = min(slack, as_stretch) if as_stretch > 0 else 0.0
         slack -= used
-        per = slack / opportunities if opportunities and slack > 1e-9 else 0.0
-        return Adjustment(fractions, used / as_stretch if as_stretch > 0 else 0.0, per, 0.0)
+        per, latin = stretch_split(slack, opportunities, latin_gaps, em) if opportunities and slack > 1e-9 else (0.0, 0.0)
+        return Adjustment(fractions, used / as_stretch if as_stretch > 0 else 0.0, per, 0.0, latin)
     need = -slack
     for c in range(SHRINK_CLASSES):
         capacity = shrink[c]

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from . import measure, plan, spacing
 from . import punctuation as P
-from .breaking import totals
-from .justification import solve
+from .breaking import latin_gaps, totals
+from .glyphs import half_face_for
+from .justification import SHRINK_BRACKET, solve
+
+WHOLE = 1 - 1e-9  # a kind compressed by its whole capacity
 from .paragraph import Atoms, collect
 from .settings import settings_for
 
@@ -50,14 +53,24 @@ def align(context, line, available_width: float, last: bool, original) -> float:
     start_x = _first_position(line)
     target = available_width - (start_x - line.position_x)
     natural, shrink, as_stretch, opportunities = totals(atoms, s, e, settings, hanging)
-    adjustment = solve(natural, target, shrink, as_stretch, opportunities, last=text_last)
+    adjustment = solve(natural, target, shrink, as_stretch, opportunities, last=text_last,
+                       latin_gaps=latin_gaps(atoms, s, e, hanging), em=atoms.em_ref)
     # a mark ending a full line takes half a character (GB/T 15834 §5.1.10); a paragraph's last line
     # keeps it whole unless it needs the room
     trim = not hanging and (not text_last or natural > target + 1e-6)
     extras = _extras(atoms, s, e, adjustment, hanging, trim)
     _drop_edge_autospace(atoms, s, e)
     lead = atoms.trim_left[s] if settings.trim_line_start else 0.0
-    _place_line(line, atoms, extras, start_x - lead)
+    halves = half_forms(atoms, s, e, adjustment, hanging, trim, settings)
+    x = start_x - lead
+    for i, (_family, shift) in halves.items():
+        if shift:  # the glyph's outline starts `shift` further left: its origin moves right as much
+            extras[i] -= shift
+            if i > s:
+                extras[i - 1] += shift
+            else:
+                x += shift
+    _place_line(line, atoms, extras, x, halves)
     line.bulletin_pitch = True  # see verticality: the line keeps the paragraph's pitch
     spacing.flush_line_end_item(line, available_width, last)
     return 0
@@ -96,11 +109,53 @@ def _extras(atoms: Atoms, s: int, e: int, adjustment, hanging: bool, trim: bool)
             delta += adjustment.autospace_stretch * atoms.stretch_autospace_at(k)
         elif adjustment.per_opportunity and atoms.opportunity_at(k):
             delta += adjustment.per_opportunity
+        elif adjustment.per_latin and atoms.latin_gap[k]:
+            delta += adjustment.per_latin
         extras[i] = atoms.tracking[i] + delta
     extras[e] = -atoms.trim_right[e] if trim else 0.0
     if hanging and e > s:
         extras[e - 1] = atoms.tracking[e - 1] + atoms.pair[e]  # the mark follows its character directly
     return extras
+
+
+def half_forms(atoms: Atoms, s: int, e: int, adjustment, hanging: bool, trim: bool, settings) -> dict[int, tuple[str, float]]:
+    """The marks of the line drawn with the half-width glyph of their face (fonts: `half_of`), as
+    atom → (half face's family, how much further left its outline starts): every mark set half
+    width — a mark ending a full line, one of two adjacent marks, one whose kind the line
+    compresses fully, the 间隔号 — so the PDF gives the glyph the width it is printed with.
+    A mark compressed only in part keeps its full-width glyph, set back by what it gives up: a
+    half-width glyph followed by the blank left would read as a word space to text extraction
+    (pypdf, pdfplumber), and the text layer must stay the source text. A mark whose face has no
+    half-width glyph (an office's own font) keeps its full-width glyph too."""
+    fractions = adjustment.shrink
+    kind, trim_left, trim_right = atoms.kind, atoms.trim_left, atoms.trim_right
+    out: dict[int, tuple[str, float]] = {}
+    for i in range(s, e + 1):
+        k = kind[i]
+        if k in P.BLANK_RIGHT and trim_right[i]:
+            if i == e:
+                cut = trim and not hanging
+            else:
+                c = atoms.shrink_class[i + 1]
+                cut = atoms.given[i] or (c >= 0 and fractions[c] >= WHOLE and atoms.shrink_after[i + 1] > 0)
+            shift = 0.0
+        elif k == P.OPENING and trim_left[i]:
+            if i == s:
+                cut = settings.trim_line_start
+            else:
+                cut = atoms.given[i] or (fractions[SHRINK_BRACKET] >= WHOLE and atoms.shrink_before[i] > 0)
+            shift = trim_left[i]
+        elif k == P.MIDDLE:
+            natural = atoms.advance[i] - atoms.tracking[i]
+            cut = atoms.advance[i] > 0.5 * atoms.em[i]  # set half an em wide (paragraph.finish)
+            shift = (natural - 0.5 * atoms.em[i]) / 2
+        else:
+            continue
+        if cut:
+            family = half_face_for(tuple(atoms.box[i].style["font_family"]), atoms.ch[i])
+            if family:
+                out[i] = (family, shift)
+    return out
 
 
 def _drop_edge_autospace(atoms: Atoms, s: int, e: int) -> None:
@@ -110,19 +165,23 @@ def _drop_edge_autospace(atoms: Atoms, s: int, e: int) -> None:
             setattr(box, f"margin_{side}", 0)
 
 
-def _place_line(line, atoms: Atoms, extras: list[float], x: float) -> None:
-    """Give every text box its width and every box its position, left to right from x."""
+def _place_line(line, atoms: Atoms, extras: list[float], x: float, halves=None) -> None:
+    """Give every text box its width and every box its position, left to right from x; the
+    half-width marks (half_forms) are noted on their boxes' layouts for drawing (glyphs.py)."""
     advances: dict[int, list[float]] = {}
     for i, box in enumerate(atoms.box):
         advances.setdefault(id(box), []).append(atoms.advance[i] - atoms.tracking[i] + extras[i])
+    half: dict[int, dict[int, str]] = {}
+    for i, (family, _shift) in (halves or {}).items():
+        half.setdefault(id(atoms.box[i]), {})[atoms.index[i]] = family
     end = x
     for child in line.children:
         if child.is_in_normal_flow():
-            end = _place(child, end, advances)
+            end = _place(child, end, advances, half)
     line.width = end - line.position_x
 
 
-def _place(box, x: float, advances: dict[int, list[float]]) -> float:
+def _place(box, x: float, advances: dict[int, list[float]], half: dict[int, dict[int, str]]) -> float:
     from weasyprint.formatting_structure import boxes
 
     if isinstance(box, boxes.TextBox):
@@ -131,6 +190,7 @@ def _place(box, x: float, advances: dict[int, list[float]]) -> float:
         box.width = sum(widths)
         if box.pango_layout is not None:
             box.pango_layout.bulletin_advances = widths
+            box.pango_layout.bulletin_half = half.get(id(box))
         return x + box.width
     if isinstance(box, boxes.InlineBox):
         box.position_x = x
@@ -138,7 +198,7 @@ def _place(box, x: float, advances: dict[int, list[float]]) -> float:
         start = inner
         for child in box.children:
             if child.is_in_normal_flow():
-                inner = _place(child, inner, advances)
+                inner = _place(child, inner, advances, half)
         box.width = inner - start
         return inner + box.padding_right + box.border_right_width + box.margin_right
     box.translate(x - box.position_x, 0)

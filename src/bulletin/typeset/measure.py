@@ -43,10 +43,20 @@ _SHAPING = ("font_size", "font_weight", "font_style", "font_stretch", "lang", "f
             "font_feature_settings", "letter_spacing")
 
 
+_style_keys: dict[int, tuple[object, tuple]] = {}  # id(style) → (style, key), for one document
+
+
 def style_key(style) -> tuple:
-    """What in a computed style changes the measured glyphs."""
-    return (id(style.font_config), tuple(style["font_family"]),
-            *(repr(style[name]) for name in _SHAPING))
+    """What in a computed style changes the measured glyphs (kept per style object: a computed
+    style does not change, and a line is measured several times)."""
+    found = _style_keys.get(id(style))
+    if found is not None and found[0] is style:
+        return found[1]
+    key = (id(style.font_config), tuple(style["font_family"]), *(repr(style[name]) for name in _SHAPING))
+    if len(_style_keys) > 20000:
+        _style_keys.clear()
+    _style_keys[id(style)] = (style, key)
+    return key
 
 
 def measure(text: str, style) -> Measured:
@@ -65,11 +75,14 @@ def measure(text: str, style) -> Measured:
 def clear() -> None:
     _cache.clear()
     _ink.clear()
+    _style_keys.clear()
 
 
 def new_document() -> None:
-    """Glyph ink is keyed by font object: forget it between documents (fonts may be freed)."""
+    """Glyph ink is keyed by font object, style keys by style object: forget them between
+    documents (fonts may be freed, styles are the document's)."""
     _ink.clear()
+    _style_keys.clear()
 
 
 def _shape(text: str, style) -> Measured:

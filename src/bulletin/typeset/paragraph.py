@@ -23,8 +23,6 @@ from . import measure, punctuation as P
 from .justification import (AUTOSPACE_SHRINK, AUTOSPACE_STRETCH, SHRINK_AUTOSPACE, SHRINK_BRACKET,
                             SHRINK_CLASSES, SHRINK_PAUSE, SHRINK_SPACE, SHRINK_STOP, SPACE_SHRINK)
 
-# a blank is compressible when the font leaves (nearly) half an em beside the ink
-_HALF_BLANK = 0.44
 _SHRINK_OF_KIND = {P.CLOSING: SHRINK_BRACKET, P.OPENING: SHRINK_BRACKET, P.PAUSE: SHRINK_PAUSE,
                    P.STOP: SHRINK_STOP}
 
@@ -49,6 +47,7 @@ class Atoms:
         self.trim_left: list[float] = []  # what a line starting here may trim (opening marks)
         self.pango_break: list[bool] = []  # Pango allows a break before this atom (inside its box)
         self.group: list[int] = []  # nowrap element holding the atom (-1: none)
+        self.url: list[int] = []  # the URL or e-mail address (a `url` element) holding it (-1: none)
         self.line_end: list[bool] = []  # inside a `.line-end` item (署名, 共印×份)
         self.box: list[object] = []  # the text box and the index of the character in its text
         self.index: list[int] = []
@@ -69,7 +68,7 @@ class Atoms:
         """Everything a paragraph's breaks depend on, hashable (plans are kept by it)."""
         return ("".join(self.ch), tuple(self.advance), tuple(self.tracking), tuple(self.em),
                 tuple(self.blank_left), tuple(self.blank_right), tuple(self.trim_left), tuple(self.trim_right),
-                tuple(self.pango_break), tuple(self.group), tuple(self.line_end), tuple(self.closing),
+                tuple(self.pango_break), tuple(self.group), tuple(self.url), tuple(self.line_end), tuple(self.closing),
                 tuple(self.opening), tuple(self.autospace), tuple(self.pair), self.em_ref,
                 tuple(box is self.box[i - 1] for i, box in enumerate(self.box) if i))
 
@@ -84,16 +83,19 @@ class Atoms:
         self.trim_right = [blank_r[i] if kind[i] in P.BLANK_RIGHT else 0.0 for i in range(n)]
         self.trim_left = [blank_l[i] if kind[i] == P.OPENING else 0.0 for i in range(n)]
         pair = self.pair
+        self.given = [False] * n  # the mark gave up its blank half to a neighbouring mark
         for k in range(1, n):
             a, b = kind[k - 1], kind[k]
             if a in P.BLANK_RIGHT and blank_r[k - 1] and (b in P.BLANK_RIGHT or b == P.OPENING):
                 pair[k] -= blank_r[k - 1]
                 blank_r[k - 1] = 0.0  # given up to its neighbour: nothing left to compress
+                self.given[k - 1] = True
                 if b == P.OPENING:
                     blank_l[k] = 0.0  # “》（” keeps the one blank half left between the two
             elif a == P.OPENING and b == P.OPENING and blank_l[k]:
                 pair[k] -= blank_l[k]
                 blank_l[k] = 0.0
+                self.given[k] = True
         for i in range(n):
             if kind[i] == P.MIDDLE:  # 间隔号: half a character wide, its ink centred in it
                 excess = self.advance[i] - 0.5 * em[i]
@@ -105,17 +107,25 @@ class Atoms:
         self.shrink_class = [-1] * (n + 1)
         self.shrink_after = [0.0] * (n + 1)
         self.shrink_before = [0.0] * (n + 1)
-        self.opportunity = [False] * (n + 1)
+        self.opportunity = opportunity = [False] * (n + 1)
+        # boundary k between two Latin letters (or digits, or the symbols of a URL): spaced only as
+        # a last resort (justification.stretch_split)
+        self.latin_gap = latin_gap = [False] * (n + 1)
+        autospace, table = self.autospace, _OPPORTUNITY
         for k in range(1, n + 1):
             a = kind[k - 1]
-            if a in P.BLANK_RIGHT and blank_r[k - 1]:
-                self.shrink_class[k], self.shrink_after[k] = _SHRINK_OF_KIND[a], blank_r[k - 1]
-            elif a == P.SPACE:
-                self.shrink_class[k], self.shrink_after[k] = SHRINK_SPACE, SPACE_SHRINK * self.advance[k - 1]
+            if a != P.HAN:
+                if a in P.BLANK_RIGHT and blank_r[k - 1]:
+                    self.shrink_class[k], self.shrink_after[k] = _SHRINK_OF_KIND[a], blank_r[k - 1]
+                elif a == P.SPACE:
+                    self.shrink_class[k], self.shrink_after[k] = SHRINK_SPACE, SPACE_SHRINK * self.advance[k - 1]
             if k < n:
-                if kind[k] == P.OPENING:
+                b = kind[k]
+                if b == P.OPENING:
                     self.shrink_before[k] = blank_l[k]
-                self.opportunity[k] = _opportunity(a, kind[k]) and not self.autospace[k]
+                if not autospace[k]:
+                    opportunity[k] = table[a][b]
+                    latin_gap[k] = a == P.LATIN and b == P.LATIN
         return self
 
     def shrink_at(self, k: int) -> list[float]:
@@ -148,6 +158,9 @@ def _opportunity(a: int, b: int) -> bool:
     return a != P.LATIN or b != P.LATIN
 
 
+_OPPORTUNITY = [[_opportunity(a, b) for b in range(P.FORCED + 1)] for a in range(P.FORCED + 1)]
+
+
 def collect(root, measured_text=None, containing_block=None) -> Atoms | None:
     """The atoms of the inline content of `root` (a LineBox or a laid-out line); None when it holds
     something the composition does not break. `measured_text(box)` gives a text box's Measured and
@@ -157,7 +170,7 @@ def collect(root, measured_text=None, containing_block=None) -> Atoms | None:
     atoms.em_ref = float(root.style["font_size"])
     groups = [0]
     try:
-        _walk(root, (), -1, False, atoms, measured_text or _measure_own, groups, containing_block)
+        _walk(root, (), -1, -1, False, atoms, measured_text or _measure_own, groups, containing_block)
     except Unsupported:
         return None
     return atoms.finish()
@@ -174,7 +187,7 @@ def _spacing(box, side: str) -> float:
     return value(f"margin_{side}") + value(f"border_{side}_width") + value(f"padding_{side}")
 
 
-def _walk(box, path, group, line_end, atoms: Atoms, measured_text, groups, containing_block) -> None:
+def _walk(box, path, group, url, line_end, atoms: Atoms, measured_text, groups, containing_block) -> None:
     from weasyprint.formatting_structure import boxes
 
     for index, child in enumerate(box.children):
@@ -183,19 +196,22 @@ def _walk(box, path, group, line_end, atoms: Atoms, measured_text, groups, conta
                 raise Unsupported
             continue  # absolutely positioned placeholders, running elements: no width in the line
         if isinstance(child, boxes.TextBox):
-            _add_text(child, path + (index,), group, line_end, atoms, measured_text)
+            _add_text(child, path + (index,), group, url, line_end, atoms, measured_text)
         elif isinstance(child, boxes.InlineBox):
             if not isinstance(getattr(child, "margin_left", None), (int, float)):
                 from weasyprint.layout.percent import resolve_percentages
 
                 resolve_percentages(child, containing_block)
-            inner_group = group
-            if group < 0 and child.style["white_space"] in ("nowrap", "pre"):
+            classes = (child.element.get("class") or "").split() if child.element is not None else []
+            inner_group, inner_url = group, url
+            if group < 0 and url < 0 and "url" in classes:
+                groups[0] += 1  # a URL or e-mail address: the breaker decides where it may break
+                inner_url = groups[0]
+            elif group < 0 and url < 0 and child.style["white_space"] in ("nowrap", "pre"):
                 groups[0] += 1
                 inner_group = groups[0]
-            classes = (child.element.get("class") or "").split() if child.element is not None else []
             _add_edge(atoms, child, "left", "as-l" in classes)
-            _walk(child, path + (index,), inner_group, line_end or "line-end" in classes, atoms,
+            _walk(child, path + (index,), inner_group, inner_url, line_end or "line-end" in classes, atoms,
                   measured_text, groups, containing_block)
             _add_edge(atoms, child, "right", "as-r" in classes)
         else:
@@ -228,16 +244,15 @@ def _characters(measured):
         return found[1:]
     if len(_per_text) > 20000:
         _per_text.clear()
-    half = _HALF_BLANK * measured.em
-    cap = 0.5 * measured.em
+    em = measured.em
     kinds = [P.kind_of(ch, is_cjk(ch)) for ch in measured.text]
-    left = [min(b, cap) if b >= half else 0.0 for b in measured.blank_left]
-    right = [min(b, cap) if b >= half else 0.0 for b in measured.blank_right]
+    left = [P.compressible(b, em) for b in measured.blank_left]
+    right = [P.compressible(b, em) for b in measured.blank_right]
     _per_text[id(measured)] = (measured, kinds, left, right)
     return kinds, left, right
 
 
-def _add_text(box, path, group, line_end, atoms: Atoms, measured_text) -> None:
+def _add_text(box, path, group, url, line_end, atoms: Atoms, measured_text) -> None:
     text = box.text
     if not text:
         return
@@ -246,11 +261,11 @@ def _add_text(box, path, group, line_end, atoms: Atoms, measured_text) -> None:
         if text.strip("\n"):
             raise Unsupported  # preserved newlines inside text: leave it to WeasyPrint
         for i in range(len(text)):
-            _append(atoms, "\n", P.FORCED, 0.0, 0.0, 0.0, box, i, group, 0.0, 0.0, False, line_end)
+            _append(atoms, "\n", P.FORCED, 0.0, 0.0, 0.0, box, i, group, 0.0, 0.0, False, line_end, url)
         return
     measured, start = measured_text(box)
     kinds, left, right = _characters(measured)
-    if box.style["white_space"] in ("nowrap", "pre") and group < 0:
+    if box.style["white_space"] in ("nowrap", "pre") and group < 0 and url < 0:
         group = -2 - len(atoms.runs)  # a nowrap text box of its own
     n, stop = len(text), start + len(text)
     tracking, em = measured.tracking, measured.em
@@ -263,6 +278,7 @@ def _add_text(box, path, group, line_end, atoms: Atoms, measured_text) -> None:
     atoms.blank_right.extend(right[start:stop])
     atoms.pango_break.extend(measured.pango_break[start:stop])
     atoms.group.extend([group] * n)
+    atoms.url.extend([url] * n)
     atoms.line_end.extend([line_end] * n)
     atoms.box.extend([box] * n)
     atoms.index.extend(range(n))
@@ -272,7 +288,7 @@ def _add_text(box, path, group, line_end, atoms: Atoms, measured_text) -> None:
     atoms.autospace_sources.extend([] for _ in range(n))
 
 
-def _append(atoms, ch, kind, advance, tracking, em, box, index, group, left, right, pango_break, line_end):
+def _append(atoms, ch, kind, advance, tracking, em, box, index, group, left, right, pango_break, line_end, url=-1):
     atoms.ch.append(ch)
     atoms.kind.append(kind)
     atoms.advance.append(advance)
@@ -282,6 +298,7 @@ def _append(atoms, ch, kind, advance, tracking, em, box, index, group, left, rig
     atoms.blank_right.append(right)
     atoms.pango_break.append(pango_break)
     atoms.group.append(group)
+    atoms.url.append(url)
     atoms.line_end.append(line_end)
     atoms.box.append(box)
     atoms.index.append(index)

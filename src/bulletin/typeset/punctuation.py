@@ -42,6 +42,36 @@ HANGING = set(PAUSE_MARKS + STOP_MARKS)
 BLANK_RIGHT_MARKS = set(CLOSING_MARKS + PAUSE_MARKS + STOP_MARKS)
 
 
+# A blank beside a mark's ink is compressible when the font leaves (nearly) half an em there; a
+# mark gives up at most half an em (never any of its ink).
+HALF_BLANK = 0.44
+MARKS_WITH_HALF = OPENING_MARKS + CLOSING_MARKS + PAUSE_MARKS + STOP_MARKS + MIDDLE_DOTS
+
+
+def compressible(blank: float, em: float) -> float:
+    """What a mark can give up of the blank `blank` beside its ink (same unit as `em`)."""
+    return min(blank, 0.5 * em) if blank >= HALF_BLANK * em else 0.0
+
+
+def half_geometry(ch: str, advance: float, ink_left: float, ink_right: float, em: float) -> tuple[float, float]:
+    """(cut, shift) of the half-width form of mark `ch` drawn `advance` wide with its ink from
+    `ink_left` to `ink_right` (all in one unit, e.g. font units): the glyph is `cut` narrower and its
+    outline `shift` further left. A closing mark or a pause or stop mark loses its right blank half,
+    an opening mark its left one (its ink moves left with it), the 间隔号 is half an em with its ink
+    centred; (0, 0) for a mark with no blank to give (a centred ？). The face's own `halt` values
+    where it has them (FandolFang, Noto CJK: −½ em advance, and −½ em placement for openings)."""
+    kind = _KIND.get(ch)
+    if kind in BLANK_RIGHT:
+        return compressible(advance - ink_right, em), 0.0
+    if kind == OPENING:
+        cut = compressible(ink_left, em)
+        return cut, cut
+    if kind == MIDDLE and advance > 0.5 * em:
+        cut = advance - 0.5 * em
+        return cut, cut / 2
+    return 0.0, 0.0
+
+
 def kind_of(ch: str, cjk: bool) -> int:
     """The kind of `ch`; `cjk`: whether it is a CJK character (Han, kana, full-width forms)."""
     kind = _KIND.get(ch)
