@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 distributed = pytest.importorskip("distributed")
 
-from bulletin import cluster, outputs  # noqa: E402
+from bulletin.run import cluster, outputs  # noqa: E402
 from bulletin.batch import MANIFEST, build_many  # noqa: E402
 from bulletin.cli import app  # noqa: E402
 from bulletin.errors import BulletinError  # noqa: E402

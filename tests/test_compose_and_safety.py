@@ -9,7 +9,7 @@ import pytest
 
 from bulletin.api import render
 from bulletin.compose import compose, inline
-from bulletin.style.fonts import font_face_css
+from bulletin.style.layout import font_face_css
 from bulletin.style.layout import load_layout
 from bulletin.source.load import load_issue
 from bulletin.model import Span

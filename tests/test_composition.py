@@ -219,7 +219,7 @@ def laid_out():
     from weasyprint import CSS, HTML
     from weasyprint.formatting_structure import boxes
 
-    from bulletin.style.fonts import font_face_css
+    from bulletin.style.layout import font_face_css
     from bulletin.typeset import font_config
 
     def lay(body: str, css: str = ""):
@@ -308,7 +308,7 @@ def test_line_box_verticality_keeps_the_pitch_with_anchors_and_other_fonts(laid_
 
 def _pdf_of(body: str, css: str = "") -> pdfplumber.PDF:
     from bulletin.compose import Composed
-    from bulletin.style.fonts import font_face_css
+    from bulletin.style.layout import font_face_css
     from bulletin.resources import fonts_dir
     from bulletin.typeset import typeset
 

@@ -96,7 +96,8 @@ def input_digest(issue_dir: Path, shared: str | None = None) -> str:
     for name in ("series.yaml", "recipients.yaml", "words.txt"):  # the registry prints the 报送 lines; words: titles
         path = issue_dir.resolve().parent / name
         digest.update(path.read_bytes() if path.is_file() else b"-")
-    from .style.fonts import file_digest, series_font_files
+    from .source.load import series_font_files
+    from .style.fonts import file_digest
 
     for path in series_font_files(issue_dir.resolve().parent):  # the office's own fonts
         digest.update(file_digest(path).encode())

@@ -40,7 +40,7 @@ def _words(text: str) -> list[str]:
 
 def cell_markup(spans: list[Span], mode: str) -> Markup:
     """A cell's content: `whole` (never wrapped), `words` (wrapped between words) or `chars`."""
-    from . import autospace, inline
+    from .markup import autospace, inline
 
     if mode == "chars":
         return inline(spans)

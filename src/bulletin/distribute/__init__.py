@@ -24,12 +24,17 @@ import csv
 import datetime as dt
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..errors import BulletinError, Problem
 from ..model import Bulletin, Recipient
 from ..output.write import write_atomic
+
+if TYPE_CHECKING:
+    from ..run.executors import Executor
 
 NUMBER_DIGITS = 6  # GB/T 9704: 份号 6 位阿拉伯数字
 CHANNEL_ZH = {"email": "电子邮件", "post": "邮寄", "hand": "专送"}
@@ -186,6 +191,26 @@ def copy_batch(stamp: StampSpec, issue_pdf: bytes, stem: str, copies: list[CopyF
     stamp_pdf = typeset(composed, layout.folder, [], roots).pdf
     return stamp_pdf, stamped_copies(issue_pdf, stamp_pdf, stem, copies)
 
+
+
+def copy_batches(executor: Executor | None, stamp: StampSpec, issue_pdf: bytes, stem: str,
+                 batches: list[list[CopyFile]],
+                 progress: Callable[[int, int], None] | None = None) -> tuple[list[bytes], dict[int, bytes]]:
+    """Every batch's stamp document (in batch order) and every named copy's PDF, made here
+    (executor None) or by the executor (run/executors.py: a Dask cluster)."""
+    done = ((i, copy_batch(stamp, issue_pdf, stem, batch)) for i, batch in enumerate(batches)) \
+        if executor is None else executor.copy_batches(stamp, issue_pdf, stem, batches)
+    stamps: list[bytes | None] = [None] * len(batches)
+    numbered: dict[int, bytes] = {}
+    total = sum(len(b) for b in batches)
+    count = 0
+    for index, (stamp_pdf, copies) in done:
+        stamps[index] = stamp_pdf
+        numbered.update(copies)
+        count += len(batches[index])
+        if progress:
+            progress(count, total)
+    return stamps, numbered
 
 def print_run_pdf(issue_pdf: bytes, stamp_pdf: bytes | list[bytes], stem: str, copies: list[CopyFile]) -> bytes:
     """All copies in copy order; pages after the first and the fonts are shared, not repeated.
@@ -393,8 +418,6 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     issue_pdf = render(issue_dir).pdf
     stamp = StampSpec(bulletin.series.layout, font_css + root_properties(options), bulletin.copy_number_line,
                       tuple(str(font.path) for font in fontset.user.values()))
-    from ..run.executors import copy_batches
-
     batches = [copies[i:i + STAMP_BATCH] for i in range(0, len(copies), STAMP_BATCH)]
     stamp_pdfs, numbered = copy_batches(executor, stamp, issue_pdf, stem, batches, progress)
     archive = archival_pdf(issue_dir, bulletin.issue.date)

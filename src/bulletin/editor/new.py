@@ -5,6 +5,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from ..check.preflight import PLACEHOLDER_SECTION, PLACEHOLDER_TITLE
 from ..errors import BulletinError, Problem, os_problem
 from ..source.load import ISSUE_FILE, load_series, sibling_issues
 from ..source.recipients import load_registry
@@ -40,9 +41,8 @@ date: {date}                 # 出刊日期
 （{placeholder_byline}）
 """
 
-# The example article of the template: `check` refuses an issue that still prints it.
-PLACEHOLDER_SECTION = "栏目名"
-PLACEHOLDER_TITLE = "文章标题"
+# The example article of the template: `check` refuses an issue that still prints it
+# (PLACEHOLDER_SECTION, PLACEHOLDER_TITLE: defined with that check, in check/preflight.py).
 PLACEHOLDER_PARAGRAPHS = ("第一段正文。", "第二段正文。")
 PLACEHOLDER_BYLINE = "作者"
 

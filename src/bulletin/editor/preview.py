@@ -101,7 +101,7 @@ def watched_paths(issue_dir: Path) -> list[Path]:
     from ..source.load import load_series
     from ..resources import fonts_dir, layouts_dir
 
-    from ..style.fonts import series_font_files
+    from ..source.load import series_font_files
 
     series_dir = Path(issue_dir).resolve().parent
     try:

@@ -58,25 +58,3 @@ def from_options(scheduler: str | None, timeout: float | None = None) -> Executo
     from .cluster import DaskExecutor
 
     return DaskExecutor(address, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
-
-
-def copy_batches(executor: Executor | None, stamp: StampSpec, issue_pdf: bytes, stem: str,
-                 batches: list[list[CopyFile]],
-                 progress: Callable[[int, int], None] | None = None) -> tuple[list[bytes], dict[int, bytes]]:
-    """Every batch's stamp document (in batch order) and every named copy's PDF, made here
-    (executor None) or by the executor."""
-    from ..distribute import copy_batch
-
-    done = ((i, copy_batch(stamp, issue_pdf, stem, batch)) for i, batch in enumerate(batches)) \
-        if executor is None else executor.copy_batches(stamp, issue_pdf, stem, batches)
-    stamps: list[bytes | None] = [None] * len(batches)
-    numbered: dict[int, bytes] = {}
-    total = sum(len(b) for b in batches)
-    count = 0
-    for index, (stamp_pdf, copies) in done:
-        stamps[index] = stamp_pdf
-        numbered.update(copies)
-        count += len(batches[index])
-        if progress:
-            progress(count, total)
-    return stamps, numbered

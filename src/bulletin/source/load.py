@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import errno
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -1053,3 +1054,17 @@ def sibling_issues(series_dir: Path) -> list[SiblingIssue]:
         except Exception:  # noqa: BLE001 - unreadable, not UTF-8, no front matter, bad fields
             continue
     return sorted(found, key=lambda s: (s.date, s.number))
+
+
+def series_font_files(series_dir: Path) -> list[Path]:
+    """The font files a series names (for change detection); [] when series.yaml cannot be read.
+    Read as the loader reads it (size limit, the bounded YAML reader: no aliases), as it runs on
+    every series of a batch before any issue is loaded."""
+    try:
+        data = _safe_yaml(read_source(Path(series_dir) / "series.yaml", MAX_YAML_BYTES))
+        entries = data.get("fonts") or {}
+        root = Path(series_dir).resolve()
+        paths = [Path(os.path.expanduser(str(v).strip())) for v in entries.values()]
+        return [(p if p.is_absolute() else root / p).resolve() for p in paths]
+    except Exception:  # noqa: BLE001 - a broken series file is reported by the loader
+        return []

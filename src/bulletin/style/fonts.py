@@ -318,24 +318,6 @@ def user_fonts(entries: dict[str, str], series_dir: Path,
     return out
 
 
-def series_font_files(series_dir: Path) -> list[Path]:
-    """The font files a series names (for change detection); [] when series.yaml cannot be read.
-    Read as the loader reads it (size limit, the bounded YAML reader: no aliases), as it runs on
-    every series of a batch before any issue is loaded."""
-    from ..limits import MAX_YAML_BYTES
-    from ..text import read_source
-    from ..source.yaml_input import safe_load
-
-    try:
-        data = safe_load(read_source(Path(series_dir) / "series.yaml", MAX_YAML_BYTES))
-        entries = data.get("fonts") or {}
-        root = Path(series_dir).resolve()
-        paths = [Path(os.path.expanduser(str(v).strip())) for v in entries.values()]
-        return [(p if p.is_absolute() else root / p).resolve() for p in paths]
-    except Exception:  # noqa: BLE001 - a broken series file is reported by the loader
-        return []
-
-
 # ---------------------------------------------------------------- the faces of one issue
 
 
@@ -423,12 +405,3 @@ def base_faces_css() -> str:
     """@font-face rules for the bundled base faces only: what a warm process loads ahead (cheap to
     make: no layout, no model)."""
     return "\n".join(_face_rule(font) for font in fonts().values() if not font.lazy) + "\n"
-
-
-def font_face_css(prefix: str | None = None, layout=None) -> str:
-    """@font-face rules and `--font-<kind>` variables for the bundled base faces (no extension
-    face, no series' own file) of `layout` (default: jianbao)."""
-    from .layout import load_layout
-
-    layout = layout or load_layout("jianbao")
-    return FontSet().css(layout.text_fonts, (), prefix)

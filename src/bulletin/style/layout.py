@@ -108,3 +108,12 @@ def load_layout(name: str) -> Layout:
                                         f"layout fonts {kind}: unknown font role {', '.join(unknown) or '(none)'}",
                                         "可用：" + "、".join(known), "known roles: " + ", ".join(known)))
     return layout
+
+
+def font_face_css(prefix: str | None = None, layout=None) -> str:
+    """@font-face rules and `--font-<kind>` variables for the bundled base faces (no extension
+    face, no series' own file) of `layout` (default: jianbao)."""
+    from .fonts import FontSet
+
+    layout = layout or load_layout("jianbao")
+    return FontSet().css(layout.text_fonts, (), prefix)
