@@ -49,9 +49,9 @@ def series(tmp_path) -> Path:
 
 
 def test_issue_files_travel_and_unpack_to_the_same_folder(tmp_path, series, monkeypatch):
-    from bulletin.source import load
+    from bulletin import limits
 
-    monkeypatch.setattr(load, "MAX_IMAGE_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_IMAGE_BYTES", 1000)  # read by cluster.py when it packs the files
     issue = small_issue(series, "2024-02", 2)
     small_issue(series, "2024-01", 1, "## 甲\n\n很长的正文。\n" * 50)
     (issue / "images").mkdir()

@@ -120,7 +120,7 @@ def _body_start(lines: list[str]) -> int:
 def masked(text: str) -> str:
     """The text with every protected character (comments, fenced code, _PROTECTED) replaced by
     MASK, line breaks kept: positions and line numbers stay those of the file. Linear in the text."""
-    from ..source.load import comment_spans
+    from ..source.body import comment_spans
 
     chars = list(text)
     for start, end in comment_spans(text):
@@ -149,7 +149,7 @@ def _body_lines(text: str) -> Iterator[tuple[int, str]]:
 
 def findings(text: str, file: Path) -> list[Finding]:
     out: list[Finding] = []
-    from ..source.load import BYLINE, TRAILING_BYLINE
+    from ..source.body import BYLINE, TRAILING_BYLINE
 
     for number, line in _body_lines(text):
         if _SKIP_LINE.match(line) or not line.replace(MASK, "").strip():
@@ -198,7 +198,7 @@ def findings(text: str, file: Path) -> list[Finding]:
 
 def lint(loaded, layout, option_css: dict[str, str]) -> list[Problem]:
     """Warnings (and notices) for an issue, with file, line and column."""
-    from ..source.load import article_paths
+    from ..source.body import article_paths
 
     file = loaded.folder / "issue.md"
     problems = [f.problem for f in findings(loaded.text, file)]

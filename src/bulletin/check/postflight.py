@@ -112,7 +112,7 @@ _WHAT = {"table": ("表格", "table"), "image": ("图片", "picture"), "text": (
 
 def problems(records: list[dict], messages: list[str], loaded) -> list[Problem]:
     """Located problems from measure()'s records and WeasyPrint's log messages."""
-    from ..source.load import article_paths
+    from ..source.body import article_paths
 
     file = loaded.folder / "issue.md"
     paths = [path for path, _ in article_paths(loaded.bulletin.issue)]
@@ -160,7 +160,7 @@ def _hint_en(what: str) -> str:
 
 def _figure_lines(loaded) -> dict[str, tuple[Path, int | None, int | None]]:
     """Resolved file of each figure → its source place."""
-    from ..source.load import article_paths
+    from ..source.body import article_paths
     from ..model import Figure, FigureRow
 
     file = loaded.folder / "issue.md"

@@ -16,7 +16,10 @@ from pathlib import Path
 from ..errors import Problem
 from ..style.fonts import FontSet, drawn, fontset_for
 from ..style.layout import Layout
-from ..source.load import Loaded, Path_, article_paths, sibling_issues
+from ..source.body import article_paths
+from ..source.load import Loaded
+from ..source.siblings import sibling_issues
+from ..source.sourcemap import Path_
 from ..model import Article, Bulletin, Figure, FigureRow, Heading, ListBlock, Paragraph, Span, Table
 
 

@@ -104,7 +104,7 @@ def number_headings(issue):
 
 def check(loaded) -> list[Problem]:
     """Warnings for a heading whose own number belongs to another level."""
-    from ..source.load import article_paths
+    from ..source.body import article_paths
 
     file = loaded.folder / "issue.md"
     problems = []

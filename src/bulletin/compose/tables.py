@@ -134,7 +134,7 @@ def small_size(option_css: dict[str, str]) -> float:
 
 def check(loaded, layout, option_css: dict[str, str]) -> list[Problem]:
     """Warnings for tables wider than the type area (with short cells whole and words unbroken)."""
-    from ..source.load import article_paths
+    from ..source.body import article_paths
 
     if not layout.measure_pt:
         return []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import BulletinError, Problem
 from ..limits import MAX_IMAGE_BYTES
-from ..source.load import BYLINE  # the loader decides what counts as an attribution
+from ..source.body import BYLINE  # the loader decides what counts as an attribution
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BulletinError, Problem
-from ..source.load import BYLINE  # a line that is only （…）: the loader's own rule
+from ..source.body import BYLINE  # a line that is only （…）: the loader's own rule
 
 SECTION = re.compile(r"^【(.+?)】$")
 DISTRIBUTION = re.compile(r"^(报|送|抄送|发)[：:]\s*(.+)$")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..check.preflight import PLACEHOLDER_SECTION, PLACEHOLDER_TITLE
 from ..errors import BulletinError, Problem, os_problem
-from ..source.load import ISSUE_FILE, load_series, sibling_issues
+from ..source.load import ISSUE_FILE, load_series
+from ..source.siblings import sibling_issues
 from ..source.recipients import load_registry
 from ..output.write import write_atomic
 

@@ -201,7 +201,8 @@ def pack_series(series_dir: Path) -> SeriesFiles:
 
 
 def pack_issue(issue_dir: Path) -> IssueFiles:
-    from ..source.load import ISSUE_FILE, MAX_IMAGE_BYTES
+    from ..limits import MAX_IMAGE_BYTES
+    from ..source.load import ISSUE_FILE
     from ..source.recipients import SEND_LOG
 
     real = issue_dir.resolve()

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import yaml
 
-from ..source.load import BYLINE, FRONT_MATTER
+from ..source.body import BYLINE
+from ..source.load import FRONT_MATTER
 from ..source.yaml_input import compose_node, safe_load
 
 SECTION = re.compile(r"^#[ \t]+(.+?)[ \t]*#*[ \t]*$")

@@ -47,7 +47,7 @@ DROP_KEYS = ("停发", "drop")
 
 def load_registry(series_dir: Path) -> Registry | None:
     """recipients.yaml of a series, validated; None when the series has none."""
-    from .load import SourceMap, _validate, parse_yaml
+    from .sourcemap import SourceMap, _validate, parse_yaml
     from ..limits import MAX_YAML_BYTES
     from ..text import read_source
 
@@ -176,7 +176,7 @@ def resolve(raw: Any, registry: Registry, file: Path, smap) -> list[Recipient]:
                 try:
                     added.append(Recipient.model_validate(data))
                 except ValidationError as exc:  # say which field, in the editor's words
-                    from .load import _problems_from_validation
+                    from .sourcemap import _problems_from_validation
 
                     for problem in _problems_from_validation(exc, Recipient, _Within(smap, where),
                                                              (file, r.line(where))):
