@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from bulletin.typeset import blocklayout
+from bulletin.typeset import blocklayout, patches
 from bulletin.compose.blocks import split_spans
 from bulletin.model import Span
 from bulletin.compose.placement import Outline, Plan, Rules, revise
@@ -15,24 +15,20 @@ from bulletin.compose.placement import Outline, Plan, Rules, revise
 # ---------------------------------------------------------------- blocklayout (WeasyPrint hooks)
 
 
-def test_grid_hooks_match_the_pinned_weasyprint():
-    assert blocklayout.check_internals() == []
-
-
 def test_grid_hooks_install_once_and_uninstall():
     from weasyprint.layout import block
 
-    was = blocklayout.installed()
-    blocklayout.uninstall()
+    was = patches.installed("grid")
+    patches.uninstall("grid")
     original = block.block_level_layout
-    blocklayout.install()
-    blocklayout.install()  # idempotent
-    assert block.block_level_layout is blocklayout.snap_block_level_layout
-    assert block.block_container_layout is blocklayout.record_page_top
-    blocklayout.uninstall()
+    patches.install("grid")
+    patches.install("grid")  # idempotent
+    assert block.block_level_layout is patches.block_level_layout
+    assert block.block_container_layout is patches.block_container_layout
+    patches.uninstall("grid")
     assert block.block_level_layout is original
     if was:
-        blocklayout.install()
+        patches.install("grid")
 
 
 def test_snapped_height_rounds_up_to_the_next_grid_line():

@@ -120,7 +120,7 @@ def test_environment_names_what_the_bytes_depend_on():
 
 def test_images_are_named_by_their_place_in_the_issue_not_on_disk(tmp_path):
     """speedups.relative_image_ids: the same issue in two folders gives the same bytes."""
-    from bulletin.typeset import speedups
+    from bulletin.typeset import patches, speedups
     from bulletin.api import render
 
     for name in ("a", "b"):
@@ -130,7 +130,7 @@ def test_images_are_named_by_their_place_in_the_issue_not_on_disk(tmp_path):
 
     from weasyprint import document
 
-    assert document.original_get_image_from_uri is speedups.relative_image_ids  # installed by the renders
+    assert document.original_get_image_from_uri is patches.original_get_image_from_uri  # installed by the renders
 
     class Fetcher:
         roots = [tmp_path / "a", tmp_path / "b"]
@@ -142,29 +142,29 @@ def test_images_are_named_by_their_place_in_the_issue_not_on_disk(tmp_path):
         image.id = "absolute"
         return image
 
-    saved = speedups._original_get_image
-    try:
-        speedups._original_get_image = original
-        ids = [speedups.relative_image_ids(cache={}, url_fetcher=Fetcher(), options={}, url=(tmp_path / root / "x.png").as_uri()).id
-               for root in ("a", "b")]
-        assert ids[0] != ids[1] and "absolute" not in ids  # root index and relative path
-        assert speedups.relative_image_ids(cache={}, url_fetcher=Fetcher(), options={}, url="data:image/png;base64,").id == "absolute"
-    finally:
-        speedups._original_get_image = saved
+    ids = [speedups.relative_image_ids(original, cache={}, url_fetcher=Fetcher(), options={},
+                                       url=(tmp_path / root / "x.png").as_uri()).id
+           for root in ("a", "b")]
+    assert ids[0] != ids[1] and "absolute" not in ids  # root index and relative path
+    assert speedups.relative_image_ids(original, cache={}, url_fetcher=Fetcher(), options={},
+                                       url="data:image/png;base64,").id == "absolute"
 
 
 def test_the_image_naming_patch_fails_loudly_on_another_weasyprint(monkeypatch):
     from weasyprint import document, images
 
-    from bulletin.typeset import speedups
+    from bulletin.typeset import patches
 
     def moved(cache, url_fetcher, options, url, forced_mime_type=None, context=None, orientation="from-image"):
         return None  # a WeasyPrint whose images are named some other way
 
     monkeypatch.setattr(images, "get_image_from_uri", moved)
     monkeypatch.setattr(document, "original_get_image_from_uri", moved)
-    with pytest.raises(RuntimeError, match="image naming"):
-        speedups._install_relative_image_ids()
+    monkeypatch.setattr(patches, "_checked", False)
+    monkeypatch.setattr(patches, "ORIGINAL", {})  # as in a fresh process: nothing installed yet
+    with pytest.raises(patches.WeasyPrintChanged, match="images:get_image_from_uri changed"):
+        patches.install("speed")
+    assert document.original_get_image_from_uri is moved
 
 
 def test_outputs_write_atomically_to_fsspec_stores(tmp_path, monkeypatch):

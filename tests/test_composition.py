@@ -209,7 +209,9 @@ def test_every_patch_is_named_documented_and_fingerprinted():
         for target, expected in patch.relies_on:
             assert patches.fingerprint(target) == expected, target
     assert {"split_inline_box", "split_text_box", "text_align", "line_box_verticality", "set_text",
-            "get_first_line", "int"} <= names
+            "get_first_line", "int", "block_level_layout", "block_container_layout", "_harfbuzz_subset",
+            "original_get_image_from_uri"} <= names
+    assert {patch.group for patch in patches.PATCHES} == set(patches.GROUPS)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ with _warnings.catch_warnings():
 
 from typing import TYPE_CHECKING
 
-from . import blocklayout, patches
+from . import patches
 
 if TYPE_CHECKING:
     from ..compose import Composed
@@ -106,9 +106,7 @@ def font_config() -> FontConfiguration:
     """One FontConfiguration per process: fonts are loaded once for many renders."""
     global _font_config
     if _font_config is None:
-        from . import speedups
-
-        speedups.install()  # a warm process keeps font subsets between renders
+        patches.install("speed")  # a warm process keeps font subsets between renders (speedups.py)
         _font_config = FontConfiguration()
         from .. import scratch
 
@@ -138,7 +136,7 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
     """Render to PDF. `adjust=False` leaves WeasyPrint's own line adjustment (for comparisons);
     `pdf_options` go to WeasyPrint's write_pdf (e.g. pdf_variant, attachments); `inspect(document)`
     reads the laid-out pages (plain values, e.g. placement.measure)."""
-    blocklayout.install()  # grid snapping of pictures and tables (see blocklayout.py)
+    patches.install("grid")  # grid snapping of pictures and tables (see blocklayout.py)
     if adjust:
         patches.install()  # Chinese line composition (see patches.py)
         patches.new_document()

@@ -4,9 +4,14 @@ Each patch is a module-level function below, named after the function it replace
 says what it replaces and why; `PATCHES` lists them with the WeasyPrint code each one relies on
 and that code's fingerprint (SHA-256 of its source in WeasyPrint 70.0). `install()` refuses, with
 `WeasyPrintChanged` naming the function, to patch a WeasyPrint whose code differs: an upgrade
-fails loudly instead of setting pages silently wrong. The composition itself lives in the sibling
-modules (plan, breaking, justification, lines, spacing, punctuation, glyphs); the patches only
-route to it.
+fails loudly instead of setting pages silently wrong. The work itself lives in the sibling
+modules; the patches only route to it. Three groups, installed apart:
+
+- "composition": the Chinese line composition (plan, breaking, justification, lines, spacing,
+  punctuation, glyphs); installed for each render that adjusts lines, removed for the plain engine.
+- "grid": blocks back onto the line grid (blocklayout.py); installed by every render.
+- "speed": what a warm process keeps between renders, and image names independent of the folder
+  (speedups.py); installed once per process, with the font configuration.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
-from . import glyphs, lines, measure, plan, settings
+from . import blocklayout, glyphs, lines, measure, plan, settings, speedups
 
 WEASYPRINT_SERIES = "70."
 
@@ -30,6 +35,7 @@ class Patch:
     target: str  # "module:attribute" or "module:Class.attribute"
     replacement: object
     relies_on: tuple[tuple[str, str], ...]  # (target, first 16 hex of the SHA-256 of its source)
+    group: str = "composition"  # "composition", "grid" or "speed" (see the module's docstring)
 
     @property
     def owner_and_name(self) -> tuple[object, str]:
@@ -62,6 +68,8 @@ def fingerprint(target: str) -> str:
 
 INLINE = "weasyprint.layout.inline"
 LINE_BREAK = "weasyprint.text.line_break"
+BLOCK = "weasyprint.layout.block"
+GROUPS = ("composition", "grid", "speed")
 
 
 def _original(target: str) -> Callable:
@@ -133,6 +141,53 @@ def layout_get_first_line(self):
     return first_line, index
 
 
+def block_container_layout(context, box, bottom_space, skip_stack, page_is_empty, absolute_boxes, fixed_boxes,
+                           adjoining_margins, first_letter_style, first_line_style, discard, max_lines):
+    """Replaces weasyprint.layout.block.block_container_layout (lays out a block container's
+    children, here: the root box on each page).
+
+    Why: the line grid of a grid layout starts at the top of the page's content area, which only
+    this call knows (blocklayout.note_page_top); the layout itself is WeasyPrint's."""
+    blocklayout.note_page_top(context, box)
+    return _original(f"{BLOCK}:block_container_layout")(
+        context, box, bottom_space, skip_stack, page_is_empty, absolute_boxes, fixed_boxes,
+        adjoining_margins, first_letter_style, first_line_style, discard, max_lines)
+
+
+def block_level_layout(context, box, bottom_space, skip_stack, containing_block, page_is_empty=True,
+                       absolute_boxes=None, fixed_boxes=None, adjoining_margins=None,
+                       first_letter_style=None, first_line_style=None, discard=False, max_lines=None):
+    """Replaces weasyprint.layout.block.block_level_layout (lays out one block-level box).
+
+    Why: a picture or a table has the height it has and would push the text after it off the line
+    grid; a `snap` box grows to end on a grid line (blocklayout.snap), and WeasyPrint places the
+    next box below it as usual."""
+    result = _original(f"{BLOCK}:block_level_layout")(
+        context, box, bottom_space, skip_stack, containing_block, page_is_empty, absolute_boxes,
+        fixed_boxes, adjoining_margins, first_letter_style, first_line_style, discard, max_lines)
+    blocklayout.snap(context, result[0], bottom_space)
+    return result
+
+
+def font_harfbuzz_subset(self, to_unicode, hinting):
+    """Replaces weasyprint.pdf.fonts.Font._harfbuzz_subset (the font bytes embedded in the PDF: a
+    subset of the glyphs a document uses).
+
+    Why: a warm process re-renders with the same glyph sets (preview --watch, batch workers); the
+    subsets are kept, bounded (speedups.cached_subset). Same bytes with and without the cache."""
+    speedups.cached_subset(_original("weasyprint.pdf.fonts:Font._harfbuzz_subset"), self, to_unicode, hinting)
+
+
+def original_get_image_from_uri(*args, **kwargs):
+    """Replaces weasyprint.document.original_get_image_from_uri (images.get_image_from_uri, which the
+    document calls for every image).
+
+    Why: WeasyPrint names a raster image in the PDF after its absolute URL, so the same issue in
+    another folder gave other bytes; the name is made from the path relative to the allowed
+    folders instead (speedups.relative_image_ids)."""
+    return speedups.relative_image_ids(_original("weasyprint.document:original_get_image_from_uri"), *args, **kwargs)
+
+
 _DRAW_FIRST_LINE = ("weasyprint.draw.text:draw_first_line", "1bb8eae6d88e71b1")
 _GET_NEXT_LINEBOX = (f"{INLINE}:get_next_linebox", "67af458c2545e74f")
 _SPLIT_INLINE_LEVEL = (f"{INLINE}:split_inline_level", "d98c008c8fc00582")
@@ -161,6 +216,21 @@ PATCHES: tuple[Patch, ...] = (
            (f"{LINE_BREAK}:Layout.reactivate", "0b89ee097104b713"))),
     Patch(f"{LINE_BREAK}:Layout.get_first_line", layout_get_first_line,
           ((f"{LINE_BREAK}:Layout.get_first_line", "bb65cbda0e27f135"), _DRAW_FIRST_LINE)),
+    # grid: _in_flow_layout lays children out through block_level_layout and places the next one
+    # below the border box; block_box_layout calls block_container_layout
+    Patch(f"{BLOCK}:block_container_layout", block_container_layout,
+          ((f"{BLOCK}:block_container_layout", "65842ca53a8391eb"), (f"{BLOCK}:block_box_layout", "a6279066e3d9ff7d")),
+          "grid"),
+    Patch(f"{BLOCK}:block_level_layout", block_level_layout,
+          ((f"{BLOCK}:block_level_layout", "c1301dde9284e245"), (f"{BLOCK}:_in_flow_layout", "c2537262836dd981")),
+          "grid"),
+    # speed: the subset sets self.file_content; images name a RasterImage by self.id = md5(url)
+    Patch("weasyprint.pdf.fonts:Font._harfbuzz_subset", font_harfbuzz_subset,
+          (("weasyprint.pdf.fonts:Font._harfbuzz_subset", "f80805663ede8080"),), "speed"),
+    Patch("weasyprint.document:original_get_image_from_uri", original_get_image_from_uri,
+          (("weasyprint.document:original_get_image_from_uri", "07bdb0c0e3fd5b83"),
+           ("weasyprint.images:get_image_from_uri", "07bdb0c0e3fd5b83"),
+           ("weasyprint.images:RasterImage.__init__", "f2f27bf6bb9cf72b")), "speed"),
 )
 
 
@@ -189,30 +259,33 @@ def check() -> None:
             if found != expected:
                 problems.append(f"{target} changed (patch {patch.target})")
     if problems:
-        raise WeasyPrintChanged("bulletin's Chinese line composition cannot hook into this WeasyPrint: "
+        raise WeasyPrintChanged("bulletin's patches cannot hook into this WeasyPrint: "
                                 + "; ".join(dict.fromkeys(problems)))
     _checked = True
 
 
-def installed() -> bool:
-    return bool(ORIGINAL)
+def installed(group: str = "composition") -> bool:
+    return any(patch.target in ORIGINAL for patch in PATCHES if patch.group == group)
 
 
-def install() -> None:
-    """Hook Chinese line composition into WeasyPrint (idempotent)."""
-    if ORIGINAL:
+def install(group: str = "composition") -> None:
+    """Hook a group of patches into WeasyPrint (idempotent): by default the Chinese line composition."""
+    assert group in GROUPS, group
+    if installed(group):
         return
     check()
     for patch in PATCHES:
+        if patch.group != group:
+            continue
         owner, name = patch.owner_and_name
         ORIGINAL[patch.target] = owner.__dict__.get(name, _MISSING)
         setattr(owner, name, patch.replacement)
 
 
-def uninstall() -> None:
-    """Put WeasyPrint back as it was (for comparisons with the plain engine)."""
+def uninstall(group: str = "composition") -> None:
+    """Put WeasyPrint back as it was for a group (by default: for comparisons with the plain engine)."""
     for patch in reversed(PATCHES):
-        if patch.target not in ORIGINAL:
+        if patch.group != group or patch.target not in ORIGINAL:
             continue
         owner, name = patch.owner_and_name
         original = ORIGINAL.pop(patch.target)

@@ -3,12 +3,15 @@
 Font subsets: `Font._harfbuzz_subset` turns a font and the set of glyphs a document uses into the
 bytes embedded in the PDF — a pure function of the font file, the glyph set, hinting and the
 missing-glyph map. Re-rendering an issue after a small edit (preview --watch, batch workers) uses
-the same glyph sets, so the results are kept (bounded, least recently used). Output bytes are
-identical with and without the cache (tested).
+the same glyph sets, so the results are kept (bounded, least recently used): `cached_subset`.
+Output bytes are identical with and without the cache (tested).
 
-Image names: `relative_image_ids` (installed with the cache) makes the name an image gets in the
-PDF independent of where the issue folder is on disk, so the same issue gives the same bytes in
-another checkout or in a cluster worker's scratch folder (cluster.py).
+Image names: `relative_image_ids` makes the name an image gets in the PDF independent of where the
+issue folder is on disk, so the same issue gives the same bytes in another checkout or in a
+cluster worker's scratch folder (cluster.py).
+
+Both are reached through patches.py (group "speed": `Font._harfbuzz_subset` and
+`document.original_get_image_from_uri`), installed once per process by typeset.font_config().
 """
 from __future__ import annotations
 
@@ -18,52 +21,34 @@ from collections import OrderedDict
 
 MAX_ENTRIES = 64
 _cache: OrderedDict[tuple, bytes] = OrderedDict()
-_installed = False
 
 
-def install() -> None:
-    global _installed
-    if _installed:
+def cached_subset(original, font, to_unicode, hinting) -> None:
+    """`original` (WeasyPrint's Font._harfbuzz_subset) for `font`, or its result kept from an
+    earlier call with the same font bytes, glyph set, hinting and missing-glyph map."""
+    content = font.file_content
+    key = (font.hash, font.index, len(content), hashlib.sha256(content[:65536]).digest(),
+           tuple(sorted(to_unicode)), bool(hinting), tuple(sorted(font.missing.items())))
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+        font.file_content = hit
         return
-    from weasyprint.pdf import fonts
-
-    original = fonts.Font._harfbuzz_subset
-    if list(inspect.signature(original).parameters) != ["self", "to_unicode", "hinting"] or \
-            "self.file_content = file_content" not in inspect.getsource(original):
-        raise RuntimeError("bulletin's font-subset cache does not fit this WeasyPrint's Font._harfbuzz_subset")
-
-    def cached_subset(self, to_unicode, hinting):
-        content = self.file_content
-        key = (self.hash, self.index, len(content), hashlib.sha256(content[:65536]).digest(),
-               tuple(sorted(to_unicode)), bool(hinting), tuple(sorted(self.missing.items())))
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-            self.file_content = hit
-            return
-        original(self, to_unicode, hinting)
-        _cache[key] = self.file_content
-        while len(_cache) > MAX_ENTRIES:
-            _cache.popitem(last=False)
-
-    fonts.Font._harfbuzz_subset = cached_subset
-    _install_relative_image_ids()
-    _installed = True
+    original(font, to_unicode, hinting)
+    _cache[key] = font.file_content
+    while len(_cache) > MAX_ENTRIES:
+        _cache.popitem(last=False)
 
 
-_original_get_image = None
-
-
-def relative_image_ids(*args, **kwargs):
-    """Replaces `weasyprint.document.original_get_image_from_uri` (WeasyPrint 70's
-    `images.get_image_from_uri`, which the document calls for every <img>, background and SVG
-    image). WeasyPrint names a raster image in the PDF `i<md5 of its absolute URL>`, so an issue
-    with pictures gave other bytes when its folder was elsewhere (another checkout, a cluster
-    worker's scratch folder). This calls the original and renames the image after its URL
-    relative to the fetcher's allowed folders (typeset.SafeFetcher.roots: the issue folder, the
-    layout, the fonts), which is the same wherever those folders are."""
-    image = _original_get_image(*args, **kwargs)
-    given = inspect.signature(_original_get_image).bind(*args, **kwargs).arguments
+def relative_image_ids(original, *args, **kwargs):
+    """`original` (WeasyPrint 70's `images.get_image_from_uri`, which the document calls for every
+    <img>, background and SVG image), with the raster image renamed. WeasyPrint names a raster
+    image in the PDF `i<md5 of its absolute URL>`, so an issue with pictures gave other bytes when
+    its folder was elsewhere (another checkout, a cluster worker's scratch folder). This names it
+    after its URL relative to the fetcher's allowed folders (typeset.SafeFetcher.roots: the issue
+    folder, the layout, the fonts), which is the same wherever those folders are."""
+    image = original(*args, **kwargs)
+    given = inspect.signature(original).bind(*args, **kwargs).arguments
     roots = getattr(given.get("url_fetcher"), "roots", None)
     url = given.get("url")
     from weasyprint.images import RasterImage
@@ -81,19 +66,6 @@ def relative_image_ids(*args, **kwargs):
             image.id = hashlib.md5(relative.encode(), usedforsecurity=False).hexdigest()
             break
     return image
-
-
-def _install_relative_image_ids() -> None:
-    global _original_get_image
-    from weasyprint import document, images
-
-    source = inspect.getsource(images.get_image_from_uri)
-    if (document.original_get_image_from_uri is not images.get_image_from_uri
-            or "image_id = md5(url.encode()" not in source
-            or "self.id = image_id" not in inspect.getsource(images.RasterImage.__init__)):
-        raise RuntimeError("bulletin's image naming does not fit this WeasyPrint's images.get_image_from_uri")
-    _original_get_image = images.get_image_from_uri
-    document.original_get_image_from_uri = relative_image_ids
 
 
 def clear() -> None:
