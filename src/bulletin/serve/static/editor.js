@@ -201,7 +201,8 @@ function record(step) {
   const group = step && !forced && lastStep && lastStep.key === step && now - lastStep.at < 2000;
   breakStep = false;
   if (!group && lastSnap !== null) {
-    undoStack.push({snap: lastSnap, field: step || null});
+    // a field edit happened in the article shown now; an app action (delete, move…) is undone as the snapshot shows it
+    undoStack.push({snap: lastSnap, field: step || null, selected: step ? selected && {...selected} : undefined});
     if (undoStack.length > 200) undoStack.shift();
   }
   redoStack = [];
@@ -212,7 +213,8 @@ function record(step) {
 
 function applySnapshot(entry) {
   const snap = JSON.parse(entry.snap);
-  state.doc = snap.doc; selected = snap.selected;
+  // the article the step changed is shown again (not the one shown when the snapshot was taken)
+  state.doc = snap.doc; selected = entry.selected !== undefined ? entry.selected : snap.selected;
   if (selected && !(articlesOf(selected.section) || [])[selected.article]) selected = null;
   lastSnap = entry.snap; lastStep = null;
   drawAll();
@@ -230,14 +232,14 @@ function applySnapshot(entry) {
 function undo() {
   if (!undoStack.length || !state) return;
   const entry = undoStack.pop();
-  redoStack.push({snap: snapshot(), field: entry.field});
+  redoStack.push({snap: snapshot(), field: entry.field, selected: entry.selected});
   applySnapshot(entry);
 }
 
 function redo() {
   if (!redoStack.length || !state) return;
   const entry = redoStack.pop();
-  undoStack.push({snap: snapshot(), field: entry.field});
+  undoStack.push({snap: snapshot(), field: entry.field, selected: entry.selected});
   applySnapshot(entry);
 }
 
