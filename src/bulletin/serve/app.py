@@ -43,14 +43,17 @@ UI = {
            "create": "新建", "lang": "English", "token": "请输入口令", "login": "进入", "undo": "↶ 撤销",
            "redo": "↷ 重做", "save": "保存", "save_tip": "立即保存（Ctrl+S）", "undo_tip": "撤销（Ctrl+Z）",
            "redo_tip": "重做（Ctrl+Y）", "history": "历史版本", "zoom_in": "放大", "zoom_out": "缩小",
-           "build": "排版", "distribute": "分发", "working": "处理中…", "checking": "检查中…"},
+           "build": "排版", "distribute": "分发", "working": "处理中…", "checking": "检查中…",
+           "empty": "这个文件夹里没有刊物：刊物文件夹里要有 series.yaml。可以把 bulletin serve 指向总文件夹或某一个刊物文件夹。"},
     "en": {"title": "Bulletin editor", "series": "Series", "issues": "Issues", "new": "New issue", "date": "Date",
            "number": "No.", "pages": "Pages", "status": "Check", "open": "Edit", "errors": "errors",
            "warnings": "warnings", "ok": "no problems", "create": "Create", "lang": "中文", "token": "Token required",
            "login": "Enter", "undo": "↶ Undo", "redo": "↷ Redo", "save": "Save", "save_tip": "Save now (Ctrl+S)",
            "undo_tip": "Undo (Ctrl+Z)", "redo_tip": "Redo (Ctrl+Y)", "history": "History", "zoom_in": "Zoom in",
            "zoom_out": "Zoom out", "build": "Build", "distribute": "Distribute", "working": "Working…",
-           "checking": "Checking…"},
+           "checking": "Checking…",
+           "empty": "No series in this folder: a series folder holds a series.yaml. Point bulletin serve at the issues "
+                    "folder or at one series folder."},
 }
 
 
@@ -208,10 +211,13 @@ class Guard:
 
 
 def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-               renderer=None) -> Starlette:
+               renderer=None, status_cache: Path | None = None) -> Starlette:
     from .renderer import Renderer
+    from .status import StatusCache
 
     workspace = Workspace(issues_dir)
+    status = StatusCache(status_cache)
+    jobs: dict[str, dict] = {}
     renderer = renderer or Renderer()
     heavy = HeavyWork()
     csrf = secrets.token_urlsafe(24)
@@ -241,25 +247,23 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         return workspace.issue(request.path_params["series"], request.path_params["issue"])
 
     def issue_rows() -> list[dict]:
-        from ..api import check
-        from ..load import load, load_series
+        """Every series and issue with the figures the cache has; those it has not are “pending”
+        (the page asks for them with /api/status, a few at a time)."""
+        from ..load import load_series
 
         rows = []
         for series, issues in workspace.list():
             items = []
             for name in issues:
                 ref = workspace.issue(series, name)
-                item = {"name": name, "number": "", "date": "", "pages": "", "errors": 0, "warnings": 0, "broken": False}
-                try:
-                    bulletin = load(ref.folder).bulletin
-                    item["number"], item["date"] = bulletin.issue.number, bulletin.issue.date.isoformat()
-                    result = check(ref.folder)
-                    item["errors"], item["warnings"] = len(result.errors), len(result.warnings)
-                except BulletinError as exc:
-                    item["broken"], item["errors"] = True, len(exc.problems)
+                item = status.cached(ref.folder)
+                if item is None:
+                    item = {"number": "", "date": "", "errors": 0, "warnings": 0, "broken": False, "pages": "",
+                            "pending": True}
                 current = renderer.current(ref.folder)
-                if current is not None and current.ok:
+                if not item["pages"] and current is not None and current.ok:
                     item["pages"] = len(current.pages)
+                item["name"] = name
                 items.append(item)
             try:
                 title = load_series(workspace.series_dir(series)).name
@@ -269,8 +273,80 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         return rows
 
     async def index(request: Request):
-        rows = await heavy.run(issue_rows)  # loads and checks every issue: never on the event loop
-        return page(request, "index.html", rows=rows, today=dt.date.today().isoformat())
+        rows = await heavy.run(issue_rows)  # reads files: never on the event loop
+        return page(request, "index.html", rows=rows, today=dt.date.today().isoformat(), only=workspace.only)
+
+    async def issue_status(request: Request):
+        """Figures for the issues named in ?issue=series/issue (repeated): checked if not cached."""
+        def compute(names):
+            out = {}
+            for name in names[:20]:
+                series, _, issue = name.partition("/")
+                ref = workspace.issue(series, issue)
+                out[name] = status.compute(ref.folder)
+            status.save()
+            return out
+        return JSONResponse(await heavy.run(compute, request.query_params.getlist("issue")))
+
+    async def start_job(request: Request):
+        """排版 / 分发 from the list page: runs in a thread; the page polls /api/jobs/{id}."""
+        import itertools
+        import time
+
+        ref = ref_of(request)
+        kind = request.url.path.rsplit("/", 1)[-1]  # build or distribute (the routes)
+        busy = [j for j in jobs.values() if j["state"] == "running"]
+        if len(busy) >= 2:
+            return JSONResponse({"error": "已有两项任务在进行，请稍候 / two jobs are running, wait a moment"}, status_code=503)
+        job_id = f"{len(jobs) + 1}-{secrets.token_hex(4)}"
+        job = jobs[job_id] = {"id": job_id, "kind": kind, "issue": f"{ref.series}/{ref.issue}", "state": "running",
+                              "started": time.time(), "done": 0, "total": 0, "message": "", "message_en": "", "files": []}
+        counter = itertools.count()
+        out_root = workspace.out_dir()
+
+        def run():
+            from ..api import build
+            from ..distribute import distribute
+
+            try:
+                if kind == "build":
+                    result = build(ref.folder, out_root)
+                    job["files"] = [str(p) for p in result.outputs]
+                    status.set_pages(ref.folder, result.pages)
+                    status.save()
+                    job["message"] = f"已排版：{result.pages} 页 → {result.output}"
+                    job["message_en"] = f"built: {result.pages} pages → {result.output}"
+                else:
+                    def progress(done, total):
+                        job["done"], job["total"] = done, total
+                        next(counter)
+                    dist = distribute(ref.folder, None if out_root is None else out_root / f"{ref.series}-{ref.issue}-distribution",
+                                      progress=progress)
+                    job["files"] = [str(p) for p in dist.files.values()]
+                    named = [c for c in dist.copies if c.recipient is not None]
+                    job["message"] = f"已分发：{len(dist.recipients())} 个单位，编号副本 {len(named)} 份 → {dist.out_dir}"
+                    job["message_en"] = f"distributed: {len(dist.recipients())} recipients, {len(named)} numbered copies → {dist.out_dir}"
+                job["state"] = "done"
+            except BulletinError as exc:
+                job["state"] = "failed"
+                job["message"], job["message_en"] = exc.format("zh"), exc.format("en")
+            except Exception as exc:  # noqa: BLE001 - shown on the page; the server goes on
+                job["state"] = "failed"
+                job["message"] = job["message_en"] = f"{type(exc).__name__}: {exc}"
+            job["seconds"] = round(time.time() - job["started"], 1)
+
+        import threading
+
+        threading.Thread(target=run, daemon=True).start()
+        return JSONResponse(job)
+
+    async def get_job(request: Request):
+        import time
+
+        job = jobs.get(request.path_params["job"])
+        if job is None:
+            return JSONResponse({"error": "no such job"}, status_code=404)
+        return JSONResponse(dict(job, elapsed=round(time.time() - job["started"], 1)))
 
     async def new_issue(request: Request):
         from ..new import new_issue as make
@@ -353,6 +429,8 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
             return JSONResponse({"pending": True})
         text, _ = workspace.read(ref)
         problems = mark_fixable(text, ref.file, locate(text, [dict(p) for p in result.problems]))
+        if result.ok and result is renderer.current(ref.folder):
+            status.set_pages(ref.folder, len(result.pages))  # the list page shows it
         return JSONResponse({"version": result.version, "ok": result.ok, "pages": len(result.pages),
                              "seconds": round(result.seconds, 2), "problems": problems,
                              "map": await heavy.run(page_map_of, ref.folder, result)})
@@ -512,6 +590,10 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
     routes = [
         Route("/", index),
         Route("/new/{series}", new_issue, methods=["POST"]),
+        Route("/api/status", issue_status),
+        Route("/api/issues/{series}/{issue}/build", start_job, methods=["POST"]),
+        Route("/api/issues/{series}/{issue}/distribute", start_job, methods=["POST"]),
+        Route("/api/jobs/{job}", get_job),
         Route("/edit/{series}/{issue}", editor),
         Route("/api/issues/{series}/{issue}", get_issue, methods=["GET"]),
         Route("/api/issues/{series}/{issue}", put_issue, methods=["PUT"]),
@@ -540,6 +622,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
     app.state.renderer = renderer
     app.state.workspace = workspace
     app.state.heavy = heavy
+    app.state.status = status
     return app
 
 

@@ -53,6 +53,14 @@ class IssueRef:
 class Workspace:
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
+        self.only: str | None = None
+        if (self.root / SERIES_FILE).is_file():  # a series folder: a workspace of that one series
+            self.root, self.only = self.root.parent, self.root.name
+
+    def out_dir(self) -> Path:
+        """Where 排版/分发 from the list page write: out/ beside the issues folder (as `bulletin build`
+        run from the folder above it)."""
+        return self.root.parent / "out"
 
     def _inside(self, path: Path) -> Path:
         resolved = path.resolve()
@@ -61,7 +69,7 @@ class Workspace:
         return resolved
 
     def series_dir(self, series: str) -> Path:
-        if not NAME.match(series or ""):
+        if not NAME.match(series or "") or (self.only is not None and series != self.only):
             raise Refused(f"bad series name {series!r}")
         folder = self._inside(self.root / series)
         if not (folder / SERIES_FILE).is_file():
@@ -80,7 +88,8 @@ class Workspace:
 
     def list(self) -> list[tuple[str, list[str]]]:
         out = []
-        for series in sorted(p for p in self.root.iterdir() if p.is_dir() and (p / SERIES_FILE).is_file()):
+        for series in sorted(p for p in self.root.iterdir() if p.is_dir() and (p / SERIES_FILE).is_file()
+                             and (self.only is None or p.name == self.only)):
             try:
                 self._inside(series)
             except Refused:
