@@ -26,7 +26,7 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from bulletin.serve.document import parse  # noqa: E402
 
-SERIES = ["p-html", "p-tabs", "p-draft", "p-undo", "p-bold", "p-history", "p-picture", "p-click", "p-fix"]
+SERIES = ["p-html", "p-tabs", "p-draft", "p-undo", "p-bold", "p-history", "p-picture", "p-click", "p-fix", "p-list"]
 # a paragraph of about two printed lines: the first line indented, the second not
 FILLER = "会议要求各单位结合实际抓好落实，确保各项工作任务按期完成，取得实效。"
 
@@ -47,14 +47,14 @@ def server(tmp_path_factory):
     for name in SERIES:
         shutil.copytree(SAMPLE.parent, root / name)
     port = free_port()
-    app = create_app(root, port=port)
+    app = create_app(root, port=port, status_cache=root.parent / "status.json")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 30
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "root": root}
+    yield {"url": f"http://127.0.0.1:{port}", "root": root, "status": app.state.status}
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -313,6 +313,17 @@ def test_a_dropped_picture_is_uploaded_with_an_inline_caption_and_a_thumbnail(pa
     assert (server["root"] / "p-picture" / "2021-07" / "images" / name).read_bytes() == buffer.getvalue()
     page.locator("figure.picture select").select_option("{宽=60%}")
     wait_file(file, lambda t: f"![会议现场](images/{name}){{宽=60%}}" in t)
+    # a picture pasted (a screenshot: no text on the clipboard) is uploaded the same way
+    page.locator("textarea[data-field='body']").press("Control+End")
+    page.evaluate("""(bytes) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], "image.png", {type: "image/png"}));
+        const area = document.querySelector("textarea[data-field='body']");
+        area.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+    }""", list(buffer.getvalue()))
+    expect(page.locator("figure.picture")).to_have_count(2, timeout=15_000)
+    text = wait_file(file, lambda t: "![](images/image" in t)
+    assert text.count("](images/") == 2
 
 
 def test_clicking_a_page_opens_the_article_on_it(page, server):
@@ -357,3 +368,24 @@ def test_a_problem_is_shown_at_its_field_and_line_and_fixed_in_one_click(page, s
     wait_file(file, lambda t: "新加一段，用了半角逗号。" in t)
     page.keyboard.press("Control+z")
     wait_file(file, lambda t: "新加一段,用了半角逗号。" in t)
+
+
+def test_the_list_page_checks_once_and_builds_with_progress(page, server):
+    from pypdf import PdfReader
+
+    page.goto(server["url"] + "/")
+    row = page.locator("tr[data-key='p-list/2021-07']")
+    expect(row.locator(".status")).to_have_text("无问题", timeout=30_000)  # filled in after the page showed
+    checks = server["status"].checks
+    page.reload()
+    expect(row.locator(".status")).to_have_text("无问题")
+    expect(page.locator("tr.pending")).to_have_count(0)
+    assert server["status"].checks == checks  # the second load ran no check
+    row.locator("button[data-kind='build']").click()
+    expect(row.locator(".job-state")).to_contain_text("处理中")
+    expect(row.locator(".job-state")).to_contain_text("已排版：", timeout=120_000)
+    pdf = next((server["root"].parent / "out").glob("*.pdf"))
+    pages = len(PdfReader(pdf).pages)
+    assert pages >= 10 and f"{pages} 页" in row.locator(".job-state").inner_text()
+    page.reload()
+    expect(row.locator(".pages")).to_have_text(str(pages))  # the page count is remembered
