@@ -387,5 +387,6 @@ def test_the_list_page_checks_once_and_builds_with_progress(page, server):
     pdf = next((server["root"].parent / "out").glob("*.pdf"))
     pages = len(PdfReader(pdf).pages)
     assert pages >= 10 and f"{pages} 页" in row.locator(".job-state").inner_text()
+    expect(row.locator(".pages")).to_have_text(str(pages))
     page.reload()
     expect(row.locator(".pages")).to_have_text(str(pages))  # the page count is remembered

@@ -312,6 +312,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
                 if kind == "build":
                     result = build(ref.folder, out_root)
                     job["files"] = [str(p) for p in result.outputs]
+                    job["pages"] = result.pages
                     status.set_pages(ref.folder, result.pages)
                     status.save()
                     job["message"] = f"已排版：{result.pages} 页 → {result.output}"

@@ -55,6 +55,7 @@ async function runJob(button) {
     state.textContent = (EN ? job.message_en : job.message) + (job.seconds !== undefined ? (EN ? ` (${W.seconds(job.seconds)})` : `（${W.seconds(job.seconds)}）`) : "");
     state.className = "job-state " + (job.state === "done" ? "good" : "bad");
     if (job.state === "done") row.dataset.done = button.dataset.kind;
+    if (job.pages) row.querySelector(".pages").textContent = job.pages;
   } catch (e) {
     state.textContent = `${W.failed}: ${e.message}`; state.className = "job-state bad";
   }
