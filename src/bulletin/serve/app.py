@@ -250,13 +250,15 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         """Every series and issue with the figures the cache has; those it has not are “pending”
         (the page asks for them with /api/status, a few at a time)."""
         from ..load import load_series
+        from .status import series_stamp
 
         rows = []
         for series, issues in workspace.list():
             items = []
+            stamp = series_stamp(workspace.series_dir(series))
             for name in issues:
                 ref = workspace.issue(series, name)
-                item = status.cached(ref.folder)
+                item = status.cached(ref.folder, stamp)
                 if item is None:
                     item = {"number": "", "date": "", "errors": 0, "warnings": 0, "broken": False, "pages": "",
                             "pending": True}

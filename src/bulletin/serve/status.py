@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 
 from .. import __version__
+
+__all__ = ["StatusCache", "issue_key", "series_stamp"]
 from ..load import ISSUE_FILE
 
 MAX_ENTRIES = 5000
@@ -25,16 +27,28 @@ def cache_file() -> Path:
     return Path(base) / "bulletin" / "serve-status.json"
 
 
-def issue_key(folder: Path) -> str:
+def _stamp(directory: Path) -> str:
+    """Name, size and time of the files directly in a folder."""
+    if not directory.is_dir():
+        return ""
+    parts = []
+    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+        if entry.is_file():
+            st = entry.stat()
+            parts.append(f"{entry.name}\0{st.st_size}\0{st.st_mtime_ns}")
+    return "\0".join(parts)
+
+
+def series_stamp(series_dir: Path) -> str:
+    """Computed once per list: every issue of the series shares it."""
+    return _stamp(series_dir)
+
+
+def issue_key(folder: Path, series_stamp: str | None = None) -> str:
     h = hashlib.sha256(__version__.encode())
     h.update((folder / ISSUE_FILE).read_bytes())
-    for directory in (folder.parent, folder / "images"):
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.iterdir()):
-            if path.is_file():
-                st = path.stat()
-                h.update(f"\0{directory.name}/{path.name}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    h.update(b"\1" + (_stamp(folder.parent) if series_stamp is None else series_stamp).encode())
+    h.update(b"\1" + _stamp(folder / "images").encode())
     return h.hexdigest()
 
 
@@ -50,9 +64,9 @@ class StatusCache:
         except (OSError, ValueError):
             self.entries = {}
 
-    def cached(self, folder: Path) -> dict | None:
+    def cached(self, folder: Path, series_stamp: str | None = None) -> dict | None:
         try:
-            key = issue_key(folder)
+            key = issue_key(folder, series_stamp)
         except OSError:
             return None
         with self.lock:
