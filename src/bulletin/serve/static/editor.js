@@ -174,6 +174,11 @@ function adoptKeys(sentDoc, savedDoc) {
   // file becomes "": that part is written from its fields)
   const from = keysOf(sentDoc), to = keysOf(savedDoc), map = new Map();
   if (from.length === to.length) from.forEach((k, n) => { if (k) map.set(k, to[n]); });
+  else {  // the file parsed into another shape (rare): pair what is at the same place
+    const pair = (mine, theirs) => mine.forEach((a, j) => { if (a.key && theirs && theirs[j]) map.set(a.key, theirs[j].key); });
+    pair(sentDoc.lead, savedDoc.lead);
+    sentDoc.sections.forEach((s, i) => { const t = savedDoc.sections[i]; if (s.key && t) map.set(s.key, t.key); pair(s.articles, t && t.articles); });
+  }
   const remap = doc => {
     for (const a of doc.lead) a.key = map.get(a.key) || "";
     for (const s of doc.sections) { s.key = map.get(s.key) || ""; for (const a of s.articles) a.key = map.get(a.key) || ""; }
@@ -742,7 +747,10 @@ function pictureUrl(path) {
 function drawPictures(area, a) {
   const box = document.getElementById("pictures");
   if (!box) return;
-  const items = picturesIn(a.body).map(p => {
+  const found = picturesIn(a.body), signature = JSON.stringify(found);
+  if (box.dataset.signature === signature) return;  // typing elsewhere in the body: thumbnails stay
+  box.dataset.signature = signature;
+  const items = found.map(p => {
     const url = pictureUrl(p.path);
     const caption = el("input", {type: "text", "data-field": `picture-${p.line}`, placeholder: T.caption, value: p.caption});
     caption.value = p.caption;
