@@ -146,10 +146,10 @@ async function save(checkpoint) {
   } else if (status === 200) {
     fieldErrors = [];
     state.base = data.base;
-    if (edits === sent && !pendingSave) { dirty = false; dropDraft(); } else keepDraft();
+    // keep the browser's document (the user may have typed meanwhile), take the server's keys
+    if (data.saved) adoptKeys(sentDoc, data.doc);
+    if (edits === sent && !pendingSave) { dirty = false; dropDraft(); } else keepDraft();  // the draft with the new base and keys
     if (data.saved) {
-      // keep the browser's document (the user may have typed meanwhile), take the server's keys
-      adoptKeys(sentDoc, data.doc);
       setState(T.saved, "good");
       waitPreview(data.version - 1);
       if (body.dataset.history === "open") showHistory();
