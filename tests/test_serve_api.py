@@ -1,6 +1,7 @@
 """`bulletin serve`: the issue.md round trip and the HTTP API (security, conflicts, validation)."""
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import shutil
@@ -120,9 +121,10 @@ def workspace(tmp_path):
 
 @pytest.fixture
 def client(workspace):
-    app = create_app(workspace, port=8000, renderer=StubRenderer())
+    app = create_app(workspace, port=8000, renderer=StubRenderer(), status_cache=workspace.parent / "status.json")
     with TestClient(app, base_url="http://127.0.0.1:8000") as c:
         c.csrf = app.state.csrf
+        c.app_state = app.state
         yield c
 
 
@@ -265,3 +267,159 @@ def test_cli_refuses_a_public_bind_without_a_token(workspace):
 
     result = CliRunner().invoke(app, ["serve", str(workspace), "--host", "0.0.0.0"], env={"BULLETIN_SERVE_TOKEN": ""})
     assert result.exit_code == 2 and "口令" in result.output
+
+
+# ---------------------------------------------------------------- issue 18: the editor as editors expect it
+
+
+def test_paragraph_indents_typed_or_pasted_are_not_code_blocks():
+    doc = parse("---\nnumber: 1\ndate: 2024-01-02\n---\n\n## 旧文章\n\n正文。\n")
+    data = doc.to_json()
+    data["lead"][0]["body"] = "\t第一段。\n\n\u3000\u3000第二段。\n\n    第三段。\n\n- 列表\n  - 子项"
+    text = serialize(from_json(data, doc), doc)
+    assert "第一段。\n\n第二段。\n\n第三段。\n\n- 列表\n  - 子项\n" in text
+
+
+def test_problems_point_at_the_field_and_the_line_within_the_body(workspace):
+    from bulletin.serve.app import locate
+
+    text = (workspace / "shanxi-tongxin" / "2021-07" / "issue.md").read_text(encoding="utf-8")
+    doc = parse(text)
+    body = doc.sections[0].articles[0].body.split("\n")
+    lines = text.split("\n")
+    title_line = lines.index("## 2021中国信息通信业高层论坛8月25日在京举行") + 1
+    fourth = next(n for n, line in enumerate(lines, 1) if n > title_line and line == body[3])
+    problems = locate(text, [{"file": "issue.md", "line": title_line}, {"file": "issue.md", "line": fourth},
+                             {"file": "issue.md", "line": next(n for n, ln in enumerate(lines, 1) if ln.startswith("date:"))}])
+    assert problems[0]["where"] == {"kind": "article", "section": 0, "article": 0, "field": "title"}
+    assert problems[1]["where"] == {"kind": "article", "section": 0, "article": 0, "field": "body", "line": 4}
+    assert problems[2]["where"] == {"kind": "front", "field": "date"}
+
+
+def test_one_click_fix_corrects_that_finding_only(client, workspace):
+    file = workspace / "shanxi-tongxin" / "2021-07" / "issue.md"
+    text = file.read_text(encoding="utf-8").replace("迄今已是第十八届。", "迄今,已是第十八届,规模空前。")
+    file.write_text(text, encoding="utf-8")
+    line = next(n for n, ln in enumerate(text.split("\n"), 1) if "迄今," in ln)
+    column = text.split("\n")[line - 1].index("迄今,") + 3
+    base = client.get(ISSUE).json()["base"]
+    r = client.post(ISSUE + "/fix", json={"base": base, "line": line, "column": column},
+                    headers={"X-CSRF-Token": client.csrf})
+    assert r.status_code == 200 and r.json()["fixed"] == 1
+    assert "迄今，已是第十八届,规模空前。" in file.read_text(encoding="utf-8")
+    r = client.post(ISSUE + "/fix", json={"base": r.json()["base"]}, headers={"X-CSRF-Token": client.csrf})
+    assert "迄今，已是第十八届，规模空前。" in file.read_text(encoding="utf-8")
+
+
+def test_saves_keep_the_previous_versions_and_one_can_be_restored(client, workspace):
+    file = workspace / "shanxi-tongxin" / "2021-07" / "issue.md"
+    original = file.read_text(encoding="utf-8")
+    data = client.get(ISSUE).json()
+    base = data["base"]
+    texts = []
+    for n in range(3):
+        data["doc"]["lead"][0]["body"] += f"新加第{n}句。"
+        r = put(client, {"base": base, "doc": data["doc"], "checkpoint": True})
+        assert r.status_code == 200
+        base = r.json()["base"]
+        texts.append(file.read_text(encoding="utf-8"))
+    versions = client.get(ISSUE + "/history").json()["versions"]
+    assert len(versions) == 3  # the file before each of the three saves, newest first
+    oldest = versions[-1]["name"]
+    r = client.post(f"{ISSUE}/history/{oldest}/restore", json={"base": base}, headers={"X-CSRF-Token": client.csrf})
+    assert r.status_code == 200 and file.read_text(encoding="utf-8") == original
+    assert parse(original).to_json()["lead"] == r.json()["doc"]["lead"]
+    assert len(client.get(ISSUE + "/history").json()["versions"]) == 4  # what the restore replaced is kept
+    # a stale base is refused; a name that is not a kept version is not found
+    r = client.post(f"{ISSUE}/history/{oldest}/restore", json={"base": base}, headers={"X-CSRF-Token": client.csrf})
+    assert r.status_code == 409
+    assert client.post(f"{ISSUE}/history/..%2Fissue.md/restore", json={"base": r.json()["current"]},
+                       headers={"X-CSRF-Token": client.csrf}).status_code == 404
+    assert not (workspace / "shanxi-tongxin" / "2021-07" / ".history" / "x").exists()
+
+
+def test_a_new_issue_opens_without_warnings(workspace):
+    from bulletin.api import check
+    from bulletin.editor.new import new_issue
+
+    folder = new_issue(workspace / "shanxi-tongxin", dt.date(2024, 3, 29))
+    assert check(folder).warnings == []
+    text = (folder / "issue.md").read_text(encoding="utf-8").replace("# 栏目名", "# 工作动态").replace("## 文章标题", "## 县里召开会议")
+    assert check(folder, text).problems == [] or all(p.severity == "info" for p in check(folder, text).problems)
+
+
+def make_series(root: Path, count: int) -> Path:
+    series = root / "county"
+    series.mkdir(parents=True)
+    shutil.copy(SAMPLE.parent / "series.yaml", series / "series.yaml")
+    for n in range(1, count + 1):
+        day = dt.date(2020, 1, 1) + dt.timedelta(days=n)
+        folder = series / f"{day.year}-{n:03d}"
+        folder.mkdir()
+        (folder / "issue.md").write_text(f"---\nnumber: {n}\ndate: {day.isoformat()}\n---\n\n## 第{n}期的文章\n\n"
+                                         "这是正文。\n\n（编辑部）\n", encoding="utf-8")
+    return series
+
+
+def test_the_list_of_200_issues_comes_from_cached_results(tmp_path):
+    import time
+
+    make_series(tmp_path / "issues", 200)
+    cache = tmp_path / "status.json"
+    app = create_app(tmp_path / "issues", port=8000, renderer=StubRenderer(), status_cache=cache)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+        page = c.get("/").text
+        assert page.count('class="pending"') == 200  # shown at once, figures to come
+        assert app.state.status.checks == 0
+        import re
+
+        keys = re.findall(r'data-key="(county/[^"]+)"', page)
+        assert len(keys) == 200
+        for i in range(0, 200, 20):
+            data = c.get("/api/status", params=[("issue", k) for k in keys[i:i + 20]]).json()
+            assert all(data[k]["number"] for k in keys[i:i + 20])
+        assert app.state.status.checks == 200
+        start = time.perf_counter()
+        page = c.get("/").text
+        seconds = time.perf_counter() - start
+        assert 'class="pending"' not in page and app.state.status.checks == 200  # no check ran
+        assert seconds < 1.0, seconds
+        print(f"\nlist of 200 issues from the cache: {seconds:.3f} s")
+    # a restarted editor reads the cache file; an edited issue is checked again, alone
+    (tmp_path / "issues" / "county" / keys[0].split("/")[1] / "issue.md").write_text(
+        "---\nnumber: 200\ndate: 2020-07-19\n---\n\n## 改过的文章\n\n正文。\n", encoding="utf-8")
+    app = create_app(tmp_path / "issues", port=8000, renderer=StubRenderer(), status_cache=cache)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+        assert c.get("/").text.count('class="pending"') == 1
+
+
+def test_a_series_folder_is_a_workspace_of_that_series(workspace):
+    series = workspace / "shanxi-tongxin"
+    shutil.copytree(series, workspace / "other")
+    app = create_app(series, port=8000, renderer=StubRenderer(), status_cache=workspace.parent / "s.json")
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+        page = c.get("/").text
+        assert 'data-key="shanxi-tongxin/2021-07"' in page and "other/" not in page
+        assert c.get("/edit/shanxi-tongxin/2021-07").status_code == 200
+        assert c.get("/api/issues/other/2021-07").status_code == 404
+    empty = workspace.parent / "empty"
+    empty.mkdir()
+    app = create_app(empty, port=8000, renderer=StubRenderer(), status_cache=workspace.parent / "s.json")
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+        assert "这个文件夹里没有刊物" in c.get("/").text
+
+
+def test_cli_port_in_use_is_one_clear_line(workspace):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "bulletin.cli", "serve", str(workspace), "--port", str(port)],
+                             capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [f"错误 端口 {port} 已被占用（可能已有编辑器在运行）：换一个端口，如 --port {port + 1}"]
+    assert "Traceback" not in run.stderr + run.stdout

@@ -38,7 +38,7 @@ def workspace(tmp_path):
 
 @pytest.fixture
 def client(workspace):
-    app = create_app(workspace, port=8000, renderer=StubRenderer())
+    app = create_app(workspace, port=8000, renderer=StubRenderer(), status_cache=workspace.parent / "status.json")
     with TestClient(app, base_url="http://127.0.0.1:8000") as c:
         c.csrf = app.state.csrf
         c.app_ = app
@@ -183,7 +183,8 @@ def test_a_slow_check_does_not_freeze_other_requests(client, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(bulletin.api, "check", slow_check)
-    listing = threading.Thread(target=lambda: client.get("/"))
+    # the list page's figures for an issue not in the cache: loaded and checked off the event loop
+    listing = threading.Thread(target=lambda: client.get("/api/status?issue=shanxi-tongxin/2021-07"))
     listing.start()
     time.sleep(0.3)
     started = time.perf_counter()
@@ -206,8 +207,8 @@ def test_heavy_requests_beyond_the_queue_are_answered_busy(client, monkeypatch):
     monkeypatch.setattr(bulletin.source.load, "load", slow_load)
     statuses = []
 
-    def listing():
-        statuses.append(client.get("/").status_code)
+    def listing():  # the figures of an issue not yet in the list page's cache
+        statuses.append(client.get("/api/status?issue=shanxi-tongxin/2021-07").status_code)
 
     threads = [threading.Thread(target=listing) for _ in range(4)]
     for t in threads:

@@ -518,6 +518,24 @@ def serve(
     if not issues_dir.is_dir():
         err.print(_say(lang, f"[red]错误[/red] 文件夹不存在：{issues_dir}", f"[red]error[/red] no such folder: {issues_dir}"))
         raise typer.Exit(2)
+    import socket
+
+    import errno
+    import socket
+
+    try:  # a port in use (another editor running?) is one clear line, not a server traceback
+        probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        with probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            zh, en = "已被占用（可能已有编辑器在运行）", "is in use (perhaps an editor is already running)"
+        else:
+            zh = en = exc.strerror or str(exc)
+        err.print(_say(lang, f"[red]错误[/red] 端口 {port} {zh}：换一个端口，如 --port {port + 1}",
+                       f"[red]error[/red] port {port} {en}: use another, e.g. --port {port + 1}"))
+        raise typer.Exit(2) from None
     app_ = create_app(issues_dir, host=host, port=port, token=token)
     url = f"http://{'127.0.0.1' if loopback else host}:{port}/" + (f"?token={token}" if token else "")
     out.print(_say(lang, f"编辑器：{url}（Ctrl+C 停止）", f"editor: {url} (Ctrl+C stops)"))

@@ -183,7 +183,7 @@ def findings(text: str, file: Path) -> list[Finding]:
                     replacement = rule.replace(m) if callable(rule.replace) else rule.replace
                 out.append(Finding(
                     Problem(file, number, rule.message.format(found=m.group()), rule.message_en.format(found=m.group()),
-                            rule.hint, f"fix: {rule.name}", column=m.start() + 1, severity="warning"),
+                            rule.hint, f"bulletin check --fix corrects it ({rule.name})", column=m.start() + 1, severity="warning"),
                     number, m.start(), m.end(), replacement))
         for left, right in _PAIRS:
             opened, closed = line.count(left), line.count(right)

@@ -215,8 +215,8 @@ def pack_issue(issue_dir: Path) -> IssueFiles:
         if target != real and real not in target.parents:
             packed.outside.append(rel)
             continue
-        if not path.is_file() or path.name == SEND_LOG:
-            continue
+        if not path.is_file() or path.name == SEND_LOG or any(part.startswith(".") for part in rel.split("/")):
+            continue  # dot folders (the editor's .history/) are not inputs, as in the archive
         size = path.stat().st_size
         if size > MAX_IMAGE_BYTES and rel != ISSUE_FILE:
             packed.sizes[rel] = size

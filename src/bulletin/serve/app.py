@@ -33,18 +33,27 @@ from ..limits import MAX_IMAGE_BYTES, MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES
 from .document import FRONT_FIELDS, from_json, parse, serialize
 from .jobs import BodyLimit, Busy, HeavyWork, Stopped
 from .renderer import problem_json
-from .workspace import MAX_IMPORT, Conflict, Refused, Workspace
+from .workspace import MAX_IMPORT, NAME, Conflict, Refused, Workspace
 
 HERE = Path(__file__).parent
 PREVIEW_WAIT = 15.0  # seconds a preview request waits for a newer render before answering “pending”
 UI = {
     "zh": {"title": "简报编辑", "series": "刊物", "issues": "期刊", "new": "新建下一期", "date": "日期", "number": "期号",
            "pages": "页数", "status": "检查", "open": "编辑", "errors": "错误", "warnings": "警告", "ok": "无问题",
-           "create": "新建", "lang": "English", "token": "请输入口令", "login": "进入"},
+           "create": "新建", "lang": "English", "token": "请输入口令", "login": "进入", "undo": "↶ 撤销",
+           "redo": "↷ 重做", "save": "保存", "save_tip": "立即保存（Ctrl+S）", "undo_tip": "撤销（Ctrl+Z）",
+           "redo_tip": "重做（Ctrl+Y）", "history": "历史版本", "zoom_in": "放大", "zoom_out": "缩小",
+           "build": "排版", "distribute": "分发", "working": "处理中…", "checking": "检查中…",
+           "empty": "这个文件夹里没有刊物：刊物文件夹里要有 series.yaml。可以把 bulletin serve 指向总文件夹或某一个刊物文件夹。"},
     "en": {"title": "Bulletin editor", "series": "Series", "issues": "Issues", "new": "New issue", "date": "Date",
            "number": "No.", "pages": "Pages", "status": "Check", "open": "Edit", "errors": "errors",
            "warnings": "warnings", "ok": "no problems", "create": "Create", "lang": "中文", "token": "Token required",
-           "login": "Enter"},
+           "login": "Enter", "undo": "↶ Undo", "redo": "↷ Redo", "save": "Save", "save_tip": "Save now (Ctrl+S)",
+           "undo_tip": "Undo (Ctrl+Z)", "redo_tip": "Redo (Ctrl+Y)", "history": "History", "zoom_in": "Zoom in",
+           "zoom_out": "Zoom out", "build": "Build", "distribute": "Distribute", "working": "Working…",
+           "checking": "Checking…",
+           "empty": "No series in this folder: a series folder holds a series.yaml. Point bulletin serve at the issues "
+                    "folder or at one series folder."},
 }
 
 
@@ -84,13 +93,83 @@ def locate(text: str, problems: list[dict]) -> list[dict]:
         if inside:
             first, i, j, a = inside[-1]
             offset = line - first
-            field = "body"
-            if a.kicker and offset == 0:
-                field = "kicker"
-            elif offset == (1 if a.kicker else 0):
-                field = "title"
-            p["where"] = {"kind": "article", "section": i, "article": j, "field": field}
+            where = {"kind": "article", "section": i, "article": j, "field": "body"}
+            title_at, body_at, byline_at = _article_lines(a)
+            if a.kicker and offset < title_at:
+                where["field"] = "kicker"
+            elif offset == title_at:
+                where["field"] = "title"
+            elif a.subtitle and title_at < offset < body_at:
+                where["field"] = "subtitle"
+            elif byline_at is not None and offset == byline_at:
+                where["field"] = "byline"
+            elif offset >= body_at:
+                where["line"] = offset - body_at + 1  # the line within the body field
+            p["where"] = where
     return problems
+
+
+def _article_lines(a) -> tuple[int, int, int | None]:
+    """Line offsets within an article chunk: (its ## title, the body's first line, the byline)."""
+    lines = a.raw.split("\n")
+    title_at = next((n for n, ln in enumerate(lines) if ln.startswith("## ")), 0)
+    n = title_at + 1
+    while n < len(lines) and not lines[n].strip():
+        n += 1
+    if a.subtitle and n < len(lines) and lines[n].startswith("副题"):
+        n += 1
+        while n < len(lines) and not lines[n].strip():
+            n += 1
+    byline_at = None
+    if a.byline:
+        byline_at = max((k for k, ln in enumerate(lines) if ln.strip()), default=None)
+    return title_at, n, byline_at
+
+
+def mark_fixable(text: str, file: Path, problems: list[dict]) -> list[dict]:
+    """Mark the problems `check --fix` can correct (one click in the editor)."""
+    from ..check.lint import findings
+
+    fixable = {(f.line, f.start + 1) for f in findings(text, file) if f.replacement is not None}
+    for p in problems:
+        if p.get("file") == "issue.md" and (p.get("line"), p.get("column")) in fixable:
+            p["fixable"] = True
+    return problems
+
+
+def page_map(pdf: bytes, doc) -> list[dict]:
+    """Where each article starts in the PDF: [{page, top (0 = page top, 1 = bottom), section,
+    article}], from the PDF's outline (one entry per section and article, in order)."""
+    import io
+
+    from pypdf import PdfReader
+
+    if not pdf:
+        return []
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        entries = []
+
+        def walk(items):
+            for item in items:
+                if isinstance(item, list):
+                    walk(item)
+                else:
+                    page = reader.get_destination_page_number(item)
+                    height = float(reader.pages[page].mediabox.height)
+                    top = float(item.top) if item.top is not None else height
+                    entries.append((page + 1, round(1 - top / height, 4)))
+        walk(reader.outline)
+    except Exception:  # noqa: BLE001 - no map is no harm: clicks on pages then do nothing
+        return []
+    order: list[tuple[str, int, int]] = [("article", -1, j) for j in range(len(doc.lead))]
+    for i, s in enumerate(doc.sections):
+        order.append(("section", i, -1))
+        order += [("article", i, j) for j in range(len(s.articles))]
+    if len(order) != len(entries):
+        return []
+    return [{"page": page, "top": top, "section": i, "article": j}
+            for (kind, i, j), (page, top) in zip(order, entries) if kind == "article"]
 
 
 class Guard:
@@ -132,16 +211,20 @@ class Guard:
 
 
 def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-               renderer=None) -> Starlette:
+               renderer=None, status_cache: Path | None = None) -> Starlette:
     from .renderer import Renderer
+    from .status import StatusCache
 
     workspace = Workspace(issues_dir)
+    status = StatusCache(status_cache)
+    jobs: dict[str, dict] = {}
     renderer = renderer or Renderer()
     heavy = HeavyWork()
     csrf = secrets.token_urlsafe(24)
     names = {host, "127.0.0.1", "localhost"} if host in ("127.0.0.1", "localhost", "::1") else {host}
     hosts = {f"{n}:{port}" for n in names} | ({n for n in names} if port == 80 else set())
     settings = {"hosts": hosts, "origins": {f"http://{h}" for h in hosts}, "token": token, "csrf": csrf}
+    page_maps: dict = {}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
 
     def lang_of(request: Request) -> str:
@@ -164,25 +247,25 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         return workspace.issue(request.path_params["series"], request.path_params["issue"])
 
     def issue_rows() -> list[dict]:
-        from ..api import check
-        from ..source.load import load, load_series
+        """Every series and issue with the figures the cache has; those it has not are “pending”
+        (the page asks for them with /api/status, a few at a time)."""
+        from ..source.load import load_series
+        from .status import series_stamp
 
         rows = []
         for series, issues in workspace.list():
             items = []
+            stamp = series_stamp(workspace.series_dir(series))
             for name in issues:
                 ref = workspace.issue(series, name)
-                item = {"name": name, "number": "", "date": "", "pages": "", "errors": 0, "warnings": 0, "broken": False}
-                try:
-                    bulletin = load(ref.folder).bulletin
-                    item["number"], item["date"] = bulletin.issue.number, bulletin.issue.date.isoformat()
-                    result = check(ref.folder)
-                    item["errors"], item["warnings"] = len(result.errors), len(result.warnings)
-                except BulletinError as exc:
-                    item["broken"], item["errors"] = True, len(exc.problems)
+                item = status.cached(ref.folder, stamp)
+                if item is None:
+                    item = {"number": "", "date": "", "errors": 0, "warnings": 0, "broken": False, "pages": "",
+                            "pending": True}
                 current = renderer.current(ref.folder)
-                if current is not None and current.ok:
+                if not item["pages"] and current is not None and current.ok:
                     item["pages"] = len(current.pages)
+                item["name"] = name
                 items.append(item)
             try:
                 title = load_series(workspace.series_dir(series)).name
@@ -192,8 +275,81 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         return rows
 
     async def index(request: Request):
-        rows = await heavy.run(issue_rows)  # loads and checks every issue: never on the event loop
-        return page(request, "index.html", rows=rows, today=dt.date.today().isoformat())
+        rows = await heavy.run(issue_rows)  # reads files: never on the event loop
+        return page(request, "index.html", rows=rows, today=dt.date.today().isoformat(), only=workspace.only)
+
+    async def issue_status(request: Request):
+        """Figures for the issues named in ?issue=series/issue (repeated): checked if not cached."""
+        def compute(names):
+            out = {}
+            for name in names[:20]:
+                series, _, issue = name.partition("/")
+                ref = workspace.issue(series, issue)
+                out[name] = status.compute(ref.folder)
+            status.save()
+            return out
+        return JSONResponse(await heavy.run(compute, request.query_params.getlist("issue")))
+
+    async def start_job(request: Request):
+        """排版 / 分发 from the list page: runs in a thread; the page polls /api/jobs/{id}."""
+        import itertools
+        import time
+
+        ref = ref_of(request)
+        kind = request.url.path.rsplit("/", 1)[-1]  # build or distribute (the routes)
+        busy = [j for j in jobs.values() if j["state"] == "running"]
+        if len(busy) >= 2:
+            return JSONResponse({"error": "已有两项任务在进行，请稍候 / two jobs are running, wait a moment"}, status_code=503)
+        job_id = f"{len(jobs) + 1}-{secrets.token_hex(4)}"
+        job = jobs[job_id] = {"id": job_id, "kind": kind, "issue": f"{ref.series}/{ref.issue}", "state": "running",
+                              "started": time.time(), "done": 0, "total": 0, "message": "", "message_en": "", "files": []}
+        counter = itertools.count()
+        out_root = workspace.out_dir()
+
+        def run():
+            from ..api import build
+            from ..distribute import distribute
+
+            try:
+                if kind == "build":
+                    result = build(ref.folder, out_root)
+                    job["files"] = [str(p) for p in result.outputs]
+                    job["pages"] = result.pages
+                    status.set_pages(ref.folder, result.pages)
+                    status.save()
+                    job["message"] = f"已排版：{result.pages} 页 → {result.output}"
+                    job["message_en"] = f"built: {result.pages} pages → {result.output}"
+                else:
+                    def progress(done, total):
+                        job["done"], job["total"] = done, total
+                        next(counter)
+                    dist = distribute(ref.folder, None if out_root is None else out_root / f"{ref.series}-{ref.issue}-distribution",
+                                      progress=progress)
+                    job["files"] = [str(p) for p in dist.files.values()]
+                    named = [c for c in dist.copies if c.recipient is not None]
+                    job["message"] = f"已分发：{len(dist.recipients())} 个单位，编号副本 {len(named)} 份 → {dist.out_dir}"
+                    job["message_en"] = f"distributed: {len(dist.recipients())} recipients, {len(named)} numbered copies → {dist.out_dir}"
+                job["state"] = "done"
+            except BulletinError as exc:
+                job["state"] = "failed"
+                job["message"], job["message_en"] = exc.format("zh"), exc.format("en")
+            except Exception as exc:  # noqa: BLE001 - shown on the page; the server goes on
+                job["state"] = "failed"
+                job["message"] = job["message_en"] = f"{type(exc).__name__}: {exc}"
+            job["seconds"] = round(time.time() - job["started"], 1)
+
+        import threading
+
+        threading.Thread(target=run, daemon=True).start()
+        return JSONResponse(job)
+
+    async def get_job(request: Request):
+        import time
+
+        job = jobs.get(request.path_params["job"])
+        if job is None:
+            return JSONResponse({"error": "no such job"}, status_code=404)
+        return JSONResponse(dict(job, elapsed=round(time.time() - job["started"], 1)))
 
     async def new_issue(request: Request):
         from ..editor.new import new_issue as make
@@ -242,6 +398,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         text_now, current = workspace.read(ref)
         if data.get("base") != current:
             return JSONResponse({"conflict": True, "current": current}, status_code=409)
+        checkpoint = bool(data.get("checkpoint"))  # Ctrl+S: the version replaced goes to the history
         original = parse(text_now)
         try:
             doc = from_json(data.get("doc") or {}, original)
@@ -256,7 +413,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         if text == text_now:
             return JSONResponse({"saved": False, "unchanged": True, "base": current})
         try:
-            base = await heavy.run(workspace.save, ref, text, current)  # may wait for another process's save
+            base = await heavy.run(workspace.save, ref, text, current, checkpoint)  # may wait for another process's save
         except Conflict as exc:
             return JSONResponse({"conflict": True, "current": exc.current}, status_code=409)
         except BulletinError as exc:
@@ -274,8 +431,82 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         if result is None:
             return JSONResponse({"pending": True})
         text, _ = workspace.read(ref)
+        problems = mark_fixable(text, ref.file, locate(text, [dict(p) for p in result.problems]))
+        if result.ok and result is renderer.current(ref.folder):
+            status.set_pages(ref.folder, len(result.pages))  # the list page shows it
         return JSONResponse({"version": result.version, "ok": result.ok, "pages": len(result.pages),
-                             "seconds": round(result.seconds, 2), "problems": locate(text, [dict(p) for p in result.problems])})
+                             "seconds": round(result.seconds, 2), "problems": problems,
+                             "map": await heavy.run(page_map_of, ref.folder, result)})
+
+    def page_map_of(folder: Path, result) -> list[dict]:
+        key = (str(folder), result.version)
+        if key not in page_maps:
+            page_maps.clear()  # one issue at a time is plenty: it is cheap to read again
+            page_maps[key] = page_map(result.pdf, parse(workspace.read(ref_of_folder(folder))[0]))
+        return page_maps[key]
+
+    def ref_of_folder(folder: Path):
+        return workspace.issue(folder.parent.name, folder.name)
+
+    async def get_history(request: Request):
+        import datetime as _dt
+
+        ref = ref_of(request)
+        versions = await heavy.run(workspace.history, ref)
+        return JSONResponse({"versions": [
+            {"name": name, "at": _dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M:%S"), "chars": chars}
+            for name, at, chars in versions]})
+
+    async def restore_version(request: Request):
+        ref = ref_of(request)
+        data = await request.json()
+        try:
+            base = await heavy.run(workspace.restore, ref, request.path_params["name"], str(data.get("base", "")))
+        except Conflict as exc:
+            return JSONResponse({"conflict": True, "current": exc.current}, status_code=409)
+        text, _ = workspace.read(ref)
+        version = renderer.request(ref.folder)
+        return JSONResponse({"saved": True, "base": base, "version": version, "doc": parse(text).to_json()})
+
+    async def fix_problem(request: Request):
+        """`check --fix` for one finding (line and column in issue.md) or for all of them."""
+        from ..check.lint import findings
+
+        ref = ref_of(request)
+        data = await request.json()
+        text, current = workspace.read(ref)
+        if data.get("base") != current:
+            return JSONResponse({"conflict": True, "current": current}, status_code=409)
+        line, column = data.get("line"), data.get("column")
+        lines = text.split("\n")
+        chosen = [f for f in findings(text, ref.file) if f.replacement is not None
+                  and (line is None or (f.line == line and f.start + 1 == column))]
+        for f in sorted(chosen, key=lambda f: (f.line, -f.start)):  # right to left: columns stay valid
+            lines[f.line - 1] = lines[f.line - 1][:f.start] + f.replacement + lines[f.line - 1][f.end:]
+        fixed = "\n".join(lines)
+        if not chosen or fixed == text:
+            return JSONResponse({"saved": False, "base": current, "doc": parse(text).to_json()})
+        try:
+            base = await heavy.run(workspace.save, ref, fixed, current, True)
+        except Conflict as exc:
+            return JSONResponse({"conflict": True, "current": exc.current}, status_code=409)
+        version = renderer.request(ref.folder)
+        return JSONResponse({"saved": True, "base": base, "version": version, "doc": parse(fixed).to_json(),
+                             "fixed": len(chosen)})
+
+    async def issue_file(request: Request):
+        """A picture of the issue (images/…), for the thumbnails in the editor."""
+        from starlette.responses import FileResponse
+
+        ref = ref_of(request)
+        name = request.path_params["name"]
+        types = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+        if not NAME.match(name) or Path(name).suffix.lower() not in types:
+            raise Refused(name)
+        path = workspace._inside(ref.folder / "images" / name)
+        if path.parent != (ref.folder / "images").resolve() or not path.is_file():
+            raise Refused(name)
+        return FileResponse(path, media_type=types[Path(name).suffix.lower()], headers={"Cache-Control": "no-cache"})
 
     async def page_png(request: Request):
         ref = ref_of(request)
@@ -362,12 +593,20 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
     routes = [
         Route("/", index),
         Route("/new/{series}", new_issue, methods=["POST"]),
+        Route("/api/status", issue_status),
+        Route("/api/issues/{series}/{issue}/build", start_job, methods=["POST"]),
+        Route("/api/issues/{series}/{issue}/distribute", start_job, methods=["POST"]),
+        Route("/api/jobs/{job}", get_job),
         Route("/edit/{series}/{issue}", editor),
         Route("/api/issues/{series}/{issue}", get_issue, methods=["GET"]),
         Route("/api/issues/{series}/{issue}", put_issue, methods=["PUT"]),
         Route("/api/issues/{series}/{issue}/preview", get_preview),
         Route("/api/issues/{series}/{issue}/import", import_file, methods=["POST"]),
         Route("/api/issues/{series}/{issue}/images", upload_image, methods=["POST"]),
+        Route("/api/issues/{series}/{issue}/history", get_history),
+        Route("/api/issues/{series}/{issue}/history/{name}/restore", restore_version, methods=["POST"]),
+        Route("/api/issues/{series}/{issue}/fix", fix_problem, methods=["POST"]),
+        Route("/files/{series}/{issue}/images/{name}", issue_file),
         Route("/pages/{series}/{issue}/{version:int}/{page:int}.png", page_png),
         Route("/pdf/{series}/{issue}", pdf),
         Route("/ui-font.otf", ui_font),
@@ -386,6 +625,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
     app.state.renderer = renderer
     app.state.workspace = workspace
     app.state.heavy = heavy
+    app.state.status = status
     return app
 
 

@@ -159,9 +159,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|[0-9]{1,9}[.)])(?:[ \t]|$)")
+
+
 def _safe_body(body: str) -> str:
-    """Body lines that would start a section or an article become text: “# x” → “＃ x”."""
-    return "\n".join(re.sub(r"^(#{1,2})(?=[ \t])", lambda m: "＃" * len(m.group(1)), line) for line in body.split("\n"))
+    """Body lines that would start a section or an article become text: “# x” → “＃ x”. Indents
+    typed or pasted in front of a paragraph line (tabs, full-width or no-break spaces, four
+    spaces — a code block the loader refuses) are dropped: paragraphs are indented in print
+    anyway. List items keep theirs (nesting)."""
+    out = []
+    for line in body.split("\n"):
+        if not LIST_ITEM.match(line):
+            line = line.lstrip(" \t\u3000\u00a0")
+        out.append(re.sub(r"^(#{1,2})(?=[ \t])", lambda m: "＃" * len(m.group(1)), line))
+    return "\n".join(out)
 
 
 def parse(text: str) -> IssueDoc:

@@ -21,6 +21,10 @@ NAME = re.compile(r"^(?!\.)[\w\-. ]{1,80}$")  # a folder name: no separators, no
 IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg", b"GIF87a": ".gif", b"GIF89a": ".gif"}
 MAX_IMAGE = MAX_IMAGE_BYTES
 MAX_IMPORT = MAX_IMPORT_BYTES
+HISTORY_DIR = ".history"
+HISTORY_NAME = re.compile(r"^issue-[0-9]{8}-[0-9]{6}-[0-9]{3}\.md$")
+HISTORY_EVERY = 120.0  # seconds between kept versions while autosaving
+HISTORY_KEEP = 20
 
 
 class Refused(Exception):
@@ -49,6 +53,14 @@ class IssueRef:
 class Workspace:
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
+        self.only: str | None = None
+        if (self.root / SERIES_FILE).is_file():  # a series folder: a workspace of that one series
+            self.root, self.only = self.root.parent, self.root.name
+
+    def out_dir(self) -> Path:
+        """Where 排版/分发 from the list page write: out/ beside the issues folder (as `bulletin build`
+        run from the folder above it)."""
+        return self.root.parent / "out"
 
     def _inside(self, path: Path) -> Path:
         resolved = path.resolve()
@@ -57,7 +69,7 @@ class Workspace:
         return resolved
 
     def series_dir(self, series: str) -> Path:
-        if not NAME.match(series or ""):
+        if not NAME.match(series or "") or (self.only is not None and series != self.only):
             raise Refused(f"bad series name {series!r}")
         folder = self._inside(self.root / series)
         if not (folder / SERIES_FILE).is_file():
@@ -76,7 +88,8 @@ class Workspace:
 
     def list(self) -> list[tuple[str, list[str]]]:
         out = []
-        for series in sorted(p for p in self.root.iterdir() if p.is_dir() and (p / SERIES_FILE).is_file()):
+        for series in sorted(p for p in self.root.iterdir() if p.is_dir() and (p / SERIES_FILE).is_file()
+                             and (self.only is None or p.name == self.only)):
             try:
                 self._inside(series)
             except Refused:
@@ -98,17 +111,66 @@ class Workspace:
         text = read_source(ref.file)
         return text, digest(text)
 
-    def save(self, ref: IssueRef, text: str, base: str) -> str:
+    def save(self, ref: IssueRef, text: str, base: str, checkpoint: bool = False) -> str:
         """Write issue.md atomically unless it changed since `base`; returns the new digest.
         The comparison and the write hold the issue folder's lock (write.locked), which every
         editor process and `check --fix` take: of two saves of the same version, from any
-        processes, one is written and the other is a Conflict."""
+        processes, one is written and the other is a Conflict. The version it replaces goes to
+        the history (see keep_version) when `checkpoint` or the last kept one is old enough."""
         with locked(ref.folder):
-            _, current = self.read(ref)
+            old, current = self.read(ref)
             if current != base:
                 raise Conflict(current)
+            self.keep_version(ref, old, checkpoint)
             write_atomic(ref.file, text.encode("utf-8"))
         return digest(text)
+
+    # ------------------------------------------------------------ history of saves (历史版本)
+    # The file's previous versions, in the issue folder's .history/ (a dot folder: archives and
+    # packages leave it out). Autosaves come every few seconds while typing: a version is kept
+    # when the newest kept one is HISTORY_EVERY seconds old, or on Ctrl+S / a restore.
+
+    def _history_dir(self, ref: IssueRef) -> Path:
+        return self._inside(ref.folder / HISTORY_DIR)
+
+    def history(self, ref: IssueRef) -> list[tuple[str, float, int]]:
+        """(name, saved at (epoch seconds), characters) of the kept versions, newest first."""
+        folder = self._history_dir(ref)
+        if not folder.is_dir():
+            return []
+        out = []
+        for path in folder.iterdir():
+            if HISTORY_NAME.match(path.name) and path.is_file() and not path.is_symlink():
+                out.append((path.name, path.stat().st_mtime, len(read_source(path))))
+        return sorted(out, key=lambda v: v[0], reverse=True)
+
+    def version_text(self, ref: IssueRef, name: str) -> str:
+        if not HISTORY_NAME.match(name or ""):
+            raise Refused(f"bad version name {name!r}")
+        path = self._inside(self._history_dir(ref) / name)
+        if not path.is_file():
+            raise Refused(f"no version {name!r}")
+        return read_source(path)
+
+    def keep_version(self, ref: IssueRef, text: str, force: bool = False) -> None:
+        import time
+
+        kept = self.history(ref)
+        now = time.time()
+        if kept and not force and now - kept[0][1] < HISTORY_EVERY:
+            return
+        if kept and self.version_text(ref, kept[0][0]) == text:
+            return  # the same as the newest kept version
+        folder = self._history_dir(ref)
+        folder.mkdir(exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now * 1000) % 1000:03d}"
+        write_atomic(self._inside(folder / f"issue-{stamp}.md"), text.encode("utf-8"))
+        for name, _, _ in self.history(ref)[HISTORY_KEEP:]:
+            (folder / name).unlink(missing_ok=True)
+
+    def restore(self, ref: IssueRef, name: str, base: str) -> str:
+        """Put a kept version back as issue.md (the current one is kept first); returns the new digest."""
+        return self.save(ref, self.version_text(ref, name), base, checkpoint=True)
 
     def save_image(self, ref: IssueRef, filename: str, data: bytes) -> str:
         """Store an uploaded picture in the issue's images/; returns its path relative to the issue."""
