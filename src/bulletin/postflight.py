@@ -19,6 +19,7 @@ block).
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -104,7 +105,84 @@ def measure(root, document) -> list[dict]:
                     record["below"] = round(max(record["below"], below, y1 - page_bottom if below > 0 else 0.0), 1)
             if isinstance(box, boxes.ParentBox):
                 stack.extend((child, place) for child in box.children)
-    return list(found.values())
+    return list(found.values()) + page_feet(root, document)
+
+
+HEADING_CLASSES = ("section-name", "article-head", "subheading")  # a heading group never ends a page
+EMPTY_LINES = 2  # more empty lines than this at a page foot is worth a note
+
+
+def page_feet(root, document) -> list[dict]:
+    """Pages (but the last) whose foot stays more than two lines empty because the heading group
+    that heads the next page — 【栏目】, 引题/标题/副题, 小标题 — does not fit there with the two
+    lines of text it keeps (标题不落页脚, 段首不少于两行). Nothing can fill such a foot but text: an
+    editor cuts or adds a few lines. One record per page: {"what": "hole", "page": n, "place":
+    the article after the group, "empty": lines, "short": lines the group lacks} (in lines)."""
+    from weasyprint.formatting_structure import boxes
+
+    places = _places(root)
+    pitch, feet, heads = None, [], []
+    for page in document.pages:
+        page_box = page._page_box
+        top, bottom = page_box.content_box_y(), page_box.content_box_y() + page_box.height
+        used, items = top, []  # items: (role, box bottom, gap above, place) in reading order
+        stack = []
+        for child in reversed(page_box.children):
+            if isinstance(child, boxes.FootnoteAreaBox):
+                if child.children:
+                    bottom = min(bottom, child.position_y)
+            elif not isinstance(child, boxes.MarginBox):
+                stack.append((child, "other", 0.0, None))
+        while stack:
+            box, role, gap, place = stack.pop()
+            element = getattr(box, "element", None)
+            if getattr(box, "element_tag", None) is not None and element is not None:
+                classes = _classes(element)
+                place = places.get(id(element), place)
+                if role in ("other", "article") and (classes & set(HEADING_CLASSES)):
+                    role = "heading"
+                elif role == "other" and "article" in classes:
+                    role = "article"
+                elif role == "article" and element.tag == "p":  # a paragraph of an article's body
+                    role = "body"
+                    if pitch is None and box.style["line_height"] != "normal":  # the body's line pitch
+                        pitch = box.style["line_height"].value
+                if "section-name" in classes or "article" in classes:
+                    value = box.style["margin_top"]
+                    if getattr(value, "unit", None) == "px":
+                        gap = max(gap, value.value)
+            if isinstance(box, (boxes.LineBox, boxes.ReplacedBox, boxes.TableBox)):
+                end = box.position_y + box.margin_height() if not isinstance(box, boxes.LineBox) \
+                    else box.position_y + box.height
+                used = max(used, end)
+                kind = role if isinstance(box, boxes.LineBox) and role in ("heading", "body") else "other"
+                items.append((kind, end - top, gap, place))
+                continue
+            if isinstance(box, boxes.ParentBox):
+                stack.extend((child, role, gap, place) for child in reversed(box.children))
+        feet.append(bottom - used)
+        heads.append(items)
+    if not pitch:
+        return []
+    found = []
+    for number in range(1, len(feet)):  # page `number` (1-based) and the one after it
+        room, items = feet[number - 1], heads[number]
+        if room <= (EMPTY_LINES + 0.3) * pitch or not items or items[0][0] != "heading":
+            continue
+        group = 0
+        while group < len(items) and items[group][0] == "heading":
+            group += 1
+        body = [item for item in items[group:group + 2]]
+        if len(body) < 2 or any(role != "body" for role, *_rest in body):
+            continue
+        need = body[1][1] + items[0][2]
+        short = need - room
+        if short <= 0:
+            continue
+        place = body[0][3] or items[0][3]
+        found.append({"what": "hole", "page": number, "place": list(place) if place else ["other", "page"],
+                      "empty": round(room / pitch, 1), "short": round(short / pitch, 1)})
+    return found
 
 
 _WHAT = {"table": ("表格", "table"), "image": ("图片", "picture"), "text": ("文字", "text")}
@@ -118,6 +196,9 @@ def problems(records: list[dict], messages: list[str], loaded) -> list[Problem]:
     paths = [path for path, _ in article_paths(loaded.bulletin.issue)]
     out: list[Problem] = []
     for record in records:
+        if record["what"] == "hole":
+            out.append(_hole(record, loaded, paths, file))
+            continue
         place = tuple(record["place"])
         where: tuple = ()
         if place[0] == "block" and place[1] < len(paths):
@@ -145,6 +226,25 @@ def problems(records: list[dict], messages: list[str], loaded) -> list[Problem]:
                 _hint(record["what"]), _hint_en(record["what"]), column=column, severity="warning"))
     out.extend(_from_messages(messages, loaded))
     return out
+
+
+def _hole(record: dict, loaded, paths, file: Path) -> Problem:
+    """A note: a page foot left empty because the next heading group, with its two lines of text,
+    does not fit there; the editor's remedy is the text's length (located at that article's title)."""
+    place = tuple(record["place"])
+    where = paths[place[1]] + ("title",) if place[0] in ("block", "part") and place[1] < len(paths) else ()
+    f, line = loaded.sources.locate(where, (file, None)) if where else (file, None)
+    page, empty, short = record["page"], record["empty"], record["short"]
+    cut, fill = max(1, math.ceil(short - 0.05)), max(1, math.floor(empty + 0.05))
+    return Problem(
+        Path(f), line,
+        f"第 {page} 页页脚空约 {empty:g} 行：下一页开头的标题连同两行正文在这里还差约 {short:g} 行，"
+        "标题不能单独落在页脚，只好另起一页",
+        f"page {page} ends about {empty:g} lines short: the heading that opens the next page, with two lines "
+        f"of its text, lacks about {short:g} lines there, and a heading never ends a page",
+        f"把第 {page} 页及以前的文字删减约 {cut} 行，标题就能提到本页；或在本页增补约 {fill} 行",
+        f"cut about {cut} lines on page {page} or before to bring the heading up, or add about {fill} lines",
+        severity="info")
 
 
 def _hint(what: str) -> str:
