@@ -247,6 +247,11 @@ def _hole(record: dict, loaded, paths, file: Path) -> Problem:
         severity="info")
 
 
+def is_page_foot_note(problem: Problem) -> bool:
+    """Whether a problem is _hole's note (build prints it with the warnings)."""
+    return problem.severity == "info" and problem.message_en.startswith("page ") and " lines short: " in problem.message_en
+
+
 def _hint(what: str) -> str:
     return {"table": "减少列数，或把表格拆成两个；长的数字、英文或网址之间加空格以便换行",
             "image": "缩小图片，或检查图片尺寸",
