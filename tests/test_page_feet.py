@@ -1,0 +1,80 @@
+"""Page feet end to end (issue 14): no page but the last ends more than two lines short unless
+what heads the next page could not start there (a heading group keeps two lines of its text; a
+picture or table taller than the room); no heading ends a page; no paragraph leaves a single line
+at a page foot or top; the 版记 sits at the foot of the last page; and each forced hole is named in
+a note that tells the editor how many lines to cut or add."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bulletin.api import build
+
+from .conftest import FIXTURES, SAMPLE
+from .pagefeet import pages, foot_problems
+
+CASES = {  # issue folder, line pitch (pt), body size (pt)
+    "sample": (SAMPLE, 225 * 72 / 25.4 / 28, 14.0),
+    "county": (FIXTURES / "county" / "2024-05", 225 * 72 / 25.4 / 22, 16.0),
+    "features": (FIXTURES / "features" / "2024-03", 225 * 72 / 25.4 / 22, 16.0),
+    "hard": (FIXTURES / "hard" / "2024-05", 225 * 72 / 25.4 / 28, 14.0),
+}
+
+
+@pytest.fixture(scope="module")
+def built(sample_build, tmp_path_factory):
+    out = tmp_path_factory.mktemp("feet")
+    results = {"sample": sample_build}
+    for name in ("county", "features", "hard"):
+        results[name] = build(CASES[name][0], out / name)
+    return results
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_page_feet_are_full_unless_forced(built, name):
+    issue, pitch, body = CASES[name]
+    found = pages(built[name].output, issue, pitch)
+    assert len(found) >= 2
+    assert foot_problems(found, pitch, body) == []
+    # the 版记 at the foot of the last page, and only there
+    assert found[-1].colophon_top is not None
+    assert all(p.colophon_top is None for p in found[:-1])
+
+
+def test_the_sample_pages_are_full_but_before_a_heading_group(built):
+    """Where the sample's pages end short (3 to 6), the next page opens with a heading group."""
+    issue, pitch, _body = CASES["sample"]
+    found = pages(built["sample"].output, issue, pitch)
+    short = [p.number for p in found[:-1] if p.room > 2.3]
+    assert short  # the sample has such pages: the checks above are not vacuous
+    for number in short:
+        assert found[number].rows[0].kind == "heading", number
+    assert len(short) < len(found) // 2
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_forced_hole_before_a_heading_has_a_note(built, name):
+    issue, pitch, _body = CASES[name]
+    found = pages(built[name].output, issue, pitch)
+    notes = {}
+    for problem in built[name].warnings:
+        m = re.match(r"第 (\d+) 页页脚空约 ([\d.]+) 行：.*还差约 ([\d.]+) 行", problem.message)
+        if m:
+            assert problem.severity == "info" and problem.line is not None
+            assert re.search(r"删减约 \d+ 行.*增补约 \d+ 行", problem.hint)
+            notes[int(m.group(1))] = (float(m.group(2)), float(m.group(3)), problem)
+    for page in found[:-1]:
+        nxt = found[page.number]
+        heading_next = bool(nxt.rows) and nxt.rows[0].kind == "heading"
+        if page.room > 2.3 and heading_next and not nxt.last:
+            assert page.number in notes, (page.number, page.room)
+            empty, short, problem = notes[page.number]
+            assert empty == pytest.approx(page.room, abs=0.4)
+            assert 0 < short <= 3
+            # located at the title of the article that opens the next page
+            source = Path(problem.file).read_text(encoding="utf-8").splitlines()[problem.line - 1]
+            assert source.startswith(("## ", "引题")), source
+        elif page.room <= 2.3 or not heading_next:
+            assert page.number not in notes, (page.number, page.room)
