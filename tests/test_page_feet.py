@@ -78,3 +78,35 @@ def test_each_forced_hole_before_a_heading_has_a_note(built, name):
             assert source.startswith(("## ", "引题")), source
         elif page.room <= 2.3 or not heading_next:
             assert page.number not in notes, (page.number, page.room)
+
+
+PARAGRAPH = ("全省通信行业深入贯彻落实安全生产工作要求，组织开展隐患排查治理，强化重点时段网络运行保障，"
+             "确保通信网络安全畅通。各单位结合实际，细化工作措施，压实各级责任，形成了一级抓一级、层层抓落实的工作格局。")
+TITLES = ["全省通信行业开展安全生产专项检查", "省通信管理局部署汛期网络保障工作", "通信企业推进基站共建共享",
+          "行业协会组织会员单位开展技能竞赛", "全省千兆光网建设取得新进展", "通信行业开展防范电信网络诈骗宣传",
+          "省通信管理局召开行业安全工作会议", "全省5G基站建设进度通报", "通信行业开展志愿服务活动"]
+
+
+def test_headings_never_end_a_page_and_take_two_lines_along(make_issue):
+    """Articles of many lengths, so that titles fall at page feet: each goes to the next page with
+    its text when the title and two lines do not fit (the page then ends short, named in a note),
+    and stays otherwise."""
+    articles = []
+    for j, title in enumerate(TITLES):
+        lengths = [40 + (j * 37 + k * 23) % 180 for k in range(2 + j % 3)]
+        body = ["## " + title] + [(PARAGRAPH * 2)[:n] + "。" for n in lengths]
+        if j % 3 == 1:
+            body.insert(2, "### 强化责任落实")
+        articles.append("\n\n".join(body))
+    issue = make_issue("\n\n".join(articles) + "\n")
+    result = build(issue, issue.parent / "out")
+    pitch, body_size = 225 * 72 / 25.4 / 28, 14.0
+    found = pages(result.output, issue, pitch)
+    assert len(found) >= 3
+    assert foot_problems(found, pitch, body_size) == []
+    # a heading group moved although there was room for the heading alone: the rule was needed
+    moved = [p for p in found[:-1] if found[p.number].rows[0].kind == "heading" and p.room >= 1.2]
+    assert moved, [(p.number, round(p.room, 1)) for p in found]
+    notes = [w for w in result.warnings if "页页脚空约" in w.message]
+    assert {int(re.match(r"第 (\d+) 页", w.message).group(1)) for w in notes} == \
+        {p.number for p in moved if p.room > 2.3}
