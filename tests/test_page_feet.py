@@ -75,7 +75,7 @@ def test_each_forced_hole_before_a_heading_has_a_note(built, name):
             assert 0 < short <= 3
             # located at the title of the article that opens the next page
             source = Path(problem.file).read_text(encoding="utf-8").splitlines()[problem.line - 1]
-            assert source.startswith(("## ", "引题")), source
+            assert source.startswith(("#", "引题")), source
         elif page.room <= 2.3 or not heading_next:
             assert page.number not in notes, (page.number, page.room)
 

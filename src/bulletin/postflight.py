@@ -140,7 +140,7 @@ def page_feet(root, document) -> list[dict]:
                 classes = _classes(element)
                 place = places.get(id(element), place)
                 if role in ("other", "article") and (classes & set(HEADING_CLASSES)):
-                    role = "heading"
+                    role = next(c for c in HEADING_CLASSES if c in classes)
                 elif role == "other" and "article" in classes:
                     role = "article"
                 elif role == "article" and element.tag == "p":  # a paragraph of an article's body
@@ -155,7 +155,7 @@ def page_feet(root, document) -> list[dict]:
                 end = box.position_y + box.margin_height() if not isinstance(box, boxes.LineBox) \
                     else box.position_y + box.height
                 used = max(used, end)
-                kind = role if isinstance(box, boxes.LineBox) and role in ("heading", "body") else "other"
+                kind = role if isinstance(box, boxes.LineBox) and role in (*HEADING_CLASSES, "body") else "other"
                 items.append((kind, end - top, gap, place))
                 continue
             if isinstance(box, boxes.ParentBox):
@@ -167,10 +167,10 @@ def page_feet(root, document) -> list[dict]:
     found = []
     for number in range(1, len(feet)):  # page `number` (1-based) and the one after it
         room, items = feet[number - 1], heads[number]
-        if room <= (EMPTY_LINES + 0.3) * pitch or not items or items[0][0] != "heading":
+        if room <= (EMPTY_LINES + 0.3) * pitch or not items or items[0][0] not in HEADING_CLASSES:
             continue
         group = 0
-        while group < len(items) and items[group][0] == "heading":
+        while group < len(items) and items[group][0] in HEADING_CLASSES:
             group += 1
         body = [item for item in items[group:group + 2]]
         if len(body) < 2 or any(role != "body" for role, *_rest in body):
@@ -179,8 +179,10 @@ def page_feet(root, document) -> list[dict]:
         short = need - room
         if short <= 0:
             continue
-        place = body[0][3] or items[0][3]
+        opens = items[0][0]  # what opens the next page: a 栏目, an article or a 小标题
+        place = (items[0][3] if opens == "subheading" else None) or body[0][3] or items[0][3]
         found.append({"what": "hole", "page": number, "place": list(place) if place else ["other", "page"],
+                      "opens": opens,
                       "empty": round(room / pitch, 1), "short": round(short / pitch, 1)})
     return found
 
@@ -231,17 +233,23 @@ def problems(records: list[dict], messages: list[str], loaded) -> list[Problem]:
 def _hole(record: dict, loaded, paths, file: Path) -> Problem:
     """A note: a page foot left empty because the next heading group, with its two lines of text,
     does not fit there; the editor's remedy is the text's length (located at that article's title)."""
-    place = tuple(record["place"])
-    where = paths[place[1]] + ("title",) if place[0] in ("block", "part") and place[1] < len(paths) else ()
+    place, opens = tuple(record["place"]), record.get("opens")
+    where: tuple = ()
+    if place[0] in ("block", "part") and place[1] < len(paths):
+        where = paths[place[1]] + (("body", place[2]) if opens == "subheading" and place[0] == "block" else ("title",))
+        if opens == "section-name" and where[0] == "sections":
+            where = where[:2] + ("name",)
     f, line = loaded.sources.locate(where, (file, None)) if where else (file, None)
+    zh, en = {"section-name": ("栏目名和", "the section heading and the title that open"),
+              "subheading": ("小标题", "the subheading that opens")}.get(opens, ("", "the title that opens"))
     page, empty, short = record["page"], record["empty"], record["short"]
     cut, fill = max(1, math.ceil(short - 0.05)), max(1, math.floor(empty + 0.05))
     return Problem(
         Path(f), line,
-        f"第 {page} 页页脚空约 {empty:g} 行：下一页开头的标题连同两行正文在这里还差约 {short:g} 行，"
+        f"第 {page} 页页脚空约 {empty:g} 行：下一页开头的{zh}标题连同两行正文在这里还差约 {short:g} 行，"
         "标题不能单独落在页脚，只好另起一页",
-        f"page {page} ends about {empty:g} lines short: the heading that opens the next page, with two lines "
-        f"of its text, lacks about {short:g} lines there, and a heading never ends a page",
+        f"page {page} ends about {empty:g} lines short: {en} the next page, with two lines of text, "
+        f"need about {short:g} lines more there, and a heading never ends a page",
         f"把第 {page} 页及以前的文字删减约 {cut} 行，标题就能提到本页；或在本页增补约 {fill} 行",
         f"cut about {cut} lines on page {page} or before to bring the heading up, or add about {fill} lines",
         severity="info")
