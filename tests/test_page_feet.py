@@ -110,3 +110,37 @@ def test_headings_never_end_a_page_and_take_two_lines_along(make_issue):
     notes = [w for w in result.warnings if "页页脚空约" in w.message]
     assert {int(re.match(r"第 (\d+) 页", w.message).group(1)) for w in notes} == \
         {p.number for p in moved if p.room > 2.3}
+
+
+def _note_issue(make_issue, tail: int) -> Path:
+    """A lead article whose last paragraph has `tail` characters (32 to a line at 四号), then a
+    section whose two-line title lands near the foot of page 2."""
+    body = ("## 全省通信行业开展安全生产专项检查\n\n" + "\n\n".join([PARAGRAPH] * 10 + [(PARAGRAPH * 2)[:tail] + "。"])
+            + "\n\n# 行业动态\n\n## 省通信管理局召开全省信息通信行业|网络安全和应急通信保障工作会议\n\n"
+            + "\n\n".join([PARAGRAPH] * 3) + "\n")
+    return make_issue(body)
+
+
+def _foot_note(result, page: int):
+    return next((w for w in result.warnings if w.message.startswith(f"第 {page} 页页脚空约")), None)
+
+
+def test_the_lines_a_note_asks_to_cut_or_add_close_the_hole(make_issue):
+    """Following the note — cutting the lines it names, or adding the lines it names — leaves no
+    page foot more than two lines empty and no note."""
+    pitch, body_size = 225 * 72 / 25.4 / 28, 14.0
+    issue = _note_issue(make_issue, 110)
+    result = build(issue, issue.parent / "out")
+    note = _foot_note(result, 2)
+    assert note is not None, [w.message for w in result.warnings]
+    assert note.message.startswith("第 2 页页脚空约 4 行")
+    assert Path(note.file).read_text(encoding="utf-8").splitlines()[note.line - 1] == "# 行业动态"
+    cut, add = (int(n) for n in re.search(r"删减约 (\d+) 行.*增补约 (\d+) 行", note.hint).groups())
+    assert (cut, add) == (3, 4)
+    for tail in (110 - 32 * cut, 110 + 32 * add):
+        issue = _note_issue(make_issue, tail)
+        result = build(issue, issue.parent / f"out{tail}")
+        assert _foot_note(result, 2) is None, tail
+        found = pages(result.output, issue, pitch)
+        assert foot_problems(found, pitch, body_size) == []
+        assert found[1].room <= 2.3, (tail, found[1].room)
