@@ -80,6 +80,20 @@ def test_each_forced_hole_before_a_heading_has_a_note(built, name):
             assert page.number not in notes, (page.number, page.room)
 
 
+def test_a_page_foot_left_for_the_colophon_has_its_note(built):
+    """The features fixture: its last article (3 lines) goes to the last page with the 版记 — which
+    keeps the last lines of text with it — leaving 6 lines at the foot of page 2; the note says so."""
+    issue, pitch, _body = CASES["features"]
+    found = pages(built["features"].output, issue, pitch)
+    assert len(found) == 3 and found[1].room > 5
+    notes = [w for w in built["features"].warnings if w.message.startswith("第 2 页页脚空约")]
+    assert len(notes) == 1 and "版记" in notes[0].message and notes[0].severity == "info"
+    assert notes[0].message.startswith(f"第 2 页页脚空约 {found[1].room:.0f} 行")
+    source = Path(notes[0].file).read_text(encoding="utf-8").splitlines()[notes[0].line - 1]
+    assert source == "## 会员单位开展安全生产月活动"
+    assert "page 2 ends about" in notes[0].message_en and "版记" in notes[0].message_en
+
+
 PARAGRAPH = ("全省通信行业深入贯彻落实安全生产工作要求，组织开展隐患排查治理，强化重点时段网络运行保障，"
              "确保通信网络安全畅通。各单位结合实际，细化工作措施，压实各级责任，形成了一级抓一级、层层抓落实的工作格局。")
 TITLES = ["全省通信行业开展安全生产专项检查", "省通信管理局部署汛期网络保障工作", "通信企业推进基站共建共享",

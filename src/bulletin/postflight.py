@@ -121,7 +121,7 @@ def page_feet(root, document) -> list[dict]:
     from weasyprint.formatting_structure import boxes
 
     places = _places(root)
-    pitch, feet, heads = None, [], []
+    pitch, feet, heads, filled, colophon = None, [], [], [], []
     for page in document.pages:
         page_box = page._page_box
         top, bottom = page_box.content_box_y(), page_box.content_box_y() + page_box.height
@@ -162,12 +162,26 @@ def page_feet(root, document) -> list[dict]:
                 stack.extend((child, role, gap, place) for child in reversed(box.children))
         feet.append(bottom - used)
         heads.append(items)
+        filled.append((used - top) + (top + page_box.height - bottom))  # text, and the 版记 under it
+        colophon.append(bottom < top + page_box.height - 0.5)
     if not pitch:
         return []
     found = []
     for number in range(1, len(feet)):  # page `number` (1-based) and the one after it
         room, items = feet[number - 1], heads[number]
-        if room <= (EMPTY_LINES + 0.3) * pitch or not items or items[0][0] not in HEADING_CLASSES:
+        if room <= (EMPTY_LINES + 0.3) * pitch or not items:
+            continue
+        if number == len(feet) - 1 and colophon[number] and not colophon[number - 1]:
+            # the last page: the 版记 stays with the last lines of text (two at least), and they
+            # with their paragraph and its heading; all of it did not fit here
+            short = filled[number] + items[0][2] - room
+            if short > 0 and (items[0][0] in HEADING_CLASSES or short < 2 * pitch):
+                place = next((item[3] for item in items if item[3] and item[3][0] in ("block", "part")), None)
+                found.append({"what": "hole", "page": number, "opens": "colophon",
+                              "place": list(place) if place else ["other", "distribution"],
+                              "empty": round(room / pitch, 1), "short": round(short / pitch, 1)})
+                continue
+        if items[0][0] not in HEADING_CLASSES:
             continue
         group = 0
         while group < len(items) and items[group][0] in HEADING_CLASSES:
@@ -244,6 +258,16 @@ def _hole(record: dict, loaded, paths, file: Path) -> Problem:
               "subheading": ("小标题", "the subheading that opens")}.get(opens, ("", "the title that opens"))
     page, empty, short = record["page"], record["empty"], record["short"]
     cut, fill = max(1, math.ceil(short - 0.05)), max(1, math.floor(empty + 0.05))
+    if opens == "colophon":
+        return Problem(
+            Path(f), line,
+            f"第 {page} 页页脚空约 {empty:g} 行：版记要和末段的最后两行同在末页，末页的文字连同版记在这里还差约 {short:g} 行，"
+            "只好都排到下一页",
+            f"page {page} ends about {empty:g} lines short: the 版记 stays with the last lines of text, and the "
+            f"last page's text with it needs about {short:g} lines more there",
+            f"把末页以前的文字删减约 {cut} 行，末页的内容就能提到本页；或在本页增补约 {fill} 行",
+            f"cut about {cut} lines before the last page to bring it up, or add about {fill} lines on page {page}",
+            severity="info")
     return Problem(
         Path(f), line,
         f"第 {page} 页页脚空约 {empty:g} 行：下一页开头的{zh}标题连同两行正文在这里还差约 {short:g} 行，"
