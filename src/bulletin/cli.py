@@ -175,7 +175,11 @@ def build(
 
                 out.print(_say(lang, f"  字体 {ROLE_NAMES.get(font['role'], font['role'])}：{font['file']}（SHA-256 {font['sha256']}）",
                                f"  font {font['role']}: {font['file']} (SHA-256 {font['sha256']})"), highlight=False)
-            _print_problems([p for p in outcome.problem_objects() if p.severity == "warning"], lang)
+            from .postflight import is_page_foot_note
+
+            # warnings, and the notes on page feet (where an editor may cut or add a few lines)
+            _print_problems([p for p in outcome.problem_objects()
+                             if p.severity == "warning" or is_page_foot_note(p)], lang)
     for outcome in failed:
         _print_problems(outcome.problem_objects(), lang)
         err.print(line(outcome))

@@ -19,6 +19,7 @@ block).
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -104,7 +105,100 @@ def measure(root, document) -> list[dict]:
                     record["below"] = round(max(record["below"], below, y1 - page_bottom if below > 0 else 0.0), 1)
             if isinstance(box, boxes.ParentBox):
                 stack.extend((child, place) for child in box.children)
-    return list(found.values())
+    return list(found.values()) + page_feet(root, document)
+
+
+HEADING_CLASSES = ("section-name", "article-head", "subheading")  # a heading group never ends a page
+EMPTY_LINES = 2  # more empty lines than this at a page foot is worth a note
+
+
+def page_feet(root, document) -> list[dict]:
+    """Pages (but the last) whose foot stays more than two lines empty because the heading group
+    that heads the next page — 【栏目】, 引题/标题/副题, 小标题 — does not fit there with the two
+    lines of text it keeps (标题不落页脚, 段首不少于两行). Nothing can fill such a foot but text: an
+    editor cuts or adds a few lines. One record per page: {"what": "hole", "page": n, "place":
+    the article after the group, "empty": lines, "short": lines the group lacks} (in lines)."""
+    from weasyprint.formatting_structure import boxes
+
+    places = _places(root)
+    pitch, feet, heads, filled, colophon = None, [], [], [], []
+    for page in document.pages:
+        page_box = page._page_box
+        top, bottom = page_box.content_box_y(), page_box.content_box_y() + page_box.height
+        used, items = top, []  # items: (role, box bottom, gap above, place) in reading order
+        stack = []
+        for child in reversed(page_box.children):
+            if isinstance(child, boxes.FootnoteAreaBox):
+                if child.children:
+                    bottom = min(bottom, child.position_y)
+            elif not isinstance(child, boxes.MarginBox):
+                stack.append((child, "other", 0.0, None))
+        while stack:
+            box, role, gap, place = stack.pop()
+            element = getattr(box, "element", None)
+            if getattr(box, "element_tag", None) is not None and element is not None:
+                classes = _classes(element)
+                place = places.get(id(element), place)
+                if role in ("other", "article") and (classes & set(HEADING_CLASSES)):
+                    role = next(c for c in HEADING_CLASSES if c in classes)
+                elif role == "other" and "article" in classes:
+                    role = "article"
+                elif role == "article" and element.tag == "p":  # a paragraph of an article's body
+                    role = "body"
+                    if pitch is None and box.style["line_height"] != "normal":  # the body's line pitch
+                        pitch = box.style["line_height"].value
+                if "section-name" in classes or "article" in classes:
+                    value = box.style["margin_top"]
+                    if getattr(value, "unit", None) == "px":
+                        gap = max(gap, value.value)
+            if isinstance(box, (boxes.LineBox, boxes.ReplacedBox, boxes.TableBox)):
+                end = box.position_y + box.margin_height() if not isinstance(box, boxes.LineBox) \
+                    else box.position_y + box.height
+                used = max(used, end)
+                kind = role if isinstance(box, boxes.LineBox) and role in (*HEADING_CLASSES, "body") else "other"
+                items.append((kind, end - top, gap, place))
+                continue
+            if isinstance(box, boxes.ParentBox):
+                stack.extend((child, role, gap, place) for child in reversed(box.children))
+        feet.append(bottom - used)
+        heads.append(items)
+        filled.append((used - top) + (top + page_box.height - bottom))  # text, and the 版记 under it
+        colophon.append(bottom < top + page_box.height - 0.5)
+    if not pitch:
+        return []
+    found = []
+    for number in range(1, len(feet)):  # page `number` (1-based) and the one after it
+        room, items = feet[number - 1], heads[number]
+        if room <= (EMPTY_LINES + 0.3) * pitch or not items:
+            continue
+        if number == len(feet) - 1 and colophon[number] and not colophon[number - 1]:
+            # the last page: the 版记 stays with the last lines of text (two at least), and they
+            # with their paragraph and its heading; all of it did not fit here
+            short = filled[number] + items[0][2] - room
+            if short > 0 and (items[0][0] in HEADING_CLASSES or short < 2 * pitch):
+                place = next((item[3] for item in items if item[3] and item[3][0] in ("block", "part")), None)
+                found.append({"what": "hole", "page": number, "opens": "colophon",
+                              "place": list(place) if place else ["other", "distribution"],
+                              "empty": round(room / pitch, 1), "short": round(short / pitch, 1)})
+                continue
+        if items[0][0] not in HEADING_CLASSES:
+            continue
+        group = 0
+        while group < len(items) and items[group][0] in HEADING_CLASSES:
+            group += 1
+        body = [item for item in items[group:group + 2]]
+        if len(body) < 2 or any(role != "body" for role, *_rest in body):
+            continue
+        need = body[1][1] + items[0][2]
+        short = need - room
+        if short <= 0:
+            continue
+        opens = items[0][0]  # what opens the next page: a 栏目, an article or a 小标题
+        place = (items[0][3] if opens == "subheading" else None) or body[0][3] or items[0][3]
+        found.append({"what": "hole", "page": number, "place": list(place) if place else ["other", "page"],
+                      "opens": opens,
+                      "empty": round(room / pitch, 1), "short": round(short / pitch, 1)})
+    return found
 
 
 _WHAT = {"table": ("表格", "table"), "image": ("图片", "picture"), "text": ("文字", "text")}
@@ -118,6 +212,9 @@ def problems(records: list[dict], messages: list[str], loaded) -> list[Problem]:
     paths = [path for path, _ in article_paths(loaded.bulletin.issue)]
     out: list[Problem] = []
     for record in records:
+        if record["what"] == "hole":
+            out.append(_hole(record, loaded, paths, file))
+            continue
         place = tuple(record["place"])
         where: tuple = ()
         if place[0] == "block" and place[1] < len(paths):
@@ -145,6 +242,46 @@ def problems(records: list[dict], messages: list[str], loaded) -> list[Problem]:
                 _hint(record["what"]), _hint_en(record["what"]), column=column, severity="warning"))
     out.extend(_from_messages(messages, loaded))
     return out
+
+
+def _hole(record: dict, loaded, paths, file: Path) -> Problem:
+    """A note: a page foot left empty because the next heading group, with its two lines of text,
+    does not fit there; the editor's remedy is the text's length (located at that article's title)."""
+    place, opens = tuple(record["place"]), record.get("opens")
+    where: tuple = ()
+    if place[0] in ("block", "part") and place[1] < len(paths):
+        where = paths[place[1]] + (("body", place[2]) if opens == "subheading" and place[0] == "block" else ("title",))
+        if opens == "section-name" and where[0] == "sections":
+            where = where[:2] + ("name",)
+    f, line = loaded.sources.locate(where, (file, None)) if where else (file, None)
+    zh, en = {"section-name": ("栏目名和", "the section heading and the title that open"),
+              "subheading": ("小标题", "the subheading that opens")}.get(opens, ("", "the title that opens"))
+    page, empty, short = record["page"], record["empty"], record["short"]
+    cut, fill = max(1, math.ceil(short - 0.05)), max(1, math.floor(empty + 0.05))
+    if opens == "colophon":
+        return Problem(
+            Path(f), line,
+            f"第 {page} 页页脚空约 {empty:g} 行：版记要和末段的最后两行同在末页，末页的文字连同版记在这里还差约 {short:g} 行，"
+            "只好都排到下一页",
+            f"page {page} ends about {empty:g} lines short: the 版记 stays with the last lines of text, and the "
+            f"last page's text with it needs about {short:g} lines more there",
+            f"把末页以前的文字删减约 {cut} 行，末页的内容就能提到本页；或在本页增补约 {fill} 行",
+            f"cut about {cut} lines before the last page to bring it up, or add about {fill} lines on page {page}",
+            severity="info")
+    return Problem(
+        Path(f), line,
+        f"第 {page} 页页脚空约 {empty:g} 行：下一页开头的{zh}标题连同两行正文在这里还差约 {short:g} 行，"
+        "标题不能单独落在页脚，只好另起一页",
+        f"page {page} ends about {empty:g} lines short: {en} the next page, with two lines of text, "
+        f"need about {short:g} lines more there, and a heading never ends a page",
+        f"把第 {page} 页及以前的文字删减约 {cut} 行，标题就能提到本页；或在本页增补约 {fill} 行",
+        f"cut about {cut} lines on page {page} or before to bring the heading up, or add about {fill} lines",
+        severity="info")
+
+
+def is_page_foot_note(problem: Problem) -> bool:
+    """Whether a problem is _hole's note (build prints it with the warnings)."""
+    return problem.severity == "info" and problem.message_en.startswith("page ") and " lines short: " in problem.message_en
 
 
 def _hint(what: str) -> str:
