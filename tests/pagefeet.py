@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pdfplumber
 
-from bulletin.load import load
+from bulletin.source.load import load
 
 from .gridcheck import BLOCK_BOTTOM, BLOCK_TOP
 

@@ -175,7 +175,7 @@ def build(
 
                 out.print(_say(lang, f"  字体 {ROLE_NAMES.get(font['role'], font['role'])}：{font['file']}（SHA-256 {font['sha256']}）",
                                f"  font {font['role']}: {font['file']} (SHA-256 {font['sha256']})"), highlight=False)
-            from .postflight import is_page_foot_note
+            from .check.postflight import is_page_foot_note
 
             # warnings, and the notes on page feet (where an editor may cut or add a few lines)
             _print_problems([p for p in outcome.problem_objects()
