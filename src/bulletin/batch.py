@@ -97,6 +97,15 @@ def input_digest(issue_dir: Path, shared: str | None = None) -> str:
         digest.update(path.read_bytes() if path.is_file() else b"-")
     from .fonts import file_digest, series_font_files
 
+    try:  # a series' own layout (layouts/ next to it, layout.locate_layout)
+        from .layout import locate_layout
+        from .load import load_series
+
+        own = locate_layout(load_series(issue_dir.resolve().parent).layout, issue_dir.resolve().parent)
+    except BulletinError:
+        own = ""
+    if Path(own).is_absolute():
+        _hash_tree(digest, Path(own))
     for path in series_font_files(issue_dir.resolve().parent):  # the office's own fonts
         digest.update(file_digest(path).encode())
     return digest.hexdigest()

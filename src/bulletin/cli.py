@@ -10,6 +10,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 from rich.console import Console
 
@@ -19,11 +20,83 @@ from .errors import BulletinError, Problem
 app = typer.Typer(
     help="简报排版：把 issues/ 里的期刊排成可付印的 A4 PDF。\n\nTypesets bulletins (简报) into print-ready A4 PDF.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
+
+# Exit codes (README "Exit codes"): 0 ok; 1 warnings under --strict, or a delivery that failed;
+# 2 errors in the content (the issue files); 64 a wrong command line (EX_USAGE of sysexits.h),
+# which click would otherwise also report as 2.
+EXIT_OK, EXIT_WARNINGS, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2, 64
+for _module in ("typer._click.exceptions", "click.exceptions"):  # typer ≥ 0.26 carries its own click
+    try:
+        __import__(_module, fromlist=["UsageError"]).UsageError.exit_code = EXIT_USAGE
+    except ImportError:
+        pass
+
+
+def _option_metavar(self, ctx) -> str | None:
+    """Help shows an option's value as users know it from other tools (DIR, FILE, N, zh|en: every
+    valued option names its metavar) and nothing after a flag — typer ≥ 0.26 would print <bool>."""
+    return self.metavar
+
+
+def _argument_type(self, ctx) -> None:
+    return None  # the name says it (DIR, FILE); typer ≥ 0.26 would add <list[Path]>
+
+
+def _argument_usage(self) -> str:
+    name = self.metavar or self.name.upper()
+    name = name if self.required else f"[{name}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+try:  # typer ≥ 0.26's help; older versions print click's plain metavars already
+    from typer.core import TyperArgument as _TyperArgument, TyperOption as _TyperOption
+
+    if hasattr(_TyperOption, "display_type_rich"):
+        _TyperOption.display_type_rich = _option_metavar
+    if hasattr(_TyperArgument, "display_type_rich") and hasattr(_TyperArgument, "_usage_display_name"):
+        _TyperArgument.display_type_rich = _argument_type
+        _TyperArgument._usage_display_name = _argument_usage
+except ImportError:
+    pass
+VERBOSITY = 0  # -q: -1 (only errors and warnings), -v: 1 (also where layouts and fonts are read from)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version as installed
+
+        try:
+            weasyprint = installed("weasyprint")
+        except PackageNotFoundError:
+            weasyprint = "?"
+        sys.stdout.write(f"bulletin {__version__} (WeasyPrint {weasyprint})\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _common(
+    show_version: Annotated[bool, typer.Option("--version", "-V", callback=_version_callback, is_eager=True,
+                                               help="显示版本后退出 / show the version and exit")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只显示错误和警告 / only errors and warnings")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="另显示所用的版式、字体文件夹 / "
+                                                                 "also show the layout and font folders used")] = False,
+) -> None:
+    """简报排版：把 issues/ 里的期刊排成可付印的 A4 PDF。\n\nTypesets bulletins (简报) into print-ready A4 PDF."""
+    global VERBOSITY
+    VERBOSITY = -1 if quiet else 1 if verbose else 0
+    out.quiet = quiet
+    if verbose:
+        try:
+            from .resources import fonts_dir, layouts_dir
+
+            err.print(f"[dim]layouts: {layouts_dir()}  fonts: {fonts_dir()}[/dim]")
+        except BulletinError:
+            pass
 
 
 class Lang(str, Enum):
@@ -31,13 +104,13 @@ class Lang(str, Enum):
     en = "en"
 
 
-LangOption = Annotated[Lang, typer.Option("--lang", help="提示信息的语言 / language of messages")]
+LangOption = Annotated[Lang, typer.Option("--lang", help="提示信息的语言 / language of messages", metavar="zh|en")]
 SchedulerOption = Annotated[Optional[str], typer.Option(
-    "--scheduler", envvar="BULLETIN_SCHEDULER", show_envvar=False,
+    "--scheduler", metavar="ADDRESS", envvar="BULLETIN_SCHEDULER", show_envvar=False,
     help="在 Dask 集群上排版：调度器地址，如 tcp://主机:8786（也可设 BULLETIN_SCHEDULER）/ "
          "run on a Dask cluster: the scheduler's address (or BULLETIN_SCHEDULER)")]
 TimeoutOption = Annotated[float, typer.Option(
-    "--timeout", min=1, help="集群上每期（每批副本）最多排版多少秒 / seconds one issue (batch of copies) may take on the cluster")]
+    "--timeout", metavar="SECONDS", min=1, help="集群上每期（每批副本）最多排版多少秒 / seconds one issue (batch of copies) may take on the cluster")]
 
 
 def _say(lang: Lang, zh: str, en: str) -> str:
@@ -49,6 +122,8 @@ _LABELS = {"error": ("错误", "error", "bold red"), "warning": ("警告", "warn
 
 def _print_problems(problems: list[Problem], lang: Lang) -> None:
     for p in problems:
+        if p.severity == "info" and VERBOSITY < 0:  # -q: notes left out
+            continue
         zh, en, style = _LABELS.get(p.severity, _LABELS["error"])
         label = _say(lang, zh, en)
         err.print(f"[{style}]{label}[/{style}] ", end="")
@@ -87,11 +162,11 @@ def issue_folders(paths: list[Path]) -> list[Path]:
                   "--scheduler runs the builds on a Dask cluster; with a URL as -o (file:///shared/dir, s3://…) "
                   "the workers write there directly.")
 def build(
-    issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False)],
-    out_dir: Annotated[str, typer.Option("-o", "--out", help="输出文件夹或 URL / output folder or URL")] = "out",
-    jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", help="并行进程数（默认为 CPU 核数）/ worker processes")] = None,
+    issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False, metavar="DIR")],
+    out_dir: Annotated[str, typer.Option("-o", "--out", help="输出文件夹或 URL / output folder or URL", metavar="DIR|URL")] = "out",
+    jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", metavar="N", help="并行进程数（默认为 CPU 核数）/ worker processes")] = None,
     force: Annotated[bool, typer.Option("--force", help="未改动的也重新排版 / render unchanged issues too")] = False,
-    output_formats: Annotated[str, typer.Option("--format", help="输出格式：pdf、ofd（GB/T 33190 版式文档）或 pdf,ofd"
+    output_formats: Annotated[str, typer.Option("--format", metavar="pdf|ofd|pdf,ofd", help="输出格式：pdf、ofd（GB/T 33190 版式文档）或 pdf,ofd"
                                                                  " / pdf, ofd (GB/T 33190) or both")] = "pdf",
     scheduler: SchedulerOption = None,
     timeout: TimeoutOption = 600.0,
@@ -202,8 +277,8 @@ def _formats(text: str, lang: Lang) -> tuple[str, ...]:
 @app.command(help="写出排好版式的 HTML（含样式、字体、图片），可直接用 weasyprint 命令排版，便于对比。\n\n"
                   "Write the composed HTML with its CSS, fonts and images, for the plain weasyprint command.")
 def html(
-    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False)],
-    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out/html"),
+    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False, metavar="DIR")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder", metavar="DIR")] = Path("out/html"),
     lang: LangOption = Lang.zh,
 ) -> None:
     from .api import export_html
@@ -220,8 +295,8 @@ def html(
 @app.command(help="新建下一期：期号、日期、报送沿用刊物设置，附文章模板；不覆盖已有文件。\n\n"
                   "Create the next issue folder of a series (number, date, template article); never overwrites.")
 def new(
-    series_dir: Annotated[Path, typer.Argument(help="刊物文件夹（含 series.yaml）/ series folder", show_default=False)],
-    date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（默认今天）/ issue date")] = None,
+    series_dir: Annotated[Path, typer.Argument(help="刊物文件夹（含 series.yaml）/ series folder", show_default=False, metavar="DIR")],
+    date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（默认今天）/ issue date", metavar="YYYY-MM-DD")] = None,
     supplement: Annotated[bool, typer.Option("--supplement", help="增刊：与正刊分开编号（增刊第1期）/ a supplement, numbered apart")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
@@ -245,10 +320,10 @@ def new(
 @app.command(help="预览：每页一张 PNG 和一张全部页面的缩略图；--watch 保存即重排。\n\n"
                   "Preview pages as PNG plus a contact sheet; --watch re-renders whenever a file is saved.")
 def preview(
-    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False)],
-    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out/preview"),
-    pages: Annotated[Optional[str], typer.Option("--pages", help="页码，如 1,3-4 / pages, e.g. 1,3-4")] = None,
-    dpi: Annotated[int, typer.Option("--dpi", min=20, max=600, help="分辨率 / resolution")] = 60,
+    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False, metavar="DIR")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder", metavar="DIR")] = Path("out/preview"),
+    pages: Annotated[Optional[str], typer.Option("--pages", metavar="PAGES", help="页码，如 1,3-4 / pages, e.g. 1,3-4")] = None,
+    dpi: Annotated[int, typer.Option("--dpi", metavar="N", min=20, max=600, help="分辨率 / resolution")] = 60,
     watch: Annotated[bool, typer.Option("--watch", help="文件一改就重排（Ctrl+C 结束）/ re-render on every save")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
@@ -280,14 +355,14 @@ def preview(
     report(result)
 
 
-@app.command("import", help="导入纯文本（含从 PDF 提取的文字）为期刊：识别栏目、标题、引题、署名、报送。\n\n"
-                            "Import plain text (also text extracted from a PDF) into an issue folder.")
+@app.command("import", help="导入纯文本、Markdown 或 Word 文档（.docx，含从 PDF 提取的文字）为期刊：识别栏目、标题、引题、署名、报送。\n\n"
+                            "Import plain text, Markdown or Word documents (.docx; also text extracted from a PDF) into an issue folder.")
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="文本文件 / text files", show_default=False)],
-    into: Annotated[Path, typer.Option("--into", help="期刊文件夹（没有就新建）/ issue folder")],
-    section: Annotated[Optional[str], typer.Option("--section", help="全部放进这个栏目 / put everything in this section")] = None,
-    number: Annotated[Optional[int], typer.Option("--number", help="期号（新建时）/ issue number")] = None,
-    date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（新建时）/ issue date")] = None,
+    files: Annotated[list[Path], typer.Argument(help="文本文件（.txt、.md、.docx）/ text files (.txt, .md, .docx)", show_default=False, metavar="FILE")],
+    into: Annotated[Path, typer.Option("--into", help="期刊文件夹（没有就新建）/ issue folder", metavar="DIR")],
+    section: Annotated[Optional[str], typer.Option("--section", metavar="TEXT", help="全部放进这个栏目 / put everything in this section")] = None,
+    number: Annotated[Optional[int], typer.Option("--number", metavar="N", help="期号（新建时）/ issue number")] = None,
+    date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（新建时）/ issue date", metavar="YYYY-MM-DD")] = None,
     lang: LangOption = Lang.zh,
 ) -> None:
     import datetime as dt
@@ -323,9 +398,9 @@ class Format(str, Enum):
                   "Check issues (schema, glyphs, typographic lint) without rendering.\n\n"
                   "退出码 / exit: 0 无错误 no errors; 1 仅有警告且用了 --strict; 2 有错误 errors.")
 def check(
-    issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False)],
+    issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False, metavar="DIR")],
     strict: Annotated[bool, typer.Option("--strict", help="有警告也算不通过 / fail on warnings")] = False,
-    output_format: Annotated[Format, typer.Option("--format", help="输出格式 / output format")] = Format.text,
+    output_format: Annotated[Format, typer.Option("--format", metavar="text|json", help="输出格式 / output format")] = Format.text,
     fix: Annotated[bool, typer.Option("--fix", help="自动改正能改的排版问题（先备份为 issue.md.bak）并显示改动 / "
                                                    "fix what can be fixed (backup issue.md.bak first), show the diff")] = False,
     lang: LangOption = Lang.zh,
@@ -388,17 +463,17 @@ def check(
                   "a PDF/A-3b archive with the sources; --send mails each recipient once (SMTP settings in "
                   "recipients.yaml or BULLETIN_SMTP_*; password only in BULLETIN_SMTP_PASSWORD).")
 def distribute(
-    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False)],
-    out_dir: Annotated[Optional[Path], typer.Option("-o", "--out", help="输出文件夹（默认 out/<期>-distribution）/ output folder")] = None,
+    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False, metavar="DIR")],
+    out_dir: Annotated[Optional[Path], typer.Option("-o", "--out", help="输出文件夹（默认 out/<期>-distribution）/ output folder", metavar="DIR")] = None,
     send: Annotated[bool, typer.Option("--send", help="邮件发送给有邮箱的单位 / e-mail the copies")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将发送给谁，不发送 / show what would be sent")] = False,
-    resend: Annotated[Optional[list[str]], typer.Option("--resend", help="核实后重发给此单位（编号）/ send again to this id")] = None,
+    resend: Annotated[Optional[list[str]], typer.Option("--resend", help="核实后重发给此单位（编号）/ send again to this id", metavar="ID")] = None,
     imposed: Annotated[bool, typer.Option("--a3", help="另出 A3 拼版的印刷文件（默认骑马订拼版，带裁切线和折线）/ "
                                                        "also impose on A3 (saddle-stitch booklet with crop and fold marks)")] = False,
     side_by_side: Annotated[bool, typer.Option("--side-by-side", help="A3 按页序两版并排，不按骑马订 / pages in order, 2-up")] = False,
     marks: Annotated[bool, typer.Option("--marks/--no-marks", help="裁切线和折线（SRA3 纸）；--no-marks 正好 A3 / "
                                                                    "crop and fold marks on SRA3, or plain A3")] = True,
-    output_formats: Annotated[str, typer.Option("--format", help="编号副本的格式：pdf、ofd 或 pdf,ofd"
+    output_formats: Annotated[str, typer.Option("--format", metavar="pdf|ofd|pdf,ofd", help="编号副本的格式：pdf、ofd 或 pdf,ofd"
                                                                  " / format of the numbered copies: pdf, ofd or both")] = "pdf",
     scheduler: SchedulerOption = None,
     timeout: TimeoutOption = 600.0,
@@ -474,8 +549,8 @@ def _copies_progress(lang: Lang):
 @app.command(help="从归档 PDF（*-archive.pdf）取出源文件，可重新排版。\n\n"
                   "Extract the sources embedded in an archival PDF (*-archive.pdf), ready to render again.")
 def unarchive(
-    archive: Annotated[Path, typer.Argument(help="归档 PDF / archival PDF", show_default=False)],
-    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("unarchived"),
+    archive: Annotated[Path, typer.Argument(help="归档 PDF / archival PDF", show_default=False, metavar="FILE")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder", metavar="DIR")] = Path("unarchived"),
     force: Annotated[bool, typer.Option("--force", help="覆盖已有的文件 / overwrite existing files")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
@@ -497,10 +572,10 @@ def unarchive(
 @app.command(help="在浏览器里编辑期刊，边改边看排好的页面（只在本机 127.0.0.1 上服务）。\n\n"
                   "A browser editor with live page preview, served on 127.0.0.1 (files in ISSUES_DIR stay the truth).")
 def serve(
-    issues_dir: Annotated[Path, typer.Argument(help="期刊总文件夹 / issues folder")] = Path("issues"),
-    port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8000,
-    host: Annotated[str, typer.Option("--host", help="监听地址（默认仅本机）/ address to bind")] = "127.0.0.1",
-    token: Annotated[Optional[str], typer.Option("--token", help="访问口令（非本机地址时必需；也可用 BULLETIN_SERVE_TOKEN）"
+    issues_dir: Annotated[Path, typer.Argument(help="期刊总文件夹 / issues folder", metavar="DIR")] = Path("issues"),
+    port: Annotated[int, typer.Option("--port", metavar="N", help="端口 / port")] = 8000,
+    host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="监听地址（默认仅本机）/ address to bind")] = "127.0.0.1",
+    token: Annotated[Optional[str], typer.Option("--token", metavar="TEXT", help="访问口令（非本机地址时必需；也可用 BULLETIN_SERVE_TOKEN）"
                                                  " / access token, required beyond loopback")] = None,
     open_browser: Annotated[bool, typer.Option("--open", help="打开浏览器 / open a browser")] = False,
     lang: LangOption = Lang.zh,
@@ -530,7 +605,7 @@ def serve(
 
 @app.command(help="输出期刊与刊物文件的 JSON Schema。\n\nPrint the JSON Schema of series and issue files.")
 def schema(
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="写入文件 / write to a file")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="写入文件 / write to a file", metavar="FILE")] = None,
 ) -> None:
     from .model import json_schema
     from .write import write_atomic

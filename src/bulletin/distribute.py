@@ -391,7 +391,7 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     font_css = fontset.css(layout.text_fonts, needed)
 
     issue_pdf = render(issue_dir).pdf
-    stamp = StampSpec(bulletin.series.layout, font_css + root_properties(options), bulletin.copy_number_line,
+    stamp = StampSpec(layout.name, font_css + root_properties(options), bulletin.copy_number_line,
                       tuple(str(font.path) for font in fontset.user.values()))
     from .executors import copy_batches
 
