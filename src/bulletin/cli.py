@@ -130,6 +130,31 @@ def _print_problems(problems: list[Problem], lang: Lang) -> None:
         err.print(p.format(lang.value), markup=False)
 
 
+def _problem_rows(problems: list[Problem], issue: str | None = None) -> list[dict]:
+    """Problems as the JSON reports give them (`--format json`)."""
+    return [{**({"issue": issue} if issue is not None else {}), "file": str(p.file) if p.file else None,
+             "line": p.line, "column": p.column, "severity": p.severity, "message": p.message,
+             "message_en": p.message_en, "hint": p.hint, "hint_en": p.hint_en} for p in problems]
+
+
+def _emit_json(data: dict) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def _json_mode() -> None:
+    """--format json: the report is the JSON on stdout; the human lines are left out."""
+    out.quiet = True
+    err.quiet = True
+
+
+def _split_json(text: str) -> tuple[str, bool]:
+    """`--format` of build and distribute: file formats, plus `json` for a JSON report on stdout."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    wanted = any(part.lower() == "json" for part in parts)
+    return ",".join(part for part in parts if part.lower() != "json") or "pdf", wanted
+
+
 def issue_folders(paths: list[Path]) -> list[Path]:
     """Issue folders named directly, or found below a series folder or an issues/ folder."""
     found: list[Path] = []
@@ -166,14 +191,27 @@ def build(
     out_dir: Annotated[str, typer.Option("-o", "--out", help="输出文件夹或 URL / output folder or URL", metavar="DIR|URL")] = "out",
     jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", metavar="N", help="并行进程数（默认为 CPU 核数）/ worker processes")] = None,
     force: Annotated[bool, typer.Option("--force", help="未改动的也重新排版 / render unchanged issues too")] = False,
-    output_formats: Annotated[str, typer.Option("--format", metavar="pdf|ofd|pdf,ofd", help="输出格式：pdf、ofd（GB/T 33190 版式文档）或 pdf,ofd"
-                                                                 " / pdf, ofd (GB/T 33190) or both")] = "pdf",
+    output_formats: Annotated[str, typer.Option("--format", metavar="pdf|ofd|pdf,ofd[,json]", help="输出格式：pdf、ofd（GB/T 33190 版式文档）或 pdf,ofd；"
+                                                                 "加 json 时在标准输出给出 JSON 报告"
+                                                                 " / pdf, ofd (GB/T 33190) or both; with json a JSON report on stdout")] = "pdf",
     scheduler: SchedulerOption = None,
     timeout: TimeoutOption = 600.0,
+    drafts: Annotated[bool, typer.Option("--drafts", help="也排版草稿（draft: true）/ also build drafts")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
-    formats = _formats(output_formats, lang)
+    output_formats, as_json = _split_json(output_formats)
+    if as_json:
+        _json_mode()
+    formats = _formats(output_formats, lang, as_json)
     folders = issue_folders(issue_dirs)
+    from .drafts import is_draft
+
+    named = {str(path) for path in issue_dirs}
+    skipped_drafts = [f for f in folders if not drafts and str(f) not in named and is_draft(f)]
+    folders = [f for f in folders if f not in skipped_drafts]
+    for folder in skipped_drafts:
+        out.print(_say(lang, f"[dim]- {folder}（草稿，未排版；加 --drafts 一并排版）[/dim]",
+                       f"[dim]- {folder} (a draft, not built; --drafts builds it too)[/dim]"))
     warm = None
     if len(folders) == 1 and not scheduler:  # one issue: load WeasyPrint and the fonts in a forked child meanwhile
         from . import prewarm
@@ -213,6 +251,9 @@ def build(
         try:
             return build_many(folders, out_dir, jobs, force, progress, formats, executor)
         except BulletinError as exc:  # the cluster or the output folder cannot be used: nothing was built
+            if as_json:
+                _emit_json({"built": 0, "skipped": 0, "failed": len(folders), "drafts": [str(f) for f in skipped_drafts],
+                            "issues": [], "problems": _problem_rows(exc.problems)})
             _print_problems(exc.problems, lang)
             raise typer.Exit(2) from None
         finally:
@@ -260,18 +301,27 @@ def build(
         out.print(_say(lang, f"共 {len(outcomes)} 期：排版 {built}，跳过 {skipped}，失败 {len(failed)}（{time.perf_counter() - started:.1f} 秒）",
                        f"{len(outcomes)} issues: {built} rendered, {skipped} skipped, {len(failed)} failed "
                        f"({time.perf_counter() - started:.1f} s)"))
+    if as_json:
+        _emit_json({
+            "built": sum(o.status == "built" for o in outcomes), "skipped": sum(o.status == "skipped" for o in outcomes),
+            "failed": len(failed), "drafts": [str(f) for f in skipped_drafts],
+            "issues": [{"issue": o.issue_dir, "status": o.status, "outputs": o.outputs or ([o.output] if o.output else []),
+                        "pages": o.pages, "seconds": round(o.seconds, 3), "sha256": o.hashes,
+                        "problems": _problem_rows(o.problem_objects())} for o in outcomes]})
     if failed:
         raise typer.Exit(2)
 
 
-def _formats(text: str, lang: Lang) -> tuple[str, ...]:
+def _formats(text: str, lang: Lang, as_json: bool = False) -> tuple[str, ...]:
     from .formats import parse_formats
 
     try:
         return parse_formats(text)
     except BulletinError as exc:
+        if as_json:
+            _emit_json({"problems": _problem_rows(exc.problems)})
         _print_problems(exc.problems, lang)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 @app.command(help="写出排好版式的 HTML（含样式、字体、图片），可直接用 weasyprint 命令排版，便于对比。\n\n"

@@ -146,7 +146,7 @@ _FIELD_NAMES_ZH = {
     "copies": "份数", "email": "邮箱", "address": "地址", "contact": "联系人", "category": "类别",
     "sender": "发件人", "host": "邮件服务器", "port": "端口", "notice": "报头上方文字",
     # the 版记, 增刊, 密级, 份号, 套打 and font settings (issues 14 and 15)
-    "supplement": "增刊", "classification": "密级和保密期限", "colophon": "版记", "issuer": "印发机关",
+    "supplement": "增刊", "draft": "草稿", "classification": "密级和保密期限", "colophon": "版记", "issuer": "印发机关",
     "issued": "印发日期", "editor": "编辑", "reviewer": "审核", "approver": "签发", "masthead": "报头",
     "copy_number": "份号", "printing": "印刷方式", "red": "报头红色", "red_spot": "报头专色",
     "words": "专名词表", "fonts": "字体", "level": "标题级别", "width": "宽度", "figures": "并排图片",

@@ -291,6 +291,7 @@ class Issue(Model):
     assumed: list[str] = Field(
         default=[], description="Fields whose values are assumed, not taken from the source document"
     )
+    draft: bool = Field(default=False, description="草稿：build 一个文件夹时跳过（--drafts 才排），排出的 PDF 每页印“草稿”")
 
     @property
     def year(self) -> int:
