@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
+findings = Console(highlight=False, soft_wrap=True)  # check's findings: stdout, also under -q
 
 # Exit codes (README "Exit codes"): 0 ok; 1 warnings under --strict, or a delivery that failed;
 # 2 errors in the content (the issue files); 64 a wrong command line (EX_USAGE of sysexits.h),
@@ -99,6 +100,11 @@ def _common(
             pass
 
 
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
 class Lang(str, Enum):
     zh = "zh"
     en = "en"
@@ -120,14 +126,16 @@ def _say(lang: Lang, zh: str, en: str) -> str:
 _LABELS = {"error": ("错误", "error", "bold red"), "warning": ("警告", "warning", "yellow"), "info": ("提示", "note", "cyan")}
 
 
-def _print_problems(problems: list[Problem], lang: Lang) -> None:
+def _print_problems(problems: list[Problem], lang: Lang, to: Console | None = None) -> None:
+    """Problems on stderr; `check` gives its findings on stdout (`to`), as linters do."""
+    to = to or err
     for p in problems:
         if p.severity == "info" and VERBOSITY < 0:  # -q: notes left out
             continue
         zh, en, style = _LABELS.get(p.severity, _LABELS["error"])
         label = _say(lang, zh, en)
-        err.print(f"[{style}]{label}[/{style}] ", end="")
-        err.print(p.format(lang.value), markup=False)
+        to.print(f"[{style}]{label}[/{style}] ", end="")
+        to.print(p.format(lang.value), markup=False)
 
 
 def _problem_rows(problems: list[Problem], issue: str | None = None) -> list[dict]:
@@ -348,22 +356,38 @@ def new(
     series_dir: Annotated[Path, typer.Argument(help="刊物文件夹（含 series.yaml）/ series folder", show_default=False, metavar="DIR")],
     date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（默认今天）/ issue date", metavar="YYYY-MM-DD")] = None,
     supplement: Annotated[bool, typer.Option("--supplement", help="增刊：与正刊分开编号（增刊第1期）/ a supplement, numbered apart")] = False,
+    force: Annotated[bool, typer.Option("--force", help="已有同一日期或同一期号的一期时也新建 / "
+                                                       "create it even if an issue has that date or number")] = False,
+    output_format: Annotated[Format, typer.Option("--format", metavar="text|json", help="输出格式 / output format")] = Format.text,
     lang: LangOption = Lang.zh,
 ) -> None:
-    import datetime as dt
+    from .dates import parse_date_option
+    from .new import new_issue, schema_comment_for
 
-    from .new import new_issue
-
+    as_json = output_format == Format.json
+    if as_json:
+        _json_mode()
+    when, bad = parse_date_option(date) if date else (None, None)
+    if bad:
+        if as_json:
+            _emit_json({"problems": [{"file": None, "line": None, "column": None, "severity": "error",
+                                      "message": bad[0], "message_en": bad[1], "hint": "", "hint_en": ""}]})
+        err.print(f"[red]{_say(lang, '错误', 'error')}[/red] {_say(lang, *bad)}")
+        raise typer.Exit(EXIT_USAGE)
     try:
-        when = dt.date.fromisoformat(date) if date else None
-    except ValueError:
-        err.print(_say(lang, f"[red]错误[/red] 日期 {date} 不对，格式为 YYYY-MM-DD", f"[red]error[/red] bad date {date}: use YYYY-MM-DD"))
-        raise typer.Exit(2) from None
-    try:
-        folder = new_issue(series_dir, when, supplement)
+        folder = new_issue(series_dir, when, supplement, force=force, schema_comment=schema_comment_for(series_dir, issue=True))
     except BulletinError as exc:
+        if as_json:
+            _emit_json({"problems": _problem_rows(exc.problems)})
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
+    if as_json:
+        from .load import sibling_issues
+
+        made = next((s for s in sibling_issues(series_dir) if s.folder == folder), None)
+        _emit_json({"issue": str(folder), "file": str(folder / "issue.md"),
+                    "number": made.number if made else None, "date": made.date.isoformat() if made else None,
+                    "supplement": supplement})
     out.print(_say(lang, f"[green]✓[/green] 新建 {folder / 'issue.md'}", f"[green]✓[/green] created {folder / 'issue.md'}"))
 
 
@@ -415,20 +439,18 @@ def import_(
     date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（新建时）/ issue date", metavar="YYYY-MM-DD")] = None,
     lang: LangOption = Lang.zh,
 ) -> None:
-    import datetime as dt
-
     from .importer import import_text
 
     started = time.perf_counter()
-    try:
-        if date:
-            dt.date.fromisoformat(date)
-    except ValueError:
-        err.print(_say(lang, f"[red]错误[/red] 日期 {date} 不对，格式为 YYYY-MM-DD", f"[red]error[/red] bad date {date}: use YYYY-MM-DD"))
-        raise typer.Exit(2) from None
+    from .dates import parse_date_option
+
+    bad = parse_date_option(date)[1] if date else None
+    if bad:
+        err.print(f"[red]{_say(lang, '错误', 'error')}[/red] {_say(lang, *bad)}")
+        raise typer.Exit(EXIT_USAGE)
     if number is not None and not 1 <= number <= 9999:
         err.print(_say(lang, f"[red]错误[/red] 期号 {number} 不对，应为 1–9999", f"[red]error[/red] bad number {number}: 1-9999"))
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     try:
         warnings = import_text(files, into, section, number, date)
     except BulletinError as exc:
@@ -437,11 +459,6 @@ def import_(
     _print_problems(warnings, lang)
     out.print(_say(lang, f"[green]✓[/green] 已导入到 {into / 'issue.md'}（{time.perf_counter() - started:.2f} 秒）；请用 bulletin check 检查",
                    f"[green]✓[/green] imported into {into / 'issue.md'} ({time.perf_counter() - started:.2f} s); run bulletin check"))
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
 
 
 @app.command(help="检查期刊：格式、字形、排版用字；不生成 PDF。\n\n"
@@ -486,17 +503,11 @@ def check(
     errors = sum(len(r.errors) for r in results)
     warnings = sum(len(r.warnings) for r in results)
     if output_format == Format.json:
-        rows = [
-            {"issue": str(r.issue_dir), "file": str(p.file) if p.file else None, "line": p.line, "column": p.column,
-             "severity": p.severity, "message": p.message, "message_en": p.message_en, "hint": p.hint,
-             "hint_en": p.hint_en}
-            for r in results for p in r.problems
-        ]
-        sys.stdout.write(json.dumps({"errors": errors, "warnings": warnings, "problems": rows},
-                                    ensure_ascii=False, indent=2) + "\n")
+        rows = [row for r in results for row in _problem_rows(r.problems, str(r.issue_dir))]
+        _emit_json({"errors": errors, "warnings": warnings, "problems": rows})
     else:
         for r in results:
-            _print_problems(r.problems, lang)
+            _print_problems(r.problems, lang, findings)
             mark = "[red]✗[/red]" if r.errors else "[yellow]![/yellow]" if r.warnings else "[green]✓[/green]"
             out.print(_say(lang, f"{mark} {r.issue_dir}：{len(r.errors)} 个错误，{len(r.warnings)} 个警告",
                            f"{mark} {r.issue_dir}: {len(r.errors)} errors, {len(r.warnings)} warnings"))
@@ -516,50 +527,80 @@ def distribute(
     issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False, metavar="DIR")],
     out_dir: Annotated[Optional[Path], typer.Option("-o", "--out", help="输出文件夹（默认 out/<期>-distribution）/ output folder", metavar="DIR")] = None,
     send: Annotated[bool, typer.Option("--send", help="邮件发送给有邮箱的单位 / e-mail the copies")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将发送给谁，不发送 / show what would be sent")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将写出哪些文件、发送给谁，什么也不写、不发送 / "
+                                                           "show what would be written and sent; write and send nothing")] = False,
     resend: Annotated[Optional[list[str]], typer.Option("--resend", help="核实后重发给此单位（编号）/ send again to this id", metavar="ID")] = None,
     imposed: Annotated[bool, typer.Option("--a3", help="另出 A3 拼版的印刷文件（默认骑马订拼版，带裁切线和折线）/ "
                                                        "also impose on A3 (saddle-stitch booklet with crop and fold marks)")] = False,
     side_by_side: Annotated[bool, typer.Option("--side-by-side", help="A3 按页序两版并排，不按骑马订 / pages in order, 2-up")] = False,
     marks: Annotated[bool, typer.Option("--marks/--no-marks", help="裁切线和折线（SRA3 纸）；--no-marks 正好 A3 / "
                                                                    "crop and fold marks on SRA3, or plain A3")] = True,
-    output_formats: Annotated[str, typer.Option("--format", metavar="pdf|ofd|pdf,ofd", help="编号副本的格式：pdf、ofd 或 pdf,ofd"
-                                                                 " / format of the numbered copies: pdf, ofd or both")] = "pdf",
+    output_formats: Annotated[str, typer.Option("--format", metavar="pdf|ofd|pdf,ofd[,json]", help="编号副本的格式：pdf、ofd 或 pdf,ofd；"
+                                                                 "加 json 时在标准输出给出 JSON 报告"
+                                                                 " / format of the numbered copies: pdf, ofd or both; with json a JSON report on stdout")] = "pdf",
     scheduler: SchedulerOption = None,
     timeout: TimeoutOption = 600.0,
     lang: LangOption = Lang.zh,
 ) -> None:
-    formats = _formats(output_formats, lang)
+    output_formats, as_json = _split_json(output_formats)
+    if as_json:
+        _json_mode()
+    formats = _formats(output_formats, lang, as_json)
     from .distribute import distribute as run
     from .executors import from_options
     from .mail import send as send_copies
+
+    def report(dist=None, deliveries=(), problems=()) -> None:
+        if not as_json:
+            return
+        named = [c for c in dist.copies if c.recipient is not None] if dist else []
+        _emit_json({
+            "dry_run": dry_run, "out_dir": str(dist.out_dir) if dist else None, "print_run": dist.print_run if dist else None,
+            "files": {role: str(path) for role, path in dist.files.items()} if dist else {},
+            "copies": [{"copy": c.label, "recipient": c.recipient.id, "name": c.recipient.name,
+                        "files": [str(f) for f, _ in c.delivered], "sha256": [h for _, h in c.delivered]} for c in named],
+            "deliveries": [{"copy": d.copy, "recipient": d.recipient_id, "name": d.name,
+                            "email": d.email, "file": str(d.file), "status": d.status, "detail": d.detail}
+                           for d in deliveries],
+            "problems": _problem_rows(list(problems))})
 
     executor = None
     try:
         executor = from_options(scheduler, timeout)
         with _copies_progress(lang) as progress:
             dist = run(issue_dir, out_dir, imposed=imposed, imposition="side-by-side" if side_by_side else "booklet",
-                       marks=marks, formats=formats, executor=executor, progress=progress)
+                       marks=marks, formats=formats, executor=executor, progress=progress, write=not dry_run)
     except BulletinError as exc:
+        report(problems=exc.problems)
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
     finally:
         if executor is not None:
             executor.close()
     named = [c for c in dist.copies if c.recipient is not None]
-    out.print(_say(lang, f"[green]✓[/green] {dist.out_dir}：{len(dist.recipients())} 个单位，编号副本 {len(named)} 份"
-                         f"（No. {named[0].label}–{named[-1].label}），共印 {dist.print_run} 份",
-                   f"[green]✓[/green] {dist.out_dir}: {len(dist.recipients())} recipients, {len(named)} numbered copies "
-                   f"(No. {named[0].label}–{named[-1].label}), print run {dist.print_run}"))
+    if dry_run:
+        out.print(_say(lang, f"[yellow]--dry-run[/yellow] 将写入 {dist.out_dir}（什么也没有写）：{len(dist.recipients())} 个单位，"
+                             f"编号副本 {len(named)} 份（No. {named[0].label}–{named[-1].label}），共印 {dist.print_run} 份",
+                       f"[yellow]--dry-run[/yellow] would write {dist.out_dir} (nothing written): {len(dist.recipients())} "
+                       f"recipients, {len(named)} numbered copies (No. {named[0].label}–{named[-1].label}), "
+                       f"print run {dist.print_run}"))
+    else:
+        out.print(_say(lang, f"[green]✓[/green] {dist.out_dir}：{len(dist.recipients())} 个单位，编号副本 {len(named)} 份"
+                             f"（No. {named[0].label}–{named[-1].label}），共印 {dist.print_run} 份",
+                       f"[green]✓[/green] {dist.out_dir}: {len(dist.recipients())} recipients, {len(named)} numbered copies "
+                       f"(No. {named[0].label}–{named[-1].label}), print run {dist.print_run}"))
     for role, path in dist.files.items():
         out.print(f"  {role:13} {path}")
     if not (send or dry_run):
+        report(dist)
         return
     try:
         deliveries = send_copies(dist, dry_run=dry_run, resend=frozenset(resend or ()))
     except BulletinError as exc:
+        report(dist, problems=exc.problems)
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
+    report(dist, deliveries)
     words = {"sent": ("已发送", "sent"), "already-sent": ("此前已发送，跳过", "already sent, skipped"),
              "uncertain": ("状态不明（上次发送中断），未重发：核实后用 --resend 重发", "uncertain (interrupted), not resent: check, then --resend"),
              "failed": ("发送失败，重新运行将再试", "failed; a re-run retries"), "would-send": ("将发送", "would send")}
@@ -696,7 +737,7 @@ def main() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        app()
+        app(prog_name="bulletin")  # also under `python -m bulletin`: help and completion name the command
     except BulletinError as exc:  # raised outside a command's own handling (e.g. missing layouts)
         _print_problems(exc.problems, _lang_of(sys.argv))
         sys.exit(2)
