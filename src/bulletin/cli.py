@@ -91,6 +91,7 @@ def _common(
     global VERBOSITY
     VERBOSITY = -1 if quiet else 1 if verbose else 0
     out.quiet = quiet
+    err.quiet = False  # (a --format json run before, in the same process, turned it off)
     if verbose:
         try:
             from .resources import fonts_dir, layouts_dir
@@ -694,18 +695,65 @@ def serve(
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
-@app.command(help="输出期刊与刊物文件的 JSON Schema。\n\nPrint the JSON Schema of series and issue files.")
+class SchemaKind(str, Enum):
+    all = "all"
+    series = "series"
+    recipients = "recipients"
+    issue = "issue"
+
+
+@app.command(help="输出 JSON Schema：series.yaml、recipients.yaml 与 issue.md 开头的期刊信息（一个文件，$defs + oneOf），"
+                  "供编辑器检查和补全（文件第一行写 # yaml-language-server: $schema=文件名）。\n\n"
+                  "Print the JSON Schema of series.yaml, recipients.yaml and an issue's front matter (one document: "
+                  "$defs and a root oneOf), for editors' YAML tooling; --kind gives one file's schema.")
 def schema(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="写入文件 / write to a file", metavar="FILE")] = None,
+    kind: Annotated[SchemaKind, typer.Option("--kind", metavar="all|series|recipients|issue",
+                                             help="只输出一种文件的 / only one kind of file")] = SchemaKind.all,
+    lang: LangOption = Lang.zh,
 ) -> None:
-    from .model import json_schema
+    from .schema import file_schema, root_schema
     from .write import write_atomic
 
-    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    data = root_schema() if kind == SchemaKind.all else file_schema(kind.value)
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if output:
         write_atomic(output, text.encode("utf-8"))
+        out.print(_say(lang, f"[green]✓[/green] {output}", f"[green]✓[/green] {output}"))
     else:
         sys.stdout.write(text)
+
+
+@app.command(help="新建一个刊物文件夹：series.yaml（每项设置都有中文注释）、recipients.yaml（报送单位名册）、"
+                  "bulletin.schema.json 和第一期；不覆盖已有的文件夹。\n\n"
+                  "Start a new series folder: series.yaml (every setting, commented), recipients.yaml, "
+                  "bulletin.schema.json and a first issue; refuses a folder that is not empty.")
+def init(
+    folder: Annotated[Path, typer.Argument(help="新的刊物文件夹 / the new series folder", show_default=False, metavar="DIR")],
+    name: Annotated[str, typer.Option("--name", metavar="TEXT", help="刊名 / the bulletin's name")] = "工作简报",
+    publisher: Annotated[str, typer.Option("--publisher", metavar="TEXT", help="编发单位 / publisher")] = "编发单位名称",
+    series_id: Annotated[Optional[str], typer.Option("--id", metavar="ID", help="英文短名，用于文件名（默认为文件夹名）"
+                                                                          " / short name for file names")] = None,
+    date: Annotated[Optional[str], typer.Option("--date", metavar="YYYY-MM-DD", help="第一期的出刊日期（默认今天）"
+                                                                                   " / the first issue's date")] = None,
+    lang: LangOption = Lang.zh,
+) -> None:
+    from .dates import parse_date_option
+    from .init import init_series
+
+    when, bad = parse_date_option(date) if date else (None, None)
+    if bad:
+        err.print(f"[red]{_say(lang, '错误', 'error')}[/red] {_say(lang, *bad)}")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        first = init_series(folder, name.strip() or "工作简报", publisher.strip() or "编发单位名称", when, series_id)
+    except BulletinError as exc:
+        _print_problems(exc.problems, lang)
+        raise typer.Exit(2) from None
+    out.print(_say(lang, f"[green]✓[/green] 新建刊物 {folder}：series.yaml、recipients.yaml、第一期 {first / 'issue.md'}\n"
+                         f"  下一步：编辑 {first / 'issue.md'}，然后 bulletin check {first}、bulletin build {first}",
+                   f"[green]✓[/green] created the series {folder}: series.yaml, recipients.yaml, first issue {first / 'issue.md'}\n"
+                   f"  next: edit {first / 'issue.md'}, then bulletin check {first} and bulletin build {first}"))
 
 
 @app.command(help="显示版本。\n\nShow the version.")
