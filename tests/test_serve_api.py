@@ -265,3 +265,20 @@ def test_cli_refuses_a_public_bind_without_a_token(workspace):
 
     result = CliRunner().invoke(app, ["serve", str(workspace), "--host", "0.0.0.0"], env={"BULLETIN_SERVE_TOKEN": ""})
     assert result.exit_code == 2 and "口令" in result.output
+
+
+def test_the_draft_flag_is_shown_and_toggled(client, workspace):
+    file = workspace / "shanxi-tongxin" / "2021-07" / "issue.md"
+    data = client.get(ISSUE).json()
+    assert data["doc"]["front"]["draft"] == ""
+    data["doc"]["front"]["draft"] = "true"
+    response = put(client, {"base": data["base"], "doc": data["doc"]})
+    assert response.status_code == 200, response.text
+    text = file.read_text(encoding="utf-8")
+    assert "\ndraft: true\n" in text
+    assert 'class="draft">草稿</span>' in client.get("/").text  # the list shows it
+    data = client.get(ISSUE).json()
+    assert data["doc"]["front"]["draft"] == "true"
+    data["doc"]["front"]["draft"] = ""
+    response = put(client, {"base": data["base"], "doc": data["doc"]})
+    assert response.status_code == 200 and "draft:" not in file.read_text(encoding="utf-8")

@@ -40,11 +40,11 @@ PREVIEW_WAIT = 15.0  # seconds a preview request waits for a newer render before
 UI = {
     "zh": {"title": "简报编辑", "series": "刊物", "issues": "期刊", "new": "新建下一期", "date": "日期", "number": "期号",
            "pages": "页数", "status": "检查", "open": "编辑", "errors": "错误", "warnings": "警告", "ok": "无问题",
-           "create": "新建", "lang": "English", "token": "请输入口令", "login": "进入"},
+           "create": "新建", "lang": "English", "token": "请输入口令", "login": "进入", "draft": "草稿"},
     "en": {"title": "Bulletin editor", "series": "Series", "issues": "Issues", "new": "New issue", "date": "Date",
            "number": "No.", "pages": "Pages", "status": "Check", "open": "Edit", "errors": "errors",
            "warnings": "warnings", "ok": "no problems", "create": "Create", "lang": "中文", "token": "Token required",
-           "login": "Enter"},
+           "login": "Enter", "draft": "draft"},
 }
 
 
@@ -176,6 +176,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
                 try:
                     bulletin = load(ref.folder).bulletin
                     item["number"], item["date"] = bulletin.issue.number, bulletin.issue.date.isoformat()
+                    item["draft"] = bulletin.issue.draft
                     result = check(ref.folder)
                     item["errors"], item["warnings"] = len(result.errors), len(result.warnings)
                 except BulletinError as exc:
