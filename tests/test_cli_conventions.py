@@ -63,6 +63,12 @@ def test_completion_scripts_for_bash_zsh_fish():
                           env={**os.environ, "_BULLETIN_COMPLETE": "complete_bash", "COMP_WORDS": "bulletin bu",
                                "COMP_CWORD": "1"})
     assert "build" in proc.stdout.split(), proc.stdout + proc.stderr
+    # … what the zsh and fish scripts ask: options of build that start with “--dr”
+    for shell, extra in (("zsh", {}), ("fish", {"_TYPER_COMPLETE_FISH_ACTION": "get-args"})):
+        proc = subprocess.run([sys.executable, "-m", "bulletin"], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "_BULLETIN_COMPLETE": f"complete_{shell}",
+                                   "_TYPER_COMPLETE_ARGS": "bulletin build --dr", **extra})
+        assert "--drafts" in proc.stdout and "--force" not in proc.stdout, (shell, proc.stdout, proc.stderr)
 
 
 def test_distribute_dry_run_writes_nothing(tmp_path):
