@@ -80,6 +80,10 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path):
     result = CliRunner().invoke(app, ["init", str(folder)])
     assert result.exit_code == 2 and "不覆盖" in result.output
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
-    assert CliRunner().invoke(app, ["init", str(tmp_path / "fresh")]).exit_code == 0
+    assert CliRunner().invoke(app, ["init", str(tmp_path / "fresh"), "--date", "2026-03-02"]).exit_code == 0
+    _fill_in(tmp_path / "fresh" / "2026-01" / "issue.md", "一篇文章")
+    checked = CliRunner().invoke(app, ["check", str(tmp_path / "fresh" / "2026-01")])  # no --publisher given
+    assert checked.exit_code == 2 and "编发单位还是 bulletin init 的示例“编发单位名称”" in checked.output
+    assert f"{tmp_path / 'fresh' / 'series.yaml'}:7: " in checked.output
     again = CliRunner().invoke(app, ["init", str(tmp_path / "fresh"), "--lang", "en"])
     assert again.exit_code == 2 and "not overwriting" in again.output

@@ -97,7 +97,10 @@ def _series_id(folder: Path) -> str:
     return ident[:64] if ident and ident[0].isalnum() else "bulletin"
 
 
-def init_series(folder: Path, name: str = "工作简报", publisher: str = "编发单位名称", date: dt.date | None = None,
+PLACEHOLDER_PUBLISHER = "编发单位名称"  # `init` without --publisher: `check` refuses it until it is replaced
+
+
+def init_series(folder: Path, name: str = "工作简报", publisher: str = PLACEHOLDER_PUBLISHER, date: dt.date | None = None,
                 series_id: str | None = None) -> Path:
     """Create the series folder; returns the first issue's folder. BulletinError when `folder`
     exists and is not empty, or cannot be written (then nothing is left behind)."""
