@@ -10,9 +10,9 @@ import pdfplumber
 from typer.testing import CliRunner
 
 from bulletin.cli import app
-from bulletin.load import split_front_matter
-from bulletin.new import PLACEHOLDER_BYLINE, PLACEHOLDER_PARAGRAPHS, PLACEHOLDER_SECTION, PLACEHOLDER_TITLE
-from bulletin.yaml_input import safe_load
+from bulletin.source.load import split_front_matter
+from bulletin.editor.new import PLACEHOLDER_BYLINE, PLACEHOLDER_PARAGRAPHS, PLACEHOLDER_SECTION, PLACEHOLDER_TITLE
+from bulletin.source.yaml_input import safe_load
 
 
 def _fill_in(issue_md, title: str) -> None:

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bulletin.cli import app
-from bulletin.load import split_front_matter
-from bulletin.yaml_input import safe_load
+from bulletin.source.load import split_front_matter
+from bulletin.source.yaml_input import safe_load
 
 from .test_bad_inputs import CASES
 

@@ -213,7 +213,7 @@ def build(
         _json_mode()
     formats = _formats(output_formats, lang, as_json)
     folders = issue_folders(issue_dirs)
-    from .drafts import is_draft
+    from .source.drafts import is_draft
 
     named = {str(path) for path in issue_dirs}
     skipped_drafts = [f for f in folders if not drafts and str(f) not in named and is_draft(f)]
@@ -223,7 +223,7 @@ def build(
                        f"[dim]- {folder} (a draft, not built; --drafts builds it too)[/dim]"))
     warm = None
     if len(folders) == 1 and not scheduler:  # one issue: load WeasyPrint and the fonts in a forked child meanwhile
-        from . import prewarm
+        from .run import prewarm
 
         warm = prewarm.WARM or prewarm.start()  # before importing the rest: the two run side by side
         prewarm.WARM = None
@@ -232,8 +232,8 @@ def build(
 
             api.TYPESETTER = warm.typeset
     from .batch import Outcome, build_many
-    from .executors import from_options
-    from .speedups import harfbuzz_subsetting
+    from .run.executors import from_options
+    from .typeset.speedups import harfbuzz_subsetting
 
     if not harfbuzz_subsetting():
         err.print(_say(lang, "[yellow]警告[/yellow] 未找到 libharfbuzz-subset，字体子集化将很慢（约慢 28 倍）。"
@@ -296,7 +296,7 @@ def build(
     for outcome in outcomes:
         if outcome.status == "built":
             for font in outcome.fonts:  # the office's own fonts: which files printed it
-                from .fonts import ROLE_NAMES
+                from .style.fonts import ROLE_NAMES
 
                 out.print(_say(lang, f"  字体 {ROLE_NAMES.get(font['role'], font['role'])}：{font['file']}（SHA-256 {font['sha256']}）",
                                f"  font {font['role']}: {font['file']} (SHA-256 {font['sha256']})"), highlight=False)
@@ -322,7 +322,7 @@ def build(
 
 
 def _formats(text: str, lang: Lang, as_json: bool = False) -> tuple[str, ...]:
-    from .formats import parse_formats
+    from .output.formats import parse_formats
 
     try:
         return parse_formats(text)
@@ -362,8 +362,8 @@ def new(
     output_format: Annotated[Format, typer.Option("--format", metavar="text|json", help="输出格式 / output format")] = Format.text,
     lang: LangOption = Lang.zh,
 ) -> None:
-    from .dates import parse_date_option
-    from .new import new_issue, schema_comment_for
+    from .source.dates import parse_date_option
+    from .editor.new import new_issue, schema_comment_for
 
     as_json = output_format == Format.json
     if as_json:
@@ -383,7 +383,7 @@ def new(
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
     if as_json:
-        from .load import sibling_issues
+        from .source.load import sibling_issues
 
         made = next((s for s in sibling_issues(series_dir) if s.folder == folder), None)
         _emit_json({"issue": str(folder), "file": str(folder / "issue.md"),
@@ -402,7 +402,7 @@ def preview(
     watch: Annotated[bool, typer.Option("--watch", help="文件一改就重排（Ctrl+C 结束）/ re-render on every save")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
-    from . import preview as previews
+    from .editor import preview as previews
 
     def report(result) -> None:
         stamp = time.strftime("%H:%M:%S")
@@ -440,10 +440,10 @@ def import_(
     date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（新建时）/ issue date", metavar="YYYY-MM-DD")] = None,
     lang: LangOption = Lang.zh,
 ) -> None:
-    from .importer import import_text
+    from .editor.importer import import_text
 
     started = time.perf_counter()
-    from .dates import parse_date_option
+    from .source.dates import parse_date_option
 
     bad = parse_date_option(date)[1] if date else None
     if bad:
@@ -548,8 +548,8 @@ def distribute(
         _json_mode()
     formats = _formats(output_formats, lang, as_json)
     from .distribute import distribute as run
-    from .executors import from_options
-    from .mail import send as send_copies
+    from .run.executors import from_options
+    from .distribute.mail import send as send_copies
 
     def report(dist=None, deliveries=(), problems=()) -> None:
         if not as_json:
@@ -712,8 +712,8 @@ def schema(
                                              help="只输出一种文件的 / only one kind of file")] = SchemaKind.all,
     lang: LangOption = Lang.zh,
 ) -> None:
-    from .schema import file_schema, root_schema
-    from .write import write_atomic
+    from .source.schema import file_schema, root_schema
+    from .output.write import write_atomic
 
     data = root_schema() if kind == SchemaKind.all else file_schema(kind.value)
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
@@ -738,8 +738,8 @@ def init(
                                                                                    " / the first issue's date")] = None,
     lang: LangOption = Lang.zh,
 ) -> None:
-    from .dates import parse_date_option
-    from .init import init_series
+    from .source.dates import parse_date_option
+    from .editor.init import init_series
 
     when, bad = parse_date_option(date) if date else (None, None)
     if bad:

@@ -27,7 +27,7 @@ def main() -> None:
         from .cli import main as cli_main
 
         return cli_main()
-    from . import prewarm
+    from .run import prewarm
 
     prewarm.WARM = prewarm.start()
     from .cli import main as cli_main

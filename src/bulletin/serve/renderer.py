@@ -39,7 +39,7 @@ def _worker(jobs, results, parent: int | None = None) -> None:  # pragma: no cov
     watch_parent(parent)  # a killed server takes its renderer with it
     from ..api import render
     from ..errors import BulletinError
-    from ..preview import rasterise
+    from ..editor.preview import rasterise
 
     def _png(image) -> bytes:
         import io
@@ -61,7 +61,7 @@ def _worker(jobs, results, parent: int | None = None) -> None:  # pragma: no cov
             if more is None:
                 return
             latest[more[0]] = more
-        from ..speedups import settle
+        from ..typeset.speedups import settle
 
         for issue_dir, version in latest.values():
             start = time.perf_counter()
