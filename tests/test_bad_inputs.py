@@ -71,7 +71,7 @@ CASES = [
     ("yaml-map-key", issue(FRONT + "? {a: 1}\n: 1\n"), GOOD_SERIES, "issue.md", 4, "名称必须是文字"),
     ("yaml-control-character", issue(FRONT + "editor_note: 响\x07铃\n"), GOOD_SERIES, "issue.md", 4, "不能出现的控制字符（U+0007）"),
     ("yaml-colon-in-value", issue("number: 1\ndate: 2024-01-15\neditor_note: 注意: 保存\n"), GOOD_SERIES, "issue.md", 4,
-     "这里不能出现“名称: 值”"),
+     "editor_note 的值里有“: ”"),
     ("yaml-python-tag", issue(FRONT + "x: !!python/object:os.system ls\n"), GOOD_SERIES, "issue.md", 4, "不支持 YAML 标记"),
     ("series-alias", issue(), GOOD_SERIES + "keywords: &k [甲]\nmasthead: {notice: *k}\n", "series.yaml", 4, "不支持 YAML 别名"),
     ("date-number", issue("number: 1\ndate: 0\n"), GOOD_SERIES, "issue.md", 3, "不是有效的日期"),

@@ -284,7 +284,7 @@ def test_cli_missing_folder_and_schema(tmp_path):
     import json
 
     schema = json.loads(proc.stdout)
-    assert {"Series", "Issue", "Article", "DistributionLine"} <= set(schema["$defs"])
+    assert {"Series", "IssueFrontMatter", "Registry", "DistributionLine"} <= set(schema["$defs"]) and schema["oneOf"]
 
 
 def test_cli_help_is_bilingual():

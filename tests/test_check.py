@@ -86,7 +86,8 @@ def test_cli_exit_codes_and_json(tmp_path):
     assert run_cli("check", str(SAMPLE)).returncode == 0
     warn = write_issue(tmp_path / "w", "number: 1\ndate: 2024-01-15\n", "## 标题\n\n中文,English。\n")
     proc = run_cli("check", str(warn))
-    assert proc.returncode == 0 and "警告" in proc.stderr and "issue.md:8" in proc.stderr
+    assert proc.returncode == 0 and "警告" in proc.stdout and "issue.md:8" in proc.stdout  # findings on stdout, as linters
+    assert "警告" not in proc.stderr
     assert run_cli("check", str(warn), "--strict").returncode == 1
     bad = write_issue(tmp_path / "b", "number: 0\ndate: 2024-01-15\n", "## 标题\n\n正文。\n")
     proc = run_cli("check", str(bad), "--format", "json")
@@ -107,6 +108,6 @@ def test_cli_fix_rewrites_with_backup_and_diff(tmp_path):
     assert (folder / "issue.md.bak").read_bytes() == b"\xef\xbb\xbf" + original
     fixed = target.read_bytes()
     assert fixed.startswith(b"\xef\xbb\xbf") and b"\r\n" in fixed and "他说：“你好”，再见……".encode() in fixed
-    assert "半角" not in run_cli("check", str(folder)).stderr
+    assert "半角" not in run_cli("check", str(folder)).stdout
     run_cli("check", str(folder), "--fix")  # nothing left to fix: no second backup
     assert not (folder / "issue.md.bak2").exists()

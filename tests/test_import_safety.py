@@ -105,7 +105,7 @@ def test_a_bad_date_for_import_is_said_in_chinese(tmp_path):
     text = tmp_path / "a.txt"
     text.write_text("标题\n\n正文。\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["import", str(text), "--into", str(tmp_path / "x"), "--date", "2021-13-01"])
-    assert result.exit_code == 2 and "日期 2021-13-01 不对" in result.output and "isoformat" not in result.output
+    assert result.exit_code == 64 and "日期 2021-13-01 不对：没有13月" in result.output and "isoformat" not in result.output
 
 
 def test_new_in_a_folder_that_cannot_be_written_is_a_located_error(tmp_path, monkeypatch):

@@ -83,6 +83,6 @@ def test_a_series_file_that_is_a_folder(tmp_path):
 def test_english_messages_stay_english_and_chinese_stay_chinese(issue):
     (issue / "issue.md").write_text(ISSUE.replace("number: 1", "number: 1: 2"), encoding="utf-8")
     code, zh = run("check", str(issue))
-    assert code == 2 and "YAML 格式错误：这里不能出现“名称: 值”" in zh and "mapping values" not in zh
+    assert code == 2 and "YAML 格式错误：number 的值里有“: ”" in zh and "mapping values" not in zh
     code, en = run("check", str(issue), "--lang", "en")
-    assert code == 2 and "mapping values are not allowed here" in en
+    assert code == 2 and "the value of number has “: ” (a colon and a space) in it" in en

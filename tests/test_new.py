@@ -36,7 +36,10 @@ def test_next_issue_of_the_sample_series(tmp_path):
     # never overwrites: the same folder again is refused
     (folder / "issue.md").write_text(text + "\n编辑过的内容。\n", encoding="utf-8")
     again = CliRunner().invoke(app, ["new", str(series), "--date", "2021-08-30"])
-    assert again.exit_code == 0 and (series / "2021-09").is_dir()  # the next number, a new folder
+    assert again.exit_code == 2 and not (series / "2021-09").exists()  # the same date: new was run twice
+    assert "已经有 2021-08-30 出刊的一期" in again.output
+    again = CliRunner().invoke(app, ["new", str(series), "--date", "2021-08-30", "--force"])
+    assert again.exit_code == 0 and (series / "2021-09").is_dir()  # asked for: the next number, a new folder
     assert "编辑过的内容" in (folder / "issue.md").read_text(encoding="utf-8")
 
 
@@ -65,4 +68,9 @@ def test_existing_folder_and_bad_date_are_refused(tmp_path):
     (series / "series.yaml").write_text("name: 演示\npublisher: 协会\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["new", str(series), "--date", "2024-01-08"])
     assert result.exit_code == 2 and "已经存在" in result.output
-    assert CliRunner().invoke(app, ["new", str(series), "--date", "2024-13-01"]).exit_code == 2
+    bad = CliRunner().invoke(app, ["new", str(series), "--date", "2024-13-01"])
+    assert bad.exit_code == 64 and "没有13月" in bad.output  # a wrong command line (EX_USAGE)
+    bad = CliRunner().invoke(app, ["new", str(series), "--date", "2024-02-30"])
+    assert bad.exit_code == 64 and "2月没有30日" in bad.output
+    bad = CliRunner().invoke(app, ["new", str(series), "--date", "2023-02-29", "--lang", "en"])
+    assert bad.exit_code == 64 and "2023 is not a leap year" in bad.output

@@ -72,7 +72,7 @@ def test_format_option_writes_the_formats_asked_for(tmp_path):
         "features-2024-3.ofd", "features-2024-3.pdf"]
     assert "features-2024-3.pdf" in done.stdout and "features-2024-3.ofd" in done.stdout
     done = subprocess.run(run + ["--format", "docx"], capture_output=True, text=True)
-    assert done.returncode == 2 and "不认识的输出格式：docx" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 64 and "不认识的输出格式：docx" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_an_issue_is_skipped_only_when_every_format_asked_for_is_there(tmp_path):

@@ -423,3 +423,20 @@ def test_cli_port_in_use_is_one_clear_line(workspace):
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [f"错误 端口 {port} 已被占用（可能已有编辑器在运行）：换一个端口，如 --port {port + 1}"]
     assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_the_draft_flag_is_shown_and_toggled(client, workspace):
+    file = workspace / "shanxi-tongxin" / "2021-07" / "issue.md"
+    data = client.get(ISSUE).json()
+    assert data["doc"]["front"]["draft"] == ""
+    data["doc"]["front"]["draft"] = "true"
+    response = put(client, {"base": data["base"], "doc": data["doc"]})
+    assert response.status_code == 200, response.text
+    text = file.read_text(encoding="utf-8")
+    assert "\ndraft: true\n" in text
+    assert 'class="draft">草稿</span>' in client.get("/").text  # the list shows it
+    data = client.get(ISSUE).json()
+    assert data["doc"]["front"]["draft"] == "true"
+    data["doc"]["front"]["draft"] = ""
+    response = put(client, {"base": data["base"], "doc": data["doc"]})
+    assert response.status_code == 200 and "draft:" not in file.read_text(encoding="utf-8")

@@ -24,7 +24,7 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from bulletin.serve.document import parse  # noqa: E402
 
-SERIES = ["t-edit", "t-add", "t-import", "t-pdf", "t-conflict", "t-field", "t-undo"]
+SERIES = ["t-edit", "t-add", "t-import", "t-pdf", "t-conflict", "t-field", "t-undo", "t-draft"]
 
 
 def free_port() -> int:
@@ -222,3 +222,17 @@ def test_a_wrong_value_is_shown_at_its_field_and_not_saved(page, server):
     expect(page.locator("#save-state")).to_have_text("已保存", timeout=30_000)
     time.sleep(0.5)
     assert "print_run: 300" in file.read_text(encoding="utf-8")
+
+
+def test_the_draft_checkbox_writes_the_flag(page, server):
+    file = open_editor(page, server, "t-draft")
+    box = page.locator("input[data-field='front-draft']")
+    expect(box).not_to_be_checked()
+    box.check()
+    expect(page.locator("#save-state")).to_have_text("已保存", timeout=30_000)
+    time.sleep(0.5)
+    assert "\ndraft: true\n" in file.read_text(encoding="utf-8")
+    box.uncheck()
+    expect(page.locator("#save-state")).to_have_text("已保存", timeout=30_000)
+    time.sleep(0.5)
+    assert "draft:" not in file.read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .compose import compose
 from .errors import BulletinError, Problem
-from .style.layout import load_layout
+from .style.layout import load_layout, locate_layout
 from .source.load import load
 from .check.lint import lint
 from .check.preflight import check_semantics, faces_needed, issue_fontset, preflight
@@ -64,7 +64,7 @@ def _prepare(issue_dir: Path, text: str | None = None):
     in for issue.md (an unsaved version)."""
     loaded = load(issue_dir, text)
     bulletin = loaded.bulletin
-    layout = load_layout(bulletin.series.layout)
+    layout = load_layout(locate_layout(bulletin.series.layout, issue_dir.resolve().parent))
     series_file = issue_dir.resolve().parent / "series.yaml"
     layout.resolve_options(bulletin.series.layout_options, series_file)  # errors name the file that has them
     options = layout.resolve_options(

@@ -63,11 +63,12 @@ def _problem_dicts(problems: Iterable[Problem]) -> list[dict]:
 # ---------------------------------------------------------------- what a build depends on
 
 
-def _hash_tree(digest: "hashlib._Hash", root: Path) -> None:
+def _hash_tree(digest: "hashlib._Hash", root: Path, skip: tuple[str, ...] = ()) -> None:
     from .source.recipients import SEND_LOG  # a record of deliveries, not an input
 
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != SEND_LOG
-                       and "__pycache__" not in p.relative_to(root).parts):  # compiled: differs per machine
+                       and "__pycache__" not in p.relative_to(root).parts  # compiled: differs per machine
+                       and p.relative_to(root).parts[0] not in skip):
         digest.update(str(path.relative_to(root)).encode("utf-8", "surrogateescape") + b"\0")
         with open(path, "rb") as fh:  # in pieces: an issue folder may hold big files
             for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -84,7 +85,8 @@ def tool_digest() -> str:
     digest = hashlib.sha256(f"bulletin {__version__} weasyprint {version('weasyprint')}\n".encode())
     _hash_tree(digest, layouts_dir())
     digest.update((fonts_dir() / "manifest.json").read_bytes())  # font files are named by sha256 there
-    _hash_tree(digest, Path(__file__).parent)  # the code that typesets
+    _hash_tree(digest, Path(__file__).parent, skip=("_home",))  # the code that typesets (an installed wheel's
+    # layouts and fonts, in _home/, are hashed above: the layouts whole, the fonts by their manifest)
     return digest.hexdigest()
 
 
@@ -99,6 +101,15 @@ def input_digest(issue_dir: Path, shared: str | None = None) -> str:
     from .source.load import series_font_files
     from .style.fonts import file_digest
 
+    try:  # a series' own layout (layouts/ next to it, layout.locate_layout)
+        from .style.layout import locate_layout
+        from .source.load import load_series
+
+        own = locate_layout(load_series(issue_dir.resolve().parent).layout, issue_dir.resolve().parent)
+    except BulletinError:
+        own = ""
+    if Path(own).is_absolute():
+        _hash_tree(digest, Path(own))
     for path in series_font_files(issue_dir.resolve().parent):  # the office's own fonts
         digest.update(file_digest(path).encode())
     return digest.hexdigest()

@@ -10,6 +10,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 from rich.console import Console
 
@@ -19,11 +20,90 @@ from .errors import BulletinError, Problem
 app = typer.Typer(
     help="简报排版：把 issues/ 里的期刊排成可付印的 A4 PDF。\n\nTypesets bulletins (简报) into print-ready A4 PDF.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
+findings = Console(highlight=False, soft_wrap=True)  # check's findings: stdout, also under -q
+
+# Exit codes (README "Exit codes"): 0 ok; 1 warnings under --strict, or a delivery that failed;
+# 2 errors in the content (the issue files); 64 a wrong command line (EX_USAGE of sysexits.h),
+# which click would otherwise also report as 2.
+EXIT_OK, EXIT_WARNINGS, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2, 64
+for _module in ("typer._click.exceptions", "click.exceptions"):  # typer ≥ 0.26 carries its own click
+    try:
+        __import__(_module, fromlist=["UsageError"]).UsageError.exit_code = EXIT_USAGE
+    except ImportError:
+        pass
+
+
+def _option_metavar(self, ctx) -> str | None:
+    """Help shows an option's value as users know it from other tools (DIR, FILE, N, zh|en: every
+    valued option names its metavar) and nothing after a flag — typer ≥ 0.26 would print <bool>."""
+    return self.metavar
+
+
+def _argument_type(self, ctx) -> None:
+    return None  # the name says it (DIR, FILE); typer ≥ 0.26 would add <list[Path]>
+
+
+def _argument_usage(self) -> str:
+    name = self.metavar or self.name.upper()
+    name = name if self.required else f"[{name}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+try:  # typer ≥ 0.26's help; older versions print click's plain metavars already
+    from typer.core import TyperArgument as _TyperArgument, TyperOption as _TyperOption
+
+    if hasattr(_TyperOption, "display_type_rich"):
+        _TyperOption.display_type_rich = _option_metavar
+    if hasattr(_TyperArgument, "display_type_rich") and hasattr(_TyperArgument, "_usage_display_name"):
+        _TyperArgument.display_type_rich = _argument_type
+        _TyperArgument._usage_display_name = _argument_usage
+except ImportError:
+    pass
+VERBOSITY = 0  # -q: -1 (only errors and warnings), -v: 1 (also where layouts and fonts are read from)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version as installed
+
+        try:
+            weasyprint = installed("weasyprint")
+        except PackageNotFoundError:
+            weasyprint = "?"
+        sys.stdout.write(f"bulletin {__version__} (WeasyPrint {weasyprint})\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _common(
+    show_version: Annotated[bool, typer.Option("--version", "-V", callback=_version_callback, is_eager=True,
+                                               help="显示版本后退出 / show the version and exit")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="只显示错误和警告 / only errors and warnings")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="另显示所用的版式、字体文件夹 / "
+                                                                 "also show the layout and font folders used")] = False,
+) -> None:
+    """简报排版：把 issues/ 里的期刊排成可付印的 A4 PDF。\n\nTypesets bulletins (简报) into print-ready A4 PDF."""
+    global VERBOSITY
+    VERBOSITY = -1 if quiet else 1 if verbose else 0
+    out.quiet = quiet
+    err.quiet = False  # (a --format json run before, in the same process, turned it off)
+    if verbose:
+        try:
+            from .resources import fonts_dir, layouts_dir
+
+            err.print(f"[dim]layouts: {layouts_dir()}  fonts: {fonts_dir()}[/dim]")
+        except BulletinError:
+            pass
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
 
 
 class Lang(str, Enum):
@@ -31,13 +111,13 @@ class Lang(str, Enum):
     en = "en"
 
 
-LangOption = Annotated[Lang, typer.Option("--lang", help="提示信息的语言 / language of messages")]
+LangOption = Annotated[Lang, typer.Option("--lang", help="提示信息的语言 / language of messages", metavar="zh|en")]
 SchedulerOption = Annotated[Optional[str], typer.Option(
-    "--scheduler", envvar="BULLETIN_SCHEDULER", show_envvar=False,
+    "--scheduler", metavar="ADDRESS", envvar="BULLETIN_SCHEDULER", show_envvar=False,
     help="在 Dask 集群上排版：调度器地址，如 tcp://主机:8786（也可设 BULLETIN_SCHEDULER）/ "
          "run on a Dask cluster: the scheduler's address (or BULLETIN_SCHEDULER)")]
 TimeoutOption = Annotated[float, typer.Option(
-    "--timeout", min=1, help="集群上每期（每批副本）最多排版多少秒 / seconds one issue (batch of copies) may take on the cluster")]
+    "--timeout", metavar="SECONDS", min=1, help="集群上每期（每批副本）最多排版多少秒 / seconds one issue (batch of copies) may take on the cluster")]
 
 
 def _say(lang: Lang, zh: str, en: str) -> str:
@@ -47,12 +127,41 @@ def _say(lang: Lang, zh: str, en: str) -> str:
 _LABELS = {"error": ("错误", "error", "bold red"), "warning": ("警告", "warning", "yellow"), "info": ("提示", "note", "cyan")}
 
 
-def _print_problems(problems: list[Problem], lang: Lang) -> None:
+def _print_problems(problems: list[Problem], lang: Lang, to: Console | None = None) -> None:
+    """Problems on stderr; `check` gives its findings on stdout (`to`), as linters do."""
+    to = to or err
     for p in problems:
+        if p.severity == "info" and VERBOSITY < 0:  # -q: notes left out
+            continue
         zh, en, style = _LABELS.get(p.severity, _LABELS["error"])
         label = _say(lang, zh, en)
-        err.print(f"[{style}]{label}[/{style}] ", end="")
-        err.print(p.format(lang.value), markup=False)
+        to.print(f"[{style}]{label}[/{style}] ", end="")
+        to.print(p.format(lang.value), markup=False)
+
+
+def _problem_rows(problems: list[Problem], issue: str | None = None) -> list[dict]:
+    """Problems as the JSON reports give them (`--format json`)."""
+    return [{**({"issue": issue} if issue is not None else {}), "file": str(p.file) if p.file else None,
+             "line": p.line, "column": p.column, "severity": p.severity, "message": p.message,
+             "message_en": p.message_en, "hint": p.hint, "hint_en": p.hint_en} for p in problems]
+
+
+def _emit_json(data: dict) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def _json_mode() -> None:
+    """--format json: the report is the JSON on stdout; the human lines are left out."""
+    out.quiet = True
+    err.quiet = True
+
+
+def _split_json(text: str) -> tuple[str, bool]:
+    """`--format` of build and distribute: file formats, plus `json` for a JSON report on stdout."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    wanted = any(part.lower() == "json" for part in parts)
+    return ",".join(part for part in parts if part.lower() != "json") or "pdf", wanted
 
 
 def issue_folders(paths: list[Path]) -> list[Path]:
@@ -87,18 +196,31 @@ def issue_folders(paths: list[Path]) -> list[Path]:
                   "--scheduler runs the builds on a Dask cluster; with a URL as -o (file:///shared/dir, s3://…) "
                   "the workers write there directly.")
 def build(
-    issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False)],
-    out_dir: Annotated[str, typer.Option("-o", "--out", help="输出文件夹或 URL / output folder or URL")] = "out",
-    jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", help="并行进程数（默认为 CPU 核数）/ worker processes")] = None,
+    issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False, metavar="DIR")],
+    out_dir: Annotated[str, typer.Option("-o", "--out", help="输出文件夹或 URL / output folder or URL", metavar="DIR|URL")] = "out",
+    jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", metavar="N", help="并行进程数（默认为 CPU 核数）/ worker processes")] = None,
     force: Annotated[bool, typer.Option("--force", help="未改动的也重新排版 / render unchanged issues too")] = False,
-    output_formats: Annotated[str, typer.Option("--format", help="输出格式：pdf、ofd（GB/T 33190 版式文档）或 pdf,ofd"
-                                                                 " / pdf, ofd (GB/T 33190) or both")] = "pdf",
+    output_formats: Annotated[str, typer.Option("--format", metavar="pdf|ofd|pdf,ofd[,json]", help="输出格式：pdf、ofd（GB/T 33190 版式文档）或 pdf,ofd；"
+                                                                 "加 json 时在标准输出给出 JSON 报告"
+                                                                 " / pdf, ofd (GB/T 33190) or both; with json a JSON report on stdout")] = "pdf",
     scheduler: SchedulerOption = None,
     timeout: TimeoutOption = 600.0,
+    drafts: Annotated[bool, typer.Option("--drafts", help="也排版草稿（draft: true）/ also build drafts")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
-    formats = _formats(output_formats, lang)
+    output_formats, as_json = _split_json(output_formats)
+    if as_json:
+        _json_mode()
+    formats = _formats(output_formats, lang, as_json)
     folders = issue_folders(issue_dirs)
+    from .source.drafts import is_draft
+
+    named = {str(path) for path in issue_dirs}
+    skipped_drafts = [f for f in folders if not drafts and str(f) not in named and is_draft(f)]
+    folders = [f for f in folders if f not in skipped_drafts]
+    for folder in skipped_drafts:
+        out.print(_say(lang, f"[dim]- {folder}（草稿，未排版；加 --drafts 一并排版）[/dim]",
+                       f"[dim]- {folder} (a draft, not built; --drafts builds it too)[/dim]"))
     warm = None
     if len(folders) == 1 and not scheduler:  # one issue: load WeasyPrint and the fonts in a forked child meanwhile
         from .run import prewarm
@@ -138,6 +260,9 @@ def build(
         try:
             return build_many(folders, out_dir, jobs, force, progress, formats, executor)
         except BulletinError as exc:  # the cluster or the output folder cannot be used: nothing was built
+            if as_json:
+                _emit_json({"built": 0, "skipped": 0, "failed": len(folders), "drafts": [str(f) for f in skipped_drafts],
+                            "issues": [], "problems": _problem_rows(exc.problems)})
             _print_problems(exc.problems, lang)
             raise typer.Exit(2) from None
         finally:
@@ -189,25 +314,34 @@ def build(
         out.print(_say(lang, f"共 {len(outcomes)} 期：排版 {built}，跳过 {skipped}，失败 {len(failed)}（{time.perf_counter() - started:.1f} 秒）",
                        f"{len(outcomes)} issues: {built} rendered, {skipped} skipped, {len(failed)} failed "
                        f"({time.perf_counter() - started:.1f} s)"))
+    if as_json:
+        _emit_json({
+            "built": sum(o.status == "built" for o in outcomes), "skipped": sum(o.status == "skipped" for o in outcomes),
+            "failed": len(failed), "drafts": [str(f) for f in skipped_drafts],
+            "issues": [{"issue": o.issue_dir, "status": o.status, "outputs": o.outputs or ([o.output] if o.output else []),
+                        "pages": o.pages, "seconds": round(o.seconds, 3), "sha256": o.hashes,
+                        "problems": _problem_rows(o.problem_objects())} for o in outcomes]})
     if failed:
         raise typer.Exit(2)
 
 
-def _formats(text: str, lang: Lang) -> tuple[str, ...]:
+def _formats(text: str, lang: Lang, as_json: bool = False) -> tuple[str, ...]:
     from .output.formats import parse_formats
 
     try:
         return parse_formats(text)
     except BulletinError as exc:
+        if as_json:
+            _emit_json({"problems": _problem_rows(exc.problems)})
         _print_problems(exc.problems, lang)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 @app.command(help="写出排好版式的 HTML（含样式、字体、图片），可直接用 weasyprint 命令排版，便于对比。\n\n"
                   "Write the composed HTML with its CSS, fonts and images, for the plain weasyprint command.")
 def html(
-    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False)],
-    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out/html"),
+    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False, metavar="DIR")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder", metavar="DIR")] = Path("out/html"),
     lang: LangOption = Lang.zh,
 ) -> None:
     from .api import export_html
@@ -224,35 +358,51 @@ def html(
 @app.command(help="新建下一期：期号、日期、报送沿用刊物设置，附文章模板；不覆盖已有文件。\n\n"
                   "Create the next issue folder of a series (number, date, template article); never overwrites.")
 def new(
-    series_dir: Annotated[Path, typer.Argument(help="刊物文件夹（含 series.yaml）/ series folder", show_default=False)],
-    date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（默认今天）/ issue date")] = None,
+    series_dir: Annotated[Path, typer.Argument(help="刊物文件夹（含 series.yaml）/ series folder", show_default=False, metavar="DIR")],
+    date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（默认今天）/ issue date", metavar="YYYY-MM-DD")] = None,
     supplement: Annotated[bool, typer.Option("--supplement", help="增刊：与正刊分开编号（增刊第1期）/ a supplement, numbered apart")] = False,
+    force: Annotated[bool, typer.Option("--force", help="已有同一日期或同一期号的一期时也新建 / "
+                                                       "create it even if an issue has that date or number")] = False,
+    output_format: Annotated[Format, typer.Option("--format", metavar="text|json", help="输出格式 / output format")] = Format.text,
     lang: LangOption = Lang.zh,
 ) -> None:
-    import datetime as dt
+    from .source.dates import parse_date_option
+    from .editor.new import new_issue, schema_comment_for
 
-    from .editor.new import new_issue
-
+    as_json = output_format == Format.json
+    if as_json:
+        _json_mode()
+    when, bad = parse_date_option(date) if date else (None, None)
+    if bad:
+        if as_json:
+            _emit_json({"problems": [{"file": None, "line": None, "column": None, "severity": "error",
+                                      "message": bad[0], "message_en": bad[1], "hint": "", "hint_en": ""}]})
+        err.print(f"[red]{_say(lang, '错误', 'error')}[/red] {_say(lang, *bad)}")
+        raise typer.Exit(EXIT_USAGE)
     try:
-        when = dt.date.fromisoformat(date) if date else None
-    except ValueError:
-        err.print(_say(lang, f"[red]错误[/red] 日期 {date} 不对，格式为 YYYY-MM-DD", f"[red]error[/red] bad date {date}: use YYYY-MM-DD"))
-        raise typer.Exit(2) from None
-    try:
-        folder = new_issue(series_dir, when, supplement)
+        folder = new_issue(series_dir, when, supplement, force=force, schema_comment=schema_comment_for(series_dir, issue=True))
     except BulletinError as exc:
+        if as_json:
+            _emit_json({"problems": _problem_rows(exc.problems)})
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
+    if as_json:
+        from .source.load import sibling_issues
+
+        made = next((s for s in sibling_issues(series_dir) if s.folder == folder), None)
+        _emit_json({"issue": str(folder), "file": str(folder / "issue.md"),
+                    "number": made.number if made else None, "date": made.date.isoformat() if made else None,
+                    "supplement": supplement})
     out.print(_say(lang, f"[green]✓[/green] 新建 {folder / 'issue.md'}", f"[green]✓[/green] created {folder / 'issue.md'}"))
 
 
 @app.command(help="预览：每页一张 PNG 和一张全部页面的缩略图；--watch 保存即重排。\n\n"
                   "Preview pages as PNG plus a contact sheet; --watch re-renders whenever a file is saved.")
 def preview(
-    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False)],
-    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("out/preview"),
-    pages: Annotated[Optional[str], typer.Option("--pages", help="页码，如 1,3-4 / pages, e.g. 1,3-4")] = None,
-    dpi: Annotated[int, typer.Option("--dpi", min=20, max=600, help="分辨率 / resolution")] = 60,
+    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False, metavar="DIR")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder", metavar="DIR")] = Path("out/preview"),
+    pages: Annotated[Optional[str], typer.Option("--pages", metavar="PAGES", help="页码，如 1,3-4 / pages, e.g. 1,3-4")] = None,
+    dpi: Annotated[int, typer.Option("--dpi", metavar="N", min=20, max=600, help="分辨率 / resolution")] = 60,
     watch: Annotated[bool, typer.Option("--watch", help="文件一改就重排（Ctrl+C 结束）/ re-render on every save")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
@@ -284,30 +434,28 @@ def preview(
     report(result)
 
 
-@app.command("import", help="导入纯文本（含从 PDF 提取的文字）为期刊：识别栏目、标题、引题、署名、报送。\n\n"
-                            "Import plain text (also text extracted from a PDF) into an issue folder.")
+@app.command("import", help="导入纯文本、Markdown 或 Word 文档（.docx，含从 PDF 提取的文字）为期刊：识别栏目、标题、引题、署名、报送。\n\n"
+                            "Import plain text, Markdown or Word documents (.docx; also text extracted from a PDF) into an issue folder.")
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="文本文件 / text files", show_default=False)],
-    into: Annotated[Path, typer.Option("--into", help="期刊文件夹（没有就新建）/ issue folder")],
-    section: Annotated[Optional[str], typer.Option("--section", help="全部放进这个栏目 / put everything in this section")] = None,
-    number: Annotated[Optional[int], typer.Option("--number", help="期号（新建时）/ issue number")] = None,
-    date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（新建时）/ issue date")] = None,
+    files: Annotated[list[Path], typer.Argument(help="文本文件（.txt、.md、.docx）/ text files (.txt, .md, .docx)", show_default=False, metavar="FILE")],
+    into: Annotated[Path, typer.Option("--into", help="期刊文件夹（没有就新建）/ issue folder", metavar="DIR")],
+    section: Annotated[Optional[str], typer.Option("--section", metavar="TEXT", help="全部放进这个栏目 / put everything in this section")] = None,
+    number: Annotated[Optional[int], typer.Option("--number", metavar="N", help="期号（新建时）/ issue number")] = None,
+    date: Annotated[Optional[str], typer.Option("--date", help="出刊日期 YYYY-MM-DD（新建时）/ issue date", metavar="YYYY-MM-DD")] = None,
     lang: LangOption = Lang.zh,
 ) -> None:
-    import datetime as dt
-
     from .editor.importer import import_text
 
     started = time.perf_counter()
-    try:
-        if date:
-            dt.date.fromisoformat(date)
-    except ValueError:
-        err.print(_say(lang, f"[red]错误[/red] 日期 {date} 不对，格式为 YYYY-MM-DD", f"[red]error[/red] bad date {date}: use YYYY-MM-DD"))
-        raise typer.Exit(2) from None
+    from .source.dates import parse_date_option
+
+    bad = parse_date_option(date)[1] if date else None
+    if bad:
+        err.print(f"[red]{_say(lang, '错误', 'error')}[/red] {_say(lang, *bad)}")
+        raise typer.Exit(EXIT_USAGE)
     if number is not None and not 1 <= number <= 9999:
         err.print(_say(lang, f"[red]错误[/red] 期号 {number} 不对，应为 1–9999", f"[red]error[/red] bad number {number}: 1-9999"))
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     try:
         warnings = import_text(files, into, section, number, date)
     except BulletinError as exc:
@@ -318,18 +466,13 @@ def import_(
                    f"[green]✓[/green] imported into {into / 'issue.md'} ({time.perf_counter() - started:.2f} s); run bulletin check"))
 
 
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-
-
 @app.command(help="检查期刊：格式、字形、排版用字；不生成 PDF。\n\n"
                   "Check issues (schema, glyphs, typographic lint) without rendering.\n\n"
                   "退出码 / exit: 0 无错误 no errors; 1 仅有警告且用了 --strict; 2 有错误 errors.")
 def check(
-    issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False)],
+    issue_dirs: Annotated[list[Path], typer.Argument(help="期刊文件夹（含 issue.md）/ issue folders", show_default=False, metavar="DIR")],
     strict: Annotated[bool, typer.Option("--strict", help="有警告也算不通过 / fail on warnings")] = False,
-    output_format: Annotated[Format, typer.Option("--format", help="输出格式 / output format")] = Format.text,
+    output_format: Annotated[Format, typer.Option("--format", metavar="text|json", help="输出格式 / output format")] = Format.text,
     fix: Annotated[bool, typer.Option("--fix", help="自动改正能改的排版问题（先备份为 issue.md.bak）并显示改动 / "
                                                    "fix what can be fixed (backup issue.md.bak first), show the diff")] = False,
     lang: LangOption = Lang.zh,
@@ -365,17 +508,11 @@ def check(
     errors = sum(len(r.errors) for r in results)
     warnings = sum(len(r.warnings) for r in results)
     if output_format == Format.json:
-        rows = [
-            {"issue": str(r.issue_dir), "file": str(p.file) if p.file else None, "line": p.line, "column": p.column,
-             "severity": p.severity, "message": p.message, "message_en": p.message_en, "hint": p.hint,
-             "hint_en": p.hint_en}
-            for r in results for p in r.problems
-        ]
-        sys.stdout.write(json.dumps({"errors": errors, "warnings": warnings, "problems": rows},
-                                    ensure_ascii=False, indent=2) + "\n")
+        rows = [row for r in results for row in _problem_rows(r.problems, str(r.issue_dir))]
+        _emit_json({"errors": errors, "warnings": warnings, "problems": rows})
     else:
         for r in results:
-            _print_problems(r.problems, lang)
+            _print_problems(r.problems, lang, findings)
             mark = "[red]✗[/red]" if r.errors else "[yellow]![/yellow]" if r.warnings else "[green]✓[/green]"
             out.print(_say(lang, f"{mark} {r.issue_dir}：{len(r.errors)} 个错误，{len(r.warnings)} 个警告",
                            f"{mark} {r.issue_dir}: {len(r.errors)} errors, {len(r.warnings)} warnings"))
@@ -392,53 +529,83 @@ def check(
                   "a PDF/A-3b archive with the sources; --send mails each recipient once (SMTP settings in "
                   "recipients.yaml or BULLETIN_SMTP_*; password only in BULLETIN_SMTP_PASSWORD).")
 def distribute(
-    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False)],
-    out_dir: Annotated[Optional[Path], typer.Option("-o", "--out", help="输出文件夹（默认 out/<期>-distribution）/ output folder")] = None,
+    issue_dir: Annotated[Path, typer.Argument(help="期刊文件夹 / issue folder", show_default=False, metavar="DIR")],
+    out_dir: Annotated[Optional[Path], typer.Option("-o", "--out", help="输出文件夹（默认 out/<期>-distribution）/ output folder", metavar="DIR")] = None,
     send: Annotated[bool, typer.Option("--send", help="邮件发送给有邮箱的单位 / e-mail the copies")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将发送给谁，不发送 / show what would be sent")] = False,
-    resend: Annotated[Optional[list[str]], typer.Option("--resend", help="核实后重发给此单位（编号）/ send again to this id")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将写出哪些文件、发送给谁，什么也不写、不发送 / "
+                                                           "show what would be written and sent; write and send nothing")] = False,
+    resend: Annotated[Optional[list[str]], typer.Option("--resend", help="核实后重发给此单位（编号）/ send again to this id", metavar="ID")] = None,
     imposed: Annotated[bool, typer.Option("--a3", help="另出 A3 拼版的印刷文件（默认骑马订拼版，带裁切线和折线）/ "
                                                        "also impose on A3 (saddle-stitch booklet with crop and fold marks)")] = False,
     side_by_side: Annotated[bool, typer.Option("--side-by-side", help="A3 按页序两版并排，不按骑马订 / pages in order, 2-up")] = False,
     marks: Annotated[bool, typer.Option("--marks/--no-marks", help="裁切线和折线（SRA3 纸）；--no-marks 正好 A3 / "
                                                                    "crop and fold marks on SRA3, or plain A3")] = True,
-    output_formats: Annotated[str, typer.Option("--format", help="编号副本的格式：pdf、ofd 或 pdf,ofd"
-                                                                 " / format of the numbered copies: pdf, ofd or both")] = "pdf",
+    output_formats: Annotated[str, typer.Option("--format", metavar="pdf|ofd|pdf,ofd[,json]", help="编号副本的格式：pdf、ofd 或 pdf,ofd；"
+                                                                 "加 json 时在标准输出给出 JSON 报告"
+                                                                 " / format of the numbered copies: pdf, ofd or both; with json a JSON report on stdout")] = "pdf",
     scheduler: SchedulerOption = None,
     timeout: TimeoutOption = 600.0,
     lang: LangOption = Lang.zh,
 ) -> None:
-    formats = _formats(output_formats, lang)
+    output_formats, as_json = _split_json(output_formats)
+    if as_json:
+        _json_mode()
+    formats = _formats(output_formats, lang, as_json)
     from .distribute import distribute as run
     from .run.executors import from_options
     from .distribute.mail import send as send_copies
+
+    def report(dist=None, deliveries=(), problems=()) -> None:
+        if not as_json:
+            return
+        named = [c for c in dist.copies if c.recipient is not None] if dist else []
+        _emit_json({
+            "dry_run": dry_run, "out_dir": str(dist.out_dir) if dist else None, "print_run": dist.print_run if dist else None,
+            "files": {role: str(path) for role, path in dist.files.items()} if dist else {},
+            "copies": [{"copy": c.label, "recipient": c.recipient.id, "name": c.recipient.name,
+                        "files": [str(f) for f, _ in c.delivered], "sha256": [h for _, h in c.delivered]} for c in named],
+            "deliveries": [{"copy": d.copy, "recipient": d.recipient_id, "name": d.name,
+                            "email": d.email, "file": str(d.file), "status": d.status, "detail": d.detail}
+                           for d in deliveries],
+            "problems": _problem_rows(list(problems))})
 
     executor = None
     try:
         executor = from_options(scheduler, timeout)
         with _copies_progress(lang) as progress:
             dist = run(issue_dir, out_dir, imposed=imposed, imposition="side-by-side" if side_by_side else "booklet",
-                       marks=marks, formats=formats, executor=executor, progress=progress)
+                       marks=marks, formats=formats, executor=executor, progress=progress, write=not dry_run)
     except BulletinError as exc:
+        report(problems=exc.problems)
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
     finally:
         if executor is not None:
             executor.close()
     named = [c for c in dist.copies if c.recipient is not None]
-    out.print(_say(lang, f"[green]✓[/green] {dist.out_dir}：{len(dist.recipients())} 个单位，编号副本 {len(named)} 份"
-                         f"（No. {named[0].label}–{named[-1].label}），共印 {dist.print_run} 份",
-                   f"[green]✓[/green] {dist.out_dir}: {len(dist.recipients())} recipients, {len(named)} numbered copies "
-                   f"(No. {named[0].label}–{named[-1].label}), print run {dist.print_run}"))
+    if dry_run:
+        out.print(_say(lang, f"[yellow]--dry-run[/yellow] 将写入 {dist.out_dir}（什么也没有写）：{len(dist.recipients())} 个单位，"
+                             f"编号副本 {len(named)} 份（No. {named[0].label}–{named[-1].label}），共印 {dist.print_run} 份",
+                       f"[yellow]--dry-run[/yellow] would write {dist.out_dir} (nothing written): {len(dist.recipients())} "
+                       f"recipients, {len(named)} numbered copies (No. {named[0].label}–{named[-1].label}), "
+                       f"print run {dist.print_run}"))
+    else:
+        out.print(_say(lang, f"[green]✓[/green] {dist.out_dir}：{len(dist.recipients())} 个单位，编号副本 {len(named)} 份"
+                             f"（No. {named[0].label}–{named[-1].label}），共印 {dist.print_run} 份",
+                       f"[green]✓[/green] {dist.out_dir}: {len(dist.recipients())} recipients, {len(named)} numbered copies "
+                       f"(No. {named[0].label}–{named[-1].label}), print run {dist.print_run}"))
     for role, path in dist.files.items():
         out.print(f"  {role:13} {path}")
     if not (send or dry_run):
+        report(dist)
         return
     try:
         deliveries = send_copies(dist, dry_run=dry_run, resend=frozenset(resend or ()))
     except BulletinError as exc:
+        report(dist, problems=exc.problems)
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
+    report(dist, deliveries)
     words = {"sent": ("已发送", "sent"), "already-sent": ("此前已发送，跳过", "already sent, skipped"),
              "uncertain": ("状态不明（上次发送中断），未重发：核实后用 --resend 重发", "uncertain (interrupted), not resent: check, then --resend"),
              "failed": ("发送失败，重新运行将再试", "failed; a re-run retries"), "would-send": ("将发送", "would send")}
@@ -478,8 +645,8 @@ def _copies_progress(lang: Lang):
 @app.command(help="从归档 PDF（*-archive.pdf）取出源文件，可重新排版。\n\n"
                   "Extract the sources embedded in an archival PDF (*-archive.pdf), ready to render again.")
 def unarchive(
-    archive: Annotated[Path, typer.Argument(help="归档 PDF / archival PDF", show_default=False)],
-    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")] = Path("unarchived"),
+    archive: Annotated[Path, typer.Argument(help="归档 PDF / archival PDF", show_default=False, metavar="FILE")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder", metavar="DIR")] = Path("unarchived"),
     force: Annotated[bool, typer.Option("--force", help="覆盖已有的文件 / overwrite existing files")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
@@ -501,10 +668,10 @@ def unarchive(
 @app.command(help="在浏览器里编辑期刊，边改边看排好的页面（只在本机 127.0.0.1 上服务）。\n\n"
                   "A browser editor with live page preview, served on 127.0.0.1 (files in ISSUES_DIR stay the truth).")
 def serve(
-    issues_dir: Annotated[Path, typer.Argument(help="期刊总文件夹 / issues folder")] = Path("issues"),
-    port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8000,
-    host: Annotated[str, typer.Option("--host", help="监听地址（默认仅本机）/ address to bind")] = "127.0.0.1",
-    token: Annotated[Optional[str], typer.Option("--token", help="访问口令（非本机地址时必需；也可用 BULLETIN_SERVE_TOKEN）"
+    issues_dir: Annotated[Path, typer.Argument(help="期刊总文件夹 / issues folder", metavar="DIR")] = Path("issues"),
+    port: Annotated[int, typer.Option("--port", metavar="N", help="端口 / port")] = 8000,
+    host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="监听地址（默认仅本机）/ address to bind")] = "127.0.0.1",
+    token: Annotated[Optional[str], typer.Option("--token", metavar="TEXT", help="访问口令（非本机地址时必需；也可用 BULLETIN_SERVE_TOKEN）"
                                                  " / access token, required beyond loopback")] = None,
     open_browser: Annotated[bool, typer.Option("--open", help="打开浏览器 / open a browser")] = False,
     lang: LangOption = Lang.zh,
@@ -522,8 +689,6 @@ def serve(
     if not issues_dir.is_dir():
         err.print(_say(lang, f"[red]错误[/red] 文件夹不存在：{issues_dir}", f"[red]error[/red] no such folder: {issues_dir}"))
         raise typer.Exit(2)
-    import socket
-
     import errno
     import socket
 
@@ -550,18 +715,65 @@ def serve(
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
-@app.command(help="输出期刊与刊物文件的 JSON Schema。\n\nPrint the JSON Schema of series and issue files.")
+class SchemaKind(str, Enum):
+    all = "all"
+    series = "series"
+    recipients = "recipients"
+    issue = "issue"
+
+
+@app.command(help="输出 JSON Schema：series.yaml、recipients.yaml 与 issue.md 开头的期刊信息（一个文件，$defs + oneOf），"
+                  "供编辑器检查和补全（文件第一行写 # yaml-language-server: $schema=文件名）。\n\n"
+                  "Print the JSON Schema of series.yaml, recipients.yaml and an issue's front matter (one document: "
+                  "$defs and a root oneOf), for editors' YAML tooling; --kind gives one file's schema.")
 def schema(
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="写入文件 / write to a file")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="写入文件 / write to a file", metavar="FILE")] = None,
+    kind: Annotated[SchemaKind, typer.Option("--kind", metavar="all|series|recipients|issue",
+                                             help="只输出一种文件的 / only one kind of file")] = SchemaKind.all,
+    lang: LangOption = Lang.zh,
 ) -> None:
-    from .model import json_schema
+    from .source.schema import file_schema, root_schema
     from .output.write import write_atomic
 
-    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    data = root_schema() if kind == SchemaKind.all else file_schema(kind.value)
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if output:
         write_atomic(output, text.encode("utf-8"))
+        out.print(_say(lang, f"[green]✓[/green] {output}", f"[green]✓[/green] {output}"))
     else:
         sys.stdout.write(text)
+
+
+@app.command(help="新建一个刊物文件夹：series.yaml（每项设置都有中文注释）、recipients.yaml（报送单位名册）、"
+                  "bulletin.schema.json 和第一期；不覆盖已有的文件夹。\n\n"
+                  "Start a new series folder: series.yaml (every setting, commented), recipients.yaml, "
+                  "bulletin.schema.json and a first issue; refuses a folder that is not empty.")
+def init(
+    folder: Annotated[Path, typer.Argument(help="新的刊物文件夹 / the new series folder", show_default=False, metavar="DIR")],
+    name: Annotated[str, typer.Option("--name", metavar="TEXT", help="刊名 / the bulletin's name")] = "工作简报",
+    publisher: Annotated[str, typer.Option("--publisher", metavar="TEXT", help="编发单位 / publisher")] = "编发单位名称",
+    series_id: Annotated[Optional[str], typer.Option("--id", metavar="ID", help="英文短名，用于文件名（默认为文件夹名）"
+                                                                          " / short name for file names")] = None,
+    date: Annotated[Optional[str], typer.Option("--date", metavar="YYYY-MM-DD", help="第一期的出刊日期（默认今天）"
+                                                                                   " / the first issue's date")] = None,
+    lang: LangOption = Lang.zh,
+) -> None:
+    from .source.dates import parse_date_option
+    from .editor.init import init_series
+
+    when, bad = parse_date_option(date) if date else (None, None)
+    if bad:
+        err.print(f"[red]{_say(lang, '错误', 'error')}[/red] {_say(lang, *bad)}")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        first = init_series(folder, name.strip() or "工作简报", publisher.strip() or "编发单位名称", when, series_id)
+    except BulletinError as exc:
+        _print_problems(exc.problems, lang)
+        raise typer.Exit(2) from None
+    out.print(_say(lang, f"[green]✓[/green] 新建刊物 {folder}：series.yaml、recipients.yaml、第一期 {first / 'issue.md'}\n"
+                         f"  下一步：编辑 {first / 'issue.md'}，然后 bulletin check {first}、bulletin build {first}",
+                   f"[green]✓[/green] created the series {folder}: series.yaml, recipients.yaml, first issue {first / 'issue.md'}\n"
+                   f"  next: edit {first / 'issue.md'}, then bulletin check {first} and bulletin build {first}"))
 
 
 @app.command(help="显示版本。\n\nShow the version.")
@@ -593,7 +805,7 @@ def main() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        app()
+        app(prog_name="bulletin")  # also under `python -m bulletin`: help and completion name the command
     except BulletinError as exc:  # raised outside a command's own handling (e.g. missing layouts)
         _print_problems(exc.problems, _lang_of(sys.argv))
         sys.exit(2)

@@ -253,7 +253,8 @@ class Series(Model):
                     description="Short name used in output file names")
     name: OneLine = Field(min_length=1, description="刊名, e.g. 山西通信行业")
     publisher: OneLine = Field(min_length=1, description="编发单位, e.g. 山西省通信行业协会")
-    layout: str = Field(default="jianbao", pattern=r"^[A-Za-z0-9_-]+$", max_length=64)
+    layout: str = Field(default="jianbao", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", max_length=200,
+                        description="版式：内置版式名，或刊物自带的版式（layouts/ 下的文件夹名，或相对刊物文件夹的路径）")
     layout_options: dict[str, LayoutOption] = {}
     masthead: Masthead = Masthead()
     distribution: list[DistributionLine] = []
@@ -290,6 +291,7 @@ class Issue(Model):
     assumed: list[str] = Field(
         default=[], description="Fields whose values are assumed, not taken from the source document"
     )
+    draft: bool = Field(default=False, description="草稿：build 一个文件夹时跳过（--drafts 才排），排出的 PDF 每页印“草稿”")
 
     @property
     def year(self) -> int:

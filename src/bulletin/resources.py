@@ -1,7 +1,9 @@
 """Where the project's own layouts and fonts live.
 
-They sit next to `src/` in the project (`layouts/`, `fonts/`); `BULLETIN_HOME` points elsewhere.
-Rendering reads files only from these folders and from the issue folder.
+They sit next to `src/` in the project (`layouts/`, `fonts/`); an installed wheel carries copies
+of both inside the package (`bulletin/_home/`, put there by setup.py's build hook and found
+through importlib.resources); `BULLETIN_HOME` points elsewhere. Rendering reads files only from
+these folders, a series' own layout (layout.py) and the issue folder.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ def home() -> Path:
     candidates = []
     if os.environ.get("BULLETIN_HOME"):
         candidates.append(Path(os.environ["BULLETIN_HOME"]))
-    candidates.append(Path(__file__).resolve().parents[2])
+    candidates.append(_packaged())
+    candidates.append(Path(__file__).resolve().parents[2])  # a checkout (pip install -e .)
     for root in candidates:
         if (root / "layouts").is_dir() and (root / "fonts" / "manifest.json").is_file():
             return root.resolve()
@@ -26,10 +29,21 @@ def home() -> Path:
             None, None,
             "找不到版式和字体文件夹（layouts/、fonts/）",
             "cannot find the layouts/ and fonts/ folders",
-            "在项目目录里用 pip install -e . 安装，或设置环境变量 BULLETIN_HOME 指向项目目录",
-            "install from a checkout with 'pip install -e .', or set BULLETIN_HOME to the project folder",
+            "重新安装 bulletin（pip install bulletin-*.whl，或在项目目录里 pip install -e .），"
+            "或设置环境变量 BULLETIN_HOME 指向项目目录",
+            "reinstall bulletin (pip install bulletin-*.whl, or 'pip install -e .' in a checkout), "
+            "or set BULLETIN_HOME to the project folder",
         )
     )
+
+
+def _packaged() -> Path:
+    """The copies of layouts/ and fonts/ inside an installed wheel (a folder on disk: WeasyPrint
+    and fontconfig read the font files by path)."""
+    from importlib.resources import files
+
+    root = files("bulletin") / "_home"
+    return root if isinstance(root, Path) else Path(str(root))
 
 
 def layouts_dir() -> Path:

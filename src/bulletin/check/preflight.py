@@ -200,6 +200,7 @@ def check_semantics(loaded: Loaded) -> list[Problem]:
 # The example article of `bulletin new`'s template (editor/new.py writes it).
 PLACEHOLDER_SECTION = "栏目名"
 PLACEHOLDER_TITLE = "文章标题"
+PLACEHOLDER_PUBLISHER = "编发单位名称"  # `bulletin init` without --publisher: refused until it is replaced
 
 
 def _check_placeholders(loaded: Loaded) -> list[Problem]:
@@ -219,6 +220,17 @@ def _check_placeholders(loaded: Loaded) -> list[Problem]:
             f, line = loaded.sources.locate(path, (file, None))
             problems.append(Problem(Path(f), line, f"模板里的示例文章《{article.title}》还没有替换，会印出来",
                                     f"the template's example article '{article.title}' would be printed", hint, hint_en))
+
+    if loaded.bulletin.series.publisher == PLACEHOLDER_PUBLISHER:  # bulletin init without --publisher
+        series_file = loaded.folder.resolve().parent / "series.yaml"
+        try:
+            text = series_file.read_text(encoding="utf-8-sig")
+            line = next((n for n, row in enumerate(text.splitlines(), 1) if row.startswith("publisher:")), None)
+        except OSError:
+            line = None
+        problems.append(Problem(series_file, line, f"编发单位还是 bulletin init 的示例“{PLACEHOLDER_PUBLISHER}”，会印在报头",
+                                f"the publisher is still bulletin init's example '{PLACEHOLDER_PUBLISHER}'",
+                                "在 series.yaml 里写上本单位的名称", "write your office's name in series.yaml"))
     return problems
 
 

@@ -385,13 +385,15 @@ def ofd_copies(issue_pdf: bytes, stamp_pdf: bytes, bulletin: Bulletin, copies: l
 
 def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed: bool = False,
                imposition: str = "booklet", marks: bool = True, formats: tuple[str, ...] = ("pdf",),
-               executor=None, progress=None) -> Distribution:
+               executor=None, progress=None, write: bool = True) -> Distribution:
     """Render the issue and write, under out_dir (default out/<stem>-distribution/): copies/…
     (.pdf and/or .ofd, see `formats`), <stem>-print-run.pdf (and -print-run-A3.pdf when imposed:
     `imposition` booklet or side-by-side, `marks` crop and fold marks on SRA3), <stem>-archive.pdf,
     <stem>-register.pdf and .csv. Raises BulletinError on bad input before anything is written.
     The copies are made in batches of STAMP_BATCH by `executor` (executors.py; None: in this
-    process), `progress(done, total)` after each batch; the bytes are the same either way."""
+    process), `progress(done, total)` after each batch; the bytes are the same either way.
+    With `write=False` (--dry-run) everything is made and checked but nothing is written: the
+    Distribution says what would be."""
     from ..api import _prepare, render
     from ..compose import compose_extra, root_properties
     from ..check.preflight import issue_fontset
@@ -416,7 +418,7 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     font_css = fontset.css(layout.text_fonts, needed)
 
     issue_pdf = render(issue_dir).pdf
-    stamp = StampSpec(bulletin.series.layout, font_css + root_properties(options), bulletin.copy_number_line,
+    stamp = StampSpec(layout.name, font_css + root_properties(options), bulletin.copy_number_line,
                       tuple(str(font.path) for font in fontset.user.values()))
     batches = [copies[i:i + STAMP_BATCH] for i in range(0, len(copies), STAMP_BATCH)]
     stamp_pdfs, numbered = copy_batches(executor, stamp, issue_pdf, stem, batches, progress)
@@ -468,7 +470,8 @@ def distribute(issue_dir: Path | str, out_dir: Path | str | None = None, imposed
     dist.sha256[dist.files["register"]] = _sha256(register_pdf)
     csv_path = out / f"{stem}-register.csv"
     outputs[csv_path] = register_csv(dist)
-    publish(out, outputs)
+    if write:
+        publish(out, outputs)
     dist.files["register-csv"] = csv_path
     return dist
 

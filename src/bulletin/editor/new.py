@@ -13,9 +13,10 @@ from ..source.recipients import load_registry
 from ..output.write import write_atomic
 
 TEMPLATE = """---
-# {series} {year}年{label} — 期刊信息（YAML）。以 # 开头的行是注释，可删去。
+{schema_comment}# {series} {year}年{label} — 期刊信息（YAML）。以 # 开头的行是注释，可删去。
 number: {number}                     # {number_comment}{supplement_line}{total_line}
 date: {date}                 # 出刊日期
+# draft: true                       # 草稿：排一个文件夹时跳过（--drafts 才排），PDF 每页印“草稿”
 # editor_note: |                    # 编者按（可选）
 #   ……
 {distribution}{print_run}---
@@ -71,13 +72,50 @@ def next_issue(series_dir: Path, date: dt.date, supplement: bool = False) -> tup
     return number, (last.total_number + 1 if last.total_number is not None else None)
 
 
-def new_issue(series_dir: Path, date: dt.date | None = None, supplement: bool = False) -> Path:
+SCHEMA_FILE = "bulletin.schema.json"  # written next to series.yaml by `bulletin init` (or `bulletin schema -o`)
+
+
+def schema_comment_for(series_dir: Path, issue: bool = False) -> str:
+    """The `# yaml-language-server: $schema=…` line editors' YAML tooling reads (VS Code's YAML
+    extension), when the series folder has the schema file; empty otherwise."""
+    if not (Path(series_dir) / SCHEMA_FILE).is_file():
+        return ""
+    return f"# yaml-language-server: $schema={'../' if issue else ''}{SCHEMA_FILE}\n"
+
+
+def _same_issue(series_dir: Path, date: dt.date, number: int, supplement: bool) -> Problem | None:
+    """An issue of the series (of the same kind: regular or 增刊) already dated `date` or already
+    numbered `number` in that year: `new` run twice by mistake."""
+    kind = "增刊" if supplement else ""
+    for sibling in sibling_issues(series_dir):
+        if sibling.supplement != supplement:
+            continue
+        if sibling.date == date:
+            return Problem(sibling.folder / ISSUE_FILE, None,
+                           f"已经有 {date.isoformat()} 出刊的一期{kind}（{sibling.folder.name}，第{sibling.number}期），不再新建",
+                           f"an issue dated {date.isoformat()} exists already ({sibling.folder.name}, no. {sibling.number})",
+                           "要编的就是这一期时直接打开它；确实要同一天再出一期时加 --force",
+                           "open that issue; to make a second one on the same day, add --force")
+        if sibling.date.year == date.year and sibling.number == number:
+            return Problem(sibling.folder / ISSUE_FILE, None,
+                           f"{date.year} 年已经有{kind}第{number}期（{sibling.folder.name}），不再新建",
+                           f"{date.year} has an issue no. {number} already ({sibling.folder.name})",
+                           "检查日期是否写对；确实要新建时加 --force", "check the date; add --force to create it anyway")
+    return None
+
+
+def new_issue(series_dir: Path, date: dt.date | None = None, supplement: bool = False, force: bool = False,
+              schema_comment: str = "") -> Path:
     """Create SERIES_DIR/<year>-<number>/issue.md (a 增刊: <year>-zk<number>) and images/;
-    refuses to overwrite anything."""
+    refuses to overwrite anything, and (unless `force`) to make a second issue with a date or a
+    number the series already has. `schema_comment` is a first line for editors' YAML tooling."""
     series_dir = Path(series_dir)
     date = date or dt.date.today()
     series = load_series(series_dir)
     number, total = next_issue(series_dir, date, supplement)
+    twin = None if force else _same_issue(series_dir, date, number, supplement)
+    if twin is not None:
+        raise BulletinError(twin)
     folder = series_dir / f"{date.year}-{'zk' if supplement else ''}{number:02d}"
     if folder.exists():
         raise BulletinError(Problem(
@@ -101,7 +139,7 @@ def new_issue(series_dir: Path, date: dt.date | None = None, supplement: bool = 
     print_run = (f"# print_run: {series.print_run}              # 共印份数（默认沿用刊物设置）\n"
                  if series.print_run else "# print_run: 100               # 共印份数（可选）\n")
     text = TEMPLATE.format(
-        series=series.name, year=date.year, number=number, date=date.isoformat(),
+        schema_comment=schema_comment, series=series.name, year=date.year, number=number, date=date.isoformat(),
         label=f"{'增刊' if supplement else ''}第{number}期", number_comment="增刊期号（与正刊分开编号）" if supplement else "期号",
         supplement_line="\nsupplement: true                # 增刊" if supplement else "",
         total_line=f"\ntotal_number: {total}               # 总期号" if total else "",

@@ -105,7 +105,9 @@ def watched_paths(issue_dir: Path) -> list[Path]:
 
     series_dir = Path(issue_dir).resolve().parent
     try:
-        layout = layouts_dir() / load_series(series_dir).layout
+        from ..style.layout import load_layout, locate_layout
+
+        layout = load_layout(locate_layout(load_series(series_dir).layout, series_dir)).folder
     except BulletinError:
         layout = layouts_dir()
     return [Path(issue_dir).resolve(), series_dir / "series.yaml", layout, fonts_dir(), *series_font_files(series_dir)]

@@ -43,7 +43,7 @@ UI = {
            "create": "新建", "lang": "English", "token": "请输入口令", "login": "进入", "undo": "↶ 撤销",
            "redo": "↷ 重做", "save": "保存", "save_tip": "立即保存（Ctrl+S）", "undo_tip": "撤销（Ctrl+Z）",
            "redo_tip": "重做（Ctrl+Y）", "history": "历史版本", "zoom_in": "放大", "zoom_out": "缩小",
-           "build": "排版", "distribute": "分发", "working": "处理中…", "checking": "检查中…",
+           "build": "排版", "distribute": "分发", "working": "处理中…", "checking": "检查中…", "draft": "草稿",
            "empty": "这个文件夹里没有刊物：刊物文件夹里要有 series.yaml。可以把 bulletin serve 指向总文件夹或某一个刊物文件夹。"},
     "en": {"title": "Bulletin editor", "series": "Series", "issues": "Issues", "new": "New issue", "date": "Date",
            "number": "No.", "pages": "Pages", "status": "Check", "open": "Edit", "errors": "errors",
@@ -51,7 +51,7 @@ UI = {
            "login": "Enter", "undo": "↶ Undo", "redo": "↷ Redo", "save": "Save", "save_tip": "Save now (Ctrl+S)",
            "undo_tip": "Undo (Ctrl+Z)", "redo_tip": "Redo (Ctrl+Y)", "history": "History", "zoom_in": "Zoom in",
            "zoom_out": "Zoom out", "build": "Build", "distribute": "Distribute", "working": "Working…",
-           "checking": "Checking…",
+           "checking": "Checking…", "draft": "draft",
            "empty": "No series in this folder: a series folder holds a series.yaml. Point bulletin serve at the issues "
                     "folder or at one series folder."},
 }

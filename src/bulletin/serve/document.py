@@ -25,7 +25,7 @@ ARTICLE = re.compile(r"^##[ \t]+(.+?)[ \t]*$")
 KICKER = re.compile(r"^引题[：:][ \t]*(.*)$")
 SUBTITLE = re.compile(r"^副题[：:][ \t]*(.*)$")
 SIGNED = re.compile(r"^署名[：:][ \t]*(.*)$")
-FRONT_FIELDS = ("number", "date", "total_number", "print_run", "editor_note")
+FRONT_FIELDS = ("number", "date", "total_number", "print_run", "editor_note", "draft")
 
 
 @dataclass
@@ -220,6 +220,9 @@ def parse(text: str) -> IssueDoc:
     if isinstance(data, dict):
         for key in FRONT_FIELDS:
             value = data.get(key)
+            if key == "draft":  # 草稿: "true" or absent
+                doc.front[key] = "true" if value is True else ("" if value in (None, False) else str(value))
+                continue
             doc.front[key] = "" if value is None else (value.isoformat() if isinstance(value, dt.date) else str(value))
         dist = data.get("distribution")
         if isinstance(dist, dict) and all(str(k) in ("增发", "停发", "add", "drop") for k in dist):
@@ -235,6 +238,8 @@ def _yaml_scalar(key: str, value: str) -> str:
     if key in ("number", "total_number", "print_run") and re.fullmatch(r"[0-9]{1,9}", value.strip()):
         return value.strip()
     if key == "date" and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+        return value.strip()
+    if key == "draft" and value.strip() in ("true", "false"):
         return value.strip()
     if key in ("number", "total_number", "print_run", "date"):
         return json.dumps(value.strip(), ensure_ascii=False)

@@ -87,6 +87,7 @@ class StatusCache:
         try:
             bulletin = load(folder).bulletin
             item["number"], item["date"] = bulletin.issue.number, bulletin.issue.date.isoformat()
+            item["draft"] = bulletin.issue.draft
             with self.lock:
                 self.checks += 1
             result = check(folder)

@@ -3,6 +3,7 @@ written (SourceMap), and pydantic's validation errors as located problems, in Ch
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ class SourceMap:
 
     lines: dict[Path_, tuple[Path, int]] = field(default_factory=dict)
     columns: dict[Path_, int] = field(default_factory=dict)  # 1-based, where known
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # where each value starts: (line, column)
 
     def locate(self, path: Path_, default: tuple[Path, int | None]) -> tuple[Path, int | None]:
         for end in range(len(path), -1, -1):
@@ -43,6 +45,7 @@ class SourceMap:
 def _yaml_lines(node: yaml.Node, path: Path_, file: Path, offset: int, out: SourceMap) -> None:
     out.lines.setdefault(path, (file, node.start_mark.line + 1 + offset))
     out.columns.setdefault(path, node.start_mark.column + 1)
+    out.values[path] = (node.start_mark.line + 1 + offset, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             name = key.value
@@ -60,12 +63,33 @@ def parse_yaml(text: str, file: Path, offset: int, smap: SourceMap) -> dict:
     if data is None or node is None:
         return {}
     if not isinstance(data, dict):
+        fullwidth = _fullwidth_key(data)
+        if fullwidth:
+            raise BulletinError(Problem(file, node.start_mark.line + 1 + offset, *fullwidth,
+                                        column=node.start_mark.column + 1 + len(fullwidth[4])))
         raise BulletinError(
             Problem(file, offset + 1, "应为“名称: 值”形式的设置", "expected a mapping of key: value settings",
                     "每行写一个“名称: 值”，如 number: 7", "write one 'key: value' per line, e.g. number: 7")
         )
     _yaml_lines(node, (), file, offset, smap)
     return data
+
+
+_MAPPING_OR_LIST = {"list_type", "dict_type", "model_type", "model_attributes_type"}
+
+
+def _fullwidth_key(value: Any) -> tuple[str, str, str, str, str] | None:
+    """A text that should have been “key: value” but has a full-width colon (报：[甲]) →
+    (中文, English, 修改建议, fix, the key as written before the colon)."""
+    if not isinstance(value, str):
+        return None
+    m = re.match(r"^([^\s:：#\[\]{}]{1,40}?)\s*：\s*(.*)$", value.split("\n")[0])
+    if not m:
+        return None
+    key, rest = m.group(1), m.group(2)
+    fixed = f"{key}: {rest[:40]}"
+    return (f"YAML 格式错误：“{key}”后面用了全角冒号“：”", f"YAML syntax error: a full-width colon “：” after “{key}”",
+            f"改成半角冒号加一个空格：{fixed}", f"use an ASCII colon and a space: {fixed}", key)
 
 
 # ---------------------------------------------------------------- validation errors → problems
@@ -120,7 +144,7 @@ _FIELD_NAMES_ZH = {
     "copies": "份数", "email": "邮箱", "address": "地址", "contact": "联系人", "category": "类别",
     "sender": "发件人", "host": "邮件服务器", "port": "端口", "notice": "报头上方文字",
     # the 版记, 增刊, 密级, 份号, 套打 and font settings (issues 14 and 15)
-    "supplement": "增刊", "classification": "密级和保密期限", "colophon": "版记", "issuer": "印发机关",
+    "supplement": "增刊", "draft": "草稿", "classification": "密级和保密期限", "colophon": "版记", "issuer": "印发机关",
     "issued": "印发日期", "editor": "编辑", "reviewer": "审核", "approver": "签发", "masthead": "报头",
     "copy_number": "份号", "printing": "印刷方式", "red": "报头红色", "red_spot": "报头专色",
     "words": "专名词表", "fonts": "字体", "level": "标题级别", "width": "宽度", "figures": "并排图片",
@@ -187,12 +211,30 @@ def _problems_from_validation(
         dotted = ".".join(str(p) for p in loc)
         key = str(loc[-1]) if loc else ""
         zh = _MESSAGES_ZH.get(err["type"], "取值不符合要求")
+        en = err["msg"]
+        if err["type"].startswith("date_"):  # 2024-02-30: say what is impossible about it
+            from .dates import why_not_a_date
+
+            why = why_not_a_date(str(err.get("input", "")))
+            if why:
+                zh, en = f"不是有效的日期：{why[0]}", f"{en}: {why[1]}"
+                if loc in smap.values:  # point at the date itself
+                    name = _FIELD_NAMES_ZH.get(key, key)
+                    problems.append(Problem(file, smap.values[loc][0], f"{dotted}（{name}）：{zh}" if name != key else
+                                            f"{dotted}：{zh}", f"{dotted}: {en}", *_hints(err, model, loc, key),
+                                            column=smap.values[loc][1]))
+                    continue
         name_zh = _FIELD_NAMES_ZH.get(key, key)
         hint, hint_en = _hints(err, model, loc, key)
         where_zh = (f"{dotted}（{name_zh}）" if name_zh != key else dotted) if dotted else "（顶层）"
+        fullwidth = _fullwidth_key(err.get("input")) if err["type"] in _MAPPING_OR_LIST else None
+        if fullwidth and loc in smap.values:  # 报：[甲] read as text: the mistake is in the value
+            line, column = smap.values[loc]
+            problems.append(Problem(file, line, *fullwidth[:4], column=column + len(fullwidth[4])))
+            continue
         problems.append(
             Problem(
-                file, line, f"{where_zh}：{zh}", f"{dotted or '(top level)'}: {err['msg']}",
+                file, line, f"{where_zh}：{zh}", f"{dotted or '(top level)'}: {en}",
                 hint, hint_en, column=smap.column(loc),
             )
         )

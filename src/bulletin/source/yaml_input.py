@@ -62,40 +62,60 @@ SafeLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
-# What PyYAML says → what an editor reads. First match wins; {0} is the quoted character or name.
-_PROBLEMS: list[tuple[re.Pattern, str, str]] = [(re.compile(p), zh, hint) for p, zh, hint in [
-    (r"^alias \*(.*) is not supported", "不支持 YAML 别名（*{0}）",
-     "把要重复的内容直接写出来，不用 & 和 *"),
-    (r"^nesting deeper than", f"层次太深（列表和设置项嵌套超过 {MAX_YAML_DEPTH} 层）",
-     "期刊信息最多嵌套几层，检查是否多写了 [ 或 {"),
-    (r"^a key must be plain text", "设置项的名称必须是文字，不能是列表或“键: 值”",
-     "写成“名称: 值”，名称前不要加 [、{ 或 ?"),
-    (r"^duplicate key '?(.*?)'? \(first on line (\d+)\)", "设置项 {0} 写了两次（第 {1} 行已有）",
-     "删去重复的一行，或改成另一个设置项"),
-    (r"^found undefined alias", "不支持 YAML 别名（*）", "把要重复的内容直接写出来，不用 & 和 *"),
+# What PyYAML says → what an editor reads: (pattern, 中文, 修改建议, English, fix). First match wins;
+# {0}, {1} are the pattern's groups (the quoted character or name).
+_PROBLEMS: list[tuple[re.Pattern, str, str, str, str]] = [(re.compile(p), zh, hint, en, hint_en) for p, zh, hint, en, hint_en in [
+    (r"^alias \*(.*) is not supported", "不支持 YAML 别名（*{0}）", "把要重复的内容直接写出来，不用 & 和 *",
+     "YAML aliases (*{0}) are not supported", "write the repeated value out; do not use & and *"),
+    (r"^nesting deeper than", f"层次太深（列表和设置项嵌套超过 {MAX_YAML_DEPTH} 层）", "期刊信息最多嵌套几层，检查是否多写了 [ 或 {",
+     f"nested deeper than {MAX_YAML_DEPTH} levels", "the settings nest only a few levels: look for a stray [ or {"),
+    (r"^a key must be plain text", "设置项的名称必须是文字，不能是列表或“键: 值”", "写成“名称: 值”，名称前不要加 [、{ 或 ?",
+     "a key must be plain text, not a list or a mapping", "write “name: value”, with no [, { or ? before the name"),
+    (r"^duplicate key '?(.*?)'? \(first on line (\d+)\)", "设置项 {0} 写了两次（第 {1} 行已有）", "删去重复的一行，或改成另一个设置项",
+     "the key {0} is given twice (first on line {1})", "delete one of the two lines, or make it another setting"),
+    (r"^found undefined alias", "不支持 YAML 别名（*）", "把要重复的内容直接写出来，不用 & 和 *",
+     "YAML aliases (*) are not supported", "write the repeated value out; do not use & and *"),
     (r"^mapping values are not allowed here", "这里不能出现“名称: 值”（冒号位置不对或缩进不对）",
-     "一行只写一个“名称: 值”；值里有冒号时给整个值加引号；子项缩进要对齐"),
-    (r"^could not find expected ':'", "缺少冒号“:”", "写成“名称: 值”，冒号后面空一格"),
-    (r"^found character '\\t'", "用了 Tab 字符缩进", "缩进只用空格，不用 Tab"),
-    (r"found a tab character", "用了 Tab 字符缩进", "缩进只用空格，不用 Tab"),
-    (r"^found character '(.)' that cannot start any token", "值不能以“{0}”开头",
-     "给整个值加上引号，例如 \"{0}……\""),
-    (r"^found unexpected end of stream", "文件意外结束：引号没有配对", "检查引号是否成对"),
-    (r"^found unknown escape character '?(.*?)'?$", "双引号里的反斜杠写法“\\{0}”不对",
-     "改用单引号，或写成两个反斜杠 \\\\"),
-    (r"^expected ',' or '\]'", "方括号 [ ] 没有配对，或列表项之间缺少逗号", "检查 [ ] 是否成对、各项之间用英文逗号分隔"),
-    (r"^expected ',' or '\}'", "花括号 { } 没有配对，或项之间缺少逗号", "检查 { } 是否成对、各项之间用英文逗号分隔"),
-    (r"^expected <block end>", "缩进不一致，或多出了内容", "同一层的设置项左端对齐；列表项以“- ”开头并对齐"),
-    (r"^expected <document start>", "多出了内容", "检查这一行是否该缩进或删去"),
-    (r"^expected chomping or indentation indicators", "多行文字的 | 或 > 后面写法不对", "在 | 或 > 后面直接换行"),
-    (r"^expected alphabetic or numeric character", "& 或 * 后面缺少名称", "不需要时删去 & 或 *；文字里有它们时给值加引号"),
-    (r"^but found another document", "只能有一段 YAML（中间多出了一行 ---）", "删去多出的 --- 行"),
+     "一行只写一个“名称: 值”；值里有冒号时给整个值加引号；子项缩进要对齐",
+     "a “name: value” cannot start here (a colon in the wrong place, or wrong indentation)",
+     "one “name: value” a line; quote a value that has a colon in it; align the items of one level"),
+    (r"^could not find expected ':'", "缺少冒号“:”", "写成“名称: 值”，冒号后面空一格",
+     "a colon “:” is missing", "write “name: value”, with a space after the colon"),
+    (r"^found character '\\t'", "用了 Tab 字符缩进", "缩进只用空格，不用 Tab：把行首的 Tab 换成空格（每层两个空格）",
+     "a tab is used for indentation", "indent with spaces only: replace the tab at the start of the line with spaces"),
+    (r"found a tab character", "用了 Tab 字符缩进", "缩进只用空格，不用 Tab：把行首的 Tab 换成空格（每层两个空格）",
+     "a tab is used for indentation", "indent with spaces only: replace the tab at the start of the line with spaces"),
+    (r"^found character '(.)' that cannot start any token", "值不能以“{0}”开头", "给整个值加上引号，例如 \"{0}……\"",
+     "a value cannot start with “{0}”", "put the whole value in quotes, e.g. \"{0}…\""),
+    (r"^found unexpected end of stream", "文件意外结束：引号没有配对", "检查引号是否成对",
+     "the text ends inside quotes", "check that every quote is closed"),
+    (r"^found unknown escape character '?(.*?)'?$", "双引号里的反斜杠写法“\\{0}”不对", "改用单引号，或写成两个反斜杠 \\\\",
+     "unknown escape “\\{0}” in double quotes", "use single quotes, or write the backslash twice \\\\"),
+    (r"^expected ',' or '\]'", "方括号 [ ] 没有配对，或列表项之间缺少逗号", "检查 [ ] 是否成对、各项之间用英文逗号分隔",
+     "unpaired [ ], or a comma missing between list items", "pair the brackets; separate items with commas"),
+    (r"^expected ',' or '\}'", "花括号 { } 没有配对，或项之间缺少逗号", "检查 { } 是否成对、各项之间用英文逗号分隔",
+     "unpaired { }, or a comma missing between items", "pair the braces; separate items with commas"),
+    (r"^expected <block end>", "缩进不一致，或多出了内容", "同一层的设置项左端对齐；列表项以“- ”开头并对齐",
+     "inconsistent indentation, or something extra", "align the settings of one level; list items start with “- ”, aligned"),
+    (r"^expected <document start>", "多出了内容", "检查这一行是否该缩进或删去",
+     "something extra", "indent or delete this line"),
+    (r"^expected chomping or indentation indicators", "多行文字的 | 或 > 后面写法不对", "在 | 或 > 后面直接换行",
+     "wrong text after | or >", "start a new line right after | or >"),
+    (r"^expected alphabetic or numeric character", "& 或 * 后面缺少名称", "不需要时删去 & 或 *；文字里有它们时给值加引号",
+     "a name is missing after & or *", "delete the & or *, or quote the value"),
+    (r"^but found another document", "只能有一段 YAML（中间多出了一行 ---）", "删去多出的 --- 行",
+     "only one YAML document may be given (an extra --- line)", "delete the extra --- line"),
     (r"^could not determine a constructor for the tag '?(.*?)'?$", "不支持 YAML 标记 {0}",
-     "删去以 ! 开头的标记；要写这样的文字时给值加引号"),
-    (r"^found unhashable key", "设置项的名称必须是文字，不能是列表或“键: 值”", "写成“名称: 值”"),
+     "删去以 ! 开头的标记；要写这样的文字时给值加引号", "the YAML tag {0} is not supported",
+     "delete the tag starting with !; quote the value to write such text"),
+    (r"^found unhashable key", "设置项的名称必须是文字，不能是列表或“键: 值”", "写成“名称: 值”",
+     "a key must be plain text, not a list or a mapping", "write “name: value”"),
     (r"unacceptable character|special characters are not allowed", "文件里有不能出现的控制字符",
-     "删去这个字符（常见于从别处复制来的文字）"),
+     "删去这个字符（常见于从别处复制来的文字）", "a control character that is not allowed",
+     "delete the character (it often comes with text copied from elsewhere)"),
 ]]
+_GENERIC = ("YAML 写法不对", "检查缩进（用空格，不用 Tab）、冒号后的空格和引号是否成对",
+            "malformed YAML", "check the indentation (spaces, not tabs), the space after each colon, and paired quotes")
 
 
 def _fill(template: str, groups: tuple) -> str:
@@ -104,12 +124,30 @@ def _fill(template: str, groups: tuple) -> str:
     return template
 
 
-def _describe(problem: str) -> tuple[str, str]:
-    for pattern, zh, hint in _PROBLEMS:
+def _describe(problem: str) -> tuple[str, str, str, str]:
+    """(中文, 修改建议, English, fix) for what PyYAML said."""
+    for pattern, zh, hint, en, hint_en in _PROBLEMS:
         m = pattern.search(problem)
         if m:
-            return _fill(zh, m.groups()), _fill(hint, m.groups())
-    return "YAML 写法不对", "检查缩进（用空格，不用 Tab）、冒号后的空格和引号是否成对"
+            return _fill(zh, m.groups()), _fill(hint, m.groups()), _fill(en, m.groups()), _fill(hint_en, m.groups())
+    return _GENERIC
+
+
+# A key followed by a full-width colon (number： 1, 报：[甲]): YAML reads the line as plain text and
+# fails a line or two later; the mistake is here.
+_FULLWIDTH_KEY = re.compile(r"^(\s*(?:-\s+)?)([^\s:：#'\"\[\]{}|>&*!%@`][^:：#]{0,40}?)\s*：")
+# key: value: more — a value with “: ” in it, unquoted
+_KEY_VALUE = re.compile(r"^(\s*(?:-\s+)?)([^\s:#'\"\[\]{}][^:#]*?):\s+(.*\S)\s*$")
+
+
+def _fullwidth_colon(lines: list[str], error_line: int) -> tuple[int, int, str, str] | None:
+    """(0-based line, 1-based column, key, the rest of the line) of a key written with a
+    full-width colon at or just before the line PyYAML stopped at."""
+    for index in range(min(error_line, len(lines) - 1), max(-1, error_line - 3), -1):
+        m = _FULLWIDTH_KEY.match(lines[index])
+        if m:
+            return index, m.end(), m.group(2).strip(), lines[index][m.end():].strip()
+    return None
 
 
 def yaml_problem(exc: Exception, file: Path | None, offset: int = 0, text: str = "") -> Problem:
@@ -126,14 +164,31 @@ def yaml_problem(exc: Exception, file: Path | None, offset: int = 0, text: str =
         problem = "special characters are not allowed"
     elif getattr(exc, "context", None) and str(exc.context).startswith("expected a single document"):
         problem = "but found another document"
-    zh, hint = _describe(problem)
-    if isinstance(exc, yaml.reader.ReaderError):
+    first = re.search(r"\(first on line (\d+)\)", problem)
+    if first:  # the YAML text's line → the file's
+        problem = problem.replace(first.group(0), f"(first on line {int(first.group(1)) + offset})")
+    zh, hint, en, hint_en = _describe(problem)
+    lines = text.splitlines()
+    if mark is not None and lines and not isinstance(exc, ConstructorError):
+        colon = _fullwidth_colon(lines, mark.line)
+        if colon is not None:
+            index, column, key, rest = colon
+            line = index + 1 + offset
+            fixed = f"{key}: {rest[:40] or '…'}"
+            zh, en = f"“{key}”后面用了全角冒号“：”", f"a full-width colon “：” after “{key}”"
+            hint, hint_en = f"改成半角冒号加一个空格：{fixed}", f"use an ASCII colon and a space: {fixed}"
+        elif problem.startswith("mapping values are not allowed here") and mark.line < len(lines):
+            m = _KEY_VALUE.match(lines[mark.line])
+            if m and len(m.group(1)) + len(m.group(2)) < mark.column:
+                key, value = m.group(2), m.group(3).split(" #")[0].strip()
+                quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                zh, en = f"{key} 的值里有“: ”（冒号加空格），YAML 会当成又一个设置项", \
+                    f"the value of {key} has “: ” (a colon and a space) in it, which YAML reads as another key"
+                hint, hint_en = f"给整个值加引号：{key}: {quoted}", f"quote the whole value: {key}: {quoted}"
+    elif isinstance(exc, yaml.reader.ReaderError):
         zh += f"（U+{exc.character:04X}）" if isinstance(exc.character, int) else ""
-    english = (f"control character {exc.character!r} is not allowed" if isinstance(exc, yaml.reader.ReaderError)
-               else " ".join(str(exc).split()))
-    return Problem(file, line, f"YAML 格式错误：{zh}", f"YAML syntax error: {english}", hint,
-                   "check indentation (spaces, not tabs), the space after each colon, and paired quotes",
-                   column=column)
+        en += f" (U+{exc.character:04X})" if isinstance(exc.character, int) else ""
+    return Problem(file, line, f"YAML 格式错误：{zh}", f"YAML syntax error: {en}", hint, hint_en, column=column)
 
 
 def compose(text: str, file: Path | None, offset: int = 0) -> tuple[Any, yaml.Node | None]:

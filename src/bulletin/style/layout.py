@@ -67,9 +67,34 @@ def length_pt(value: str) -> float:
     return float(m.group(1)) * _UNITS_PT[m.group(2)]
 
 
+def locate_layout(name: str, series_dir: Path | None) -> str:
+    """What `layout:` in series.yaml names, as load_layout takes it. A series may bring its own
+    layout: a folder given by path (relative to the series folder, e.g. `../layouts/mine`), or a
+    folder of that name under a `layouts/` folder in the series folder or next to it; otherwise
+    it is one of bulletin's own (a bare name). A series' own layout must lie within the folder
+    that holds the series (nothing else is read). Returns the bare name or the folder's absolute path."""
+    if series_dir is None:
+        return name
+    series_dir = Path(series_dir).resolve()
+    allowed = series_dir.parent
+    candidates = [series_dir / name] if "/" in name else [series_dir / "layouts" / name, allowed / "layouts" / name]
+    for folder in candidates:
+        folder = folder.resolve()
+        if (folder / MANIFEST).is_file() and folder.is_relative_to(allowed):
+            return str(folder)
+    if "/" in name:
+        raise BulletinError(Problem(
+            series_dir / "series.yaml", None, f"找不到版式文件夹 {name}（或其中没有 {MANIFEST}）",
+            f"no layout folder {name} (with a {MANIFEST})",
+            "路径相对于刊物文件夹，版式文件夹须在刊物文件夹或与它同级的文件夹里",
+            "the path is relative to the series folder and must stay within the folder holding the series"))
+    return name
+
+
 @cache
 def load_layout(name: str) -> Layout:
-    folder = layouts_dir() / name
+    """A layout by name (one of bulletin's own) or by absolute folder path (locate_layout)."""
+    folder = Path(name) if Path(name).is_absolute() else layouts_dir() / name
     manifest = folder / MANIFEST
     if not manifest.is_file():
         known = sorted(p.name for p in layouts_dir().iterdir() if (p / MANIFEST).is_file())

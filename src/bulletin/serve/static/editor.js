@@ -8,7 +8,7 @@ const SERIES = body.dataset.series, ISSUE = body.dataset.issue, LANG = body.data
 const CSRF = document.querySelector('meta[name="csrf"]').content;
 const API = `/api/issues/${encodeURIComponent(SERIES)}/${encodeURIComponent(ISSUE)}`;
 const T = {
-  zh: {meta: "本期信息", number: "期号", date: "出刊日期", total: "总期号", run: "印数（共印×份）", note: "编者按",
+  zh: {meta: "本期信息", draft: "草稿（排整个文件夹时跳过，PDF 每页印“草稿”）", number: "期号", date: "出刊日期", total: "总期号", run: "印数（共印×份）", note: "编者按",
        dist: "报送", add: "本期增发", drop: "本期停发", lead: "导语文章（栏目之前）", section: "栏目",
        newArticle: "＋ 文章", newSection: "＋ 栏目", del: "删除", up: "上移", down: "下移", moveTo: "移到…",
        kicker: "引题", title: "标题（换行处即标题断行处）", subtitle: "副题", bodyText: "正文（空行分段）", byline: "署名",
@@ -26,7 +26,7 @@ const T = {
        front: {number: "期号", date: "出刊日期", total_number: "总期号", print_run: "印数", editor_note: "编者按", distribution: "报送"},
        zoomIn: "放大", zoomOut: "缩小", clickPage: "点击页面，编辑这里的文章", dropHere: "把图片拖到这里，或粘贴图片", uploading: "上传中…", captionFor: "图注",
        uploaded: "图片已插入正文"},
-  en: {meta: "Issue", number: "Number", date: "Date", total: "Total number", run: "Print run", note: "Editor's note",
+  en: {meta: "Issue", draft: "Draft (left out when a whole folder is built; every page marked 草稿)", number: "Number", date: "Date", total: "Total number", run: "Print run", note: "Editor's note",
        dist: "Distribution", add: "Add this issue", drop: "Drop this issue", lead: "Lead articles", section: "Section",
        newArticle: "+ article", newSection: "+ section", del: "Delete", up: "Up", down: "Down", moveTo: "Move to…",
        kicker: "Kicker", title: "Title (a new line = where it breaks)", subtitle: "Subtitle", bodyText: "Body (blank line between paragraphs)",
@@ -433,6 +433,13 @@ function stepKey(field) {
   return `${selected.section}/${selected.article}:${field}`;
 }
 
+function draftBox(front) {  // draft: true in the front matter (草稿)
+  const box = el("input", {type: "checkbox", "data-field": "front-draft"});
+  box.checked = front.draft === "true";
+  box.addEventListener("change", () => { front.draft = box.checked ? "true" : ""; changed(); });
+  return el("label", {class: "draft"}, box, el("span", {text: T.draft}));
+}
+
 function drawStructure() {
   const nav = document.getElementById("structure");
   const active = document.activeElement, field = active && nav.contains(active) ? active.dataset.field : null;
@@ -443,7 +450,8 @@ function drawStructure() {
     input(T.date, front.date, "front-date", v => front.date = v, "iso-date"),
     input(T.total, front.total_number, "front-total_number", v => front.total_number = v, "number"),
     input(T.run, front.print_run, "front-print_run", v => front.print_run = v, "number"),
-    input(T.note, front.editor_note, "front-editor_note", v => front.editor_note = v, "textarea"));
+    input(T.note, front.editor_note, "front-editor_note", v => front.editor_note = v, "textarea"),
+    draftBox(front));
   const parts = [meta];
   if (state.registry) parts.push(drawDistribution());
   const problemSpots = new Set((fieldErrors || []).concat(lastProblems())

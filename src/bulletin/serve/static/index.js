@@ -14,6 +14,13 @@ function fill(row, item) {
   row.querySelector(".number").textContent = item.number;
   row.querySelector(".date").textContent = item.date;
   row.querySelector(".pages").textContent = item.pages || "—";
+  const name = row.querySelector(".name");
+  if (name && item.draft && !name.querySelector(".draft")) {
+    const mark = document.createElement("span");
+    mark.className = "draft";
+    mark.textContent = EN ? "draft" : "草稿";
+    name.append(" ", mark);
+  }
   const cell = row.querySelector(".status");
   const parts = [];
   if (item.errors) parts.push(`${item.errors} ${W.errors}`);
