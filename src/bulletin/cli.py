@@ -387,7 +387,7 @@ def new(
         _print_problems(exc.problems, lang)
         raise typer.Exit(2) from None
     if as_json:
-        from .source.load import sibling_issues
+        from .source.siblings import sibling_issues
 
         made = next((s for s in sibling_issues(series_dir) if s.folder == folder), None)
         _emit_json({"issue": str(folder), "file": str(folder / "issue.md"),
