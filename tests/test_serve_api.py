@@ -434,7 +434,9 @@ def test_the_draft_flag_is_shown_and_toggled(client, workspace):
     assert response.status_code == 200, response.text
     text = file.read_text(encoding="utf-8")
     assert "\ndraft: true\n" in text
-    assert 'class="draft">草稿</span>' in client.get("/").text  # the list shows it
+    status = client.get("/api/status", params={"issue": "shanxi-tongxin/2021-07"}).json()
+    assert status["shanxi-tongxin/2021-07"]["draft"] is True  # index.js marks the row with it
+    assert 'class="draft">草稿</span>' in client.get("/").text  # the list shows it, from the cache
     data = client.get(ISSUE).json()
     assert data["doc"]["front"]["draft"] == "true"
     data["doc"]["front"]["draft"] = ""

@@ -18,7 +18,7 @@ BASE = {"errors", "limits", "model", "text", "resources", "scratch"}
 # The order of the stages: a stage imports only the base and the stages before it (and itself).
 STAGES = ["style", "source", "compose", "check", "typeset", "output", "api", "distribute"]
 # Above every stage: entry points and what drives the stages.
-TOP = {"__init__", "cli", "launch", "batch", "editor", "serve", "run"}
+TOP = {"__init__", "__main__", "cli", "launch", "batch", "editor", "serve", "run"}
 
 
 def module_name(path: Path) -> tuple[str, bool]:
