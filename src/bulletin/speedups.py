@@ -32,9 +32,13 @@ def install() -> None:
             "self.file_content = file_content" not in inspect.getsource(original):
         raise RuntimeError("bulletin's font-subset cache does not fit this WeasyPrint's Font._harfbuzz_subset")
 
+    from .typeset import engine, patches
+
+    patches.install_engine()  # no copy of whole font files, no deflating twice (typeset/engine.py)
+
     def cached_subset(self, to_unicode, hinting):
-        content = self.file_content
-        key = (self.hash, self.index, len(content), hashlib.sha256(content[:65536]).digest(),
+        length, head = engine.face_identity(self)  # without copying the whole font file
+        key = (self.hash, self.index, length, head,
                tuple(sorted(to_unicode)), bool(hinting), tuple(sorted(self.missing.items())))
         hit = _cache.get(key)
         if hit is not None:
@@ -98,6 +102,10 @@ def _install_relative_image_ids() -> None:
 
 def clear() -> None:
     _cache.clear()
+    if _installed:
+        from .typeset import engine
+
+        engine.clear()
 
 
 def harfbuzz_subsetting() -> bool:

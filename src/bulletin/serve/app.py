@@ -165,7 +165,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
 
     def issue_rows() -> list[dict]:
         from ..api import check
-        from ..load import load, load_series
+        from ..load import load_series
 
         rows = []
         for series, issues in workspace.list():
@@ -173,13 +173,13 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
             for name in issues:
                 ref = workspace.issue(series, name)
                 item = {"name": name, "number": "", "date": "", "pages": "", "errors": 0, "warnings": 0, "broken": False}
-                try:
-                    bulletin = load(ref.folder).bulletin
+                result = check(ref.folder)  # loads the issue once (it used to be loaded, then checked)
+                if result.loaded is None:
+                    item["broken"], item["errors"] = True, len(result.problems)
+                else:
+                    bulletin = result.loaded.bulletin
                     item["number"], item["date"] = bulletin.issue.number, bulletin.issue.date.isoformat()
-                    result = check(ref.folder)
                     item["errors"], item["warnings"] = len(result.errors), len(result.warnings)
-                except BulletinError as exc:
-                    item["broken"], item["errors"] = True, len(exc.problems)
                 current = renderer.current(ref.folder)
                 if current is not None and current.ok:
                     item["pages"] = len(current.pages)

@@ -16,7 +16,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
-from . import glyphs, lines, measure, plan, settings
+from . import engine, glyphs, lines, measure, plan, settings
 
 WEASYPRINT_SERIES = "70."
 
@@ -53,7 +53,9 @@ def resolve(target: str) -> tuple[object, str]:
 
 def fingerprint(target: str) -> str:
     """First 16 hex digits of the SHA-256 of WeasyPrint's source of `target` (its original when patched)."""
-    function = ORIGINAL.get(target)
+    function = ORIGINAL.get(target, ENGINE_ORIGINAL.get(target))
+    if function is _MISSING:
+        function = None
     if function is None:
         owner, name = resolve(target)
         function = getattr(owner, name)
@@ -164,6 +166,21 @@ PATCHES: tuple[Patch, ...] = (
 )
 
 
+# Work the PDF writer repeats on every render (engine.py). Unlike the composition above these
+# change no output, so they stay installed for every render, `adjust=False` included.
+_PDF_FONTS = "weasyprint.pdf.fonts"
+_FONT_CLASS = (f"{_PDF_FONTS}:Font", "1888854798bf8726")  # __init__, clean, subset, _harfbuzz_subset, type
+_BUILD_FONTS = (f"{_PDF_FONTS}:build_fonts_dictionary", "fc551bef35d0d6c3")
+
+ENGINE: tuple[Patch, ...] = (
+    Patch(f"{_PDF_FONTS}:get_hb_object_data", engine.deferred_face_data,
+          ((f"{_PDF_FONTS}:get_hb_object_data", "03040a623df04c2b"), _FONT_CLASS)),
+    Patch(f"{_PDF_FONTS}:Font.file_content", engine.font_file_content, (_FONT_CLASS, _BUILD_FONTS)),
+    Patch(f"{_PDF_FONTS}:pydyf", engine.fonts_pydyf, (_BUILD_FONTS, ("pydyf:Stream", "f17b6bdcfedf2f50"))),
+)
+ENGINE_ORIGINAL: dict[str, object] = {}
+
+
 # ------------------------------------------------------------------------------ installing
 
 _checked = False
@@ -180,7 +197,7 @@ def check() -> None:
     problems = []
     if not weasyprint.__version__.startswith(WEASYPRINT_SERIES):
         problems.append(f"WeasyPrint {weasyprint.__version__} (written for {WEASYPRINT_SERIES}x)")
-    for patch in PATCHES:
+    for patch in PATCHES + ENGINE:
         for target, expected in patch.relies_on:
             try:
                 found = fingerprint(target)
@@ -207,6 +224,30 @@ def install() -> None:
         owner, name = patch.owner_and_name
         ORIGINAL[patch.target] = owner.__dict__.get(name, _MISSING)
         setattr(owner, name, patch.replacement)
+
+
+def install_engine() -> None:
+    """Install the PDF writer's savings (ENGINE; idempotent, checked like the composition)."""
+    if ENGINE_ORIGINAL:
+        return
+    check()
+    for patch in ENGINE:
+        owner, name = patch.owner_and_name
+        ENGINE_ORIGINAL[patch.target] = owner.__dict__.get(name, _MISSING)
+        setattr(owner, name, patch.replacement)
+
+
+def uninstall_engine() -> None:
+    """Put the PDF writer back as it was (tests compare the bytes with and without)."""
+    for patch in reversed(ENGINE):
+        if patch.target not in ENGINE_ORIGINAL:
+            continue
+        owner, name = patch.owner_and_name
+        original = ENGINE_ORIGINAL.pop(patch.target)
+        if original is _MISSING:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
 
 
 def uninstall() -> None:
