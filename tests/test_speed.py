@@ -187,3 +187,99 @@ def test_editor_list_loads_each_issue_once(monkeypatch):
         response = client.get("/")
     assert response.status_code == 200 and "2021-07" in response.text
     assert len(calls) == 1
+
+
+# ---------------------------------------------------------------- preview: only the changed pages
+
+
+def _png(image) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def test_page_digests_change_only_where_the_edit_is(tmp_path):
+    import shutil
+
+    from bulletin.pagedigest import Collector
+
+    shutil.copytree(SAMPLE.parent, tmp_path / "s")
+    issue = tmp_path / "s" / SAMPLE.name
+    collector = Collector()
+    first = render(issue, pdf_options={"finisher": collector})
+    before = collector.digests
+    assert len(before) == first.pages == len(set(before))
+    assert first.pdf == render(issue).pdf  # the finisher changes no byte
+    text = (issue / "issue.md").read_text(encoding="utf-8")
+    edited = text.replace("迄今已是第十八届。", "迄今已是第十八届，龘。", 1)  # a character used nowhere else
+    assert edited != text
+    (issue / "issue.md").write_text(edited, encoding="utf-8")
+    render(issue, pdf_options={"finisher": collector})
+    changed = [n for n, (a, b) in enumerate(zip(before, collector.digests), 1) if a != b]
+    assert changed == [2]
+
+
+def test_renderer_rasterises_only_changed_pages_and_they_match_a_full_render(tmp_path):
+    import shutil
+
+    from bulletin.preview import rasterise
+    from bulletin.serve.renderer import Renderer
+
+    shutil.copytree(SAMPLE.parent, tmp_path / "s")
+    issue = tmp_path / "s" / SAMPLE.name
+    renderer = Renderer()
+    try:
+        version = renderer.request(issue)
+        first = renderer.wait(issue, version - 1, 120)
+        assert first.ok and first.rasterised == list(range(1, len(first.pages) + 1))
+        text = (issue / "issue.md").read_text(encoding="utf-8")
+        (issue / "issue.md").write_text(text.replace("迄今已是第十八届。", "迄今已是第十八届，规模空前。", 1), encoding="utf-8")
+        version = renderer.request(issue, visible=2)
+        second = renderer.wait(issue, version - 1, 120)
+        assert second.ok and second.rasterised == [2]
+        assert second.pages[0] == first.pages[0] and second.pages[1] != first.pages[1]
+        fresh = [_png(image) for image in rasterise(second.pdf, list(range(1, len(second.pages) + 1)), 72)]
+        assert second.pages == fresh  # kept images are what rasterising everything again gives
+        (issue / "picture-unused.txt").write_text("x", encoding="utf-8")  # the folder changed: all pages anew
+        version = renderer.request(issue)
+        third = renderer.wait(issue, version - 1, 120)
+        assert third.rasterised == list(range(1, len(third.pages) + 1)) and third.pages == fresh
+    finally:
+        renderer.close()
+
+
+def test_page_images_named_by_digest_may_be_kept_by_the_browser(tmp_path):
+    from starlette.testclient import TestClient
+
+    from bulletin.serve.app import create_app
+    from bulletin.serve.renderer import Result
+
+    class OneResult:
+        def __init__(self):
+            self.result = Result(3, True, [b"\x89PNG one", b"\x89PNG two"], b"%PDF", [], 0.2, ["aa", "bb"], [2])
+
+        def request(self, folder, visible=None):
+            return 4
+
+        async def wait_async(self, folder, after, timeout):
+            return self.result
+
+        def current(self, folder):
+            return self.result
+
+        def close(self):
+            pass
+
+    import shutil
+
+    shutil.copytree(SAMPLE.parent, tmp_path / "issues" / "shanxi-tongxin")
+    app = create_app(tmp_path / "issues", port=8000, renderer=OneResult())
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        data = client.get("/api/issues/shanxi-tongxin/2021-07/preview?after=2").json()
+        assert data["digests"] == ["aa", "bb"] and data["changed"] == [2] and 120 <= data["pause"] < 350
+        named = client.get("/pages/shanxi-tongxin/2021-07/0/2.png?d=bb")
+        assert named.content == b"\x89PNG two" and "immutable" in named.headers["cache-control"]
+        stale = client.get("/pages/shanxi-tongxin/2021-07/0/2.png?d=aa")  # not what page 2 shows now
+        assert stale.content == b"\x89PNG two" and stale.headers["cache-control"] == "no-store"

@@ -75,12 +75,13 @@ function banner(text, cls, button) {
 
 // ------------------------------------------------------------------ saving
 
+let savePause = 350;  // the server suggests less when renders are quick (preview "pause")
 function changed() {
   body.dataset.lastInput = Date.now();  // for measuring the preview delay (tests, benchmarks)
   if (conflict) return;
   setState(T.saving);
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(save, 350);
+  saveTimer = setTimeout(save, savePause);
 }
 
 async function save() {
@@ -141,8 +142,16 @@ function showPreview(data) {
   const status = document.getElementById("preview-status");
   status.textContent = data.ok ? T.rendered(data.pages, data.seconds) : T.broken;
   const base = `/pages/${encodeURIComponent(SERIES)}/${encodeURIComponent(ISSUE)}/${data.version}/`;
+  if (data.pause) savePause = data.pause;
+  const digests = data.digests || [];
+  const named = `/pages/${encodeURIComponent(SERIES)}/${encodeURIComponent(ISSUE)}/0/`;  // by digest, not version
+  const shown = new Map([...pages.querySelectorAll("img")].map(img => [img.getAttribute("src"), img]));
   const images = [];
-  for (let n = 1; n <= data.pages; n++) images.push(el("img", {src: `${base}${n}.png`, alt: `— ${n} —`, "data-page": n}));
+  for (let n = 1; n <= data.pages; n++) {
+    // a page whose digest is unchanged keeps its image: only the changed pages are fetched
+    const src = digests[n - 1] ? `${named}${n}.png?d=${digests[n - 1]}` : `${base}${n}.png`;
+    images.push((digests[n - 1] && shown.get(src)) || el("img", {src, alt: `— ${n} —`, "data-page": n}));
+  }
   pages.replaceChildren(...images);
   pages.dataset.shownAt = Date.now();
   showProblems((data.problems || []).concat(fieldErrors));
