@@ -267,8 +267,11 @@ def preview(
 
     if watch:
         out.print(_say(lang, f"监视 {issue_dir} 及其刊物设置、版式、字体；Ctrl+C 结束", f"watching {issue_dir}; Ctrl+C to stop"))
+        from .daemon import companion
+
         try:
-            previews.watch(issue_dir, out_dir, report, pages, dpi)
+            with companion():  # `bulletin build` meanwhile goes through a warm daemon (daemon.py)
+                previews.watch(issue_dir, out_dir, report, pages, dpi)
         except KeyboardInterrupt:
             return
         return
@@ -525,7 +528,10 @@ def serve(
         import webbrowser
 
         webbrowser.open(url)
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    from .daemon import companion
+
+    with companion():  # `bulletin build` meanwhile goes through a warm daemon (daemon.py)
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
 daemon_app = typer.Typer(

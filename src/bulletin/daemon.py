@@ -313,7 +313,20 @@ def _child(conn: socket.socket, listener: socket.socket, others: list[socket.soc
             os._exit(code)
 
 
-def serve() -> None:  # pragma: no cover - the daemon process (tested through the client)
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def serve(parent: int | None = None) -> None:  # pragma: no cover - the daemon process (tested through the client)
+    """The daemon's loop; with `parent` (a companion's starter) it ends when that process is gone."""
     import select
 
     folder = _own_dir(create=True)
@@ -349,6 +362,8 @@ def serve() -> None:  # pragma: no cover - the daemon process (tested through th
             watched = [listener, wake_r] if running else [wake_r]
             watched += [conn for conn, _argv, _cwd in children.values()]
             readable, _, _ = select.select(watched, [], [], 1.0)
+            if running and not _alive(parent):
+                running = False  # the editor or watcher that started it is gone (even if killed)
             for conn in readable:
                 if conn is wake_r:
                     try:
@@ -448,8 +463,6 @@ def serve() -> None:  # pragma: no cover - the daemon process (tested through th
         release_fonts()
 
 
-if __name__ == "__main__":  # pragma: no cover
-    serve()
 
 
 class companion:
@@ -467,8 +480,9 @@ class companion:
                 import subprocess
 
                 with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
-                    subprocess.Popen([sys.executable, "-m", "bulletin.daemon"], stdin=null_in, stdout=null_out,
-                                     stderr=null_out, start_new_session=True, close_fds=True, cwd="/")
+                    subprocess.Popen([sys.executable, "-m", "bulletin.daemon", "--parent", str(os.getpid())],
+                                     stdin=null_in, stdout=null_out, stderr=null_out, start_new_session=True,
+                                     close_fds=True, cwd="/")
                 self.started = True
         except (OSError, Unsafe):
             pass
@@ -481,3 +495,7 @@ class companion:
             except OSError:
                 pass
         return False
+
+
+if __name__ == "__main__":  # pragma: no cover
+    serve(int(sys.argv[2]) if sys.argv[1:2] == ["--parent"] else None)
