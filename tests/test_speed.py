@@ -283,3 +283,26 @@ def test_page_images_named_by_digest_may_be_kept_by_the_browser(tmp_path):
         assert named.content == b"\x89PNG two" and "immutable" in named.headers["cache-control"]
         stale = client.get("/pages/shanxi-tongxin/2021-07/0/2.png?d=aa")  # not what page 2 shows now
         assert stale.content == b"\x89PNG two" and stale.headers["cache-control"] == "no-store"
+
+
+def test_saving_through_the_editor_keeps_the_other_pages(tmp_path):
+    """A save (atomic rename: the folders' times change) is not a change of the surroundings;
+    a new picture file is."""
+    import shutil
+    import time as clock
+
+    from bulletin.serve.renderer import surroundings
+    from bulletin.serve.workspace import Workspace
+
+    shutil.copytree(SAMPLE.parent, tmp_path / "issues" / SAMPLE.parent.name)
+    issue = tmp_path / "issues" / SAMPLE.parent.name / SAMPLE.name
+    before = surroundings(str(issue))
+    workspace = Workspace(tmp_path / "issues")
+    ref = workspace.issue(SAMPLE.parent.name, SAMPLE.name)
+    text, base = workspace.read(ref)
+    clock.sleep(0.01)
+    workspace.save(ref, text.replace("迄今已是第十八届。", "迄今已是第十八届，规模空前。", 1), base)
+    assert surroundings(str(issue)) == before
+    (issue / "images").mkdir(exist_ok=True)
+    (issue / "images" / "new.png").write_bytes(b"\x89PNG")
+    assert surroundings(str(issue)) != before

@@ -30,24 +30,34 @@ class Result:
 
 
 def surroundings(issue_dir: str) -> bytes:
-    """What else a page image depends on besides the PDF's drawing: every file of the issue folder
-    but issue.md (pictures), of its series folder (series.yaml, fonts), by name, size and time.
-    Part of every page digest, so a change there makes every page anew."""
+    """What else a page image depends on besides the PDF's drawing: every file under the issue
+    folder but issue.md (pictures), and the files of its series folder (series.yaml, fonts), by
+    name, size and time. Part of every page digest, so a change there makes every page anew.
+    Folders themselves are left out: saving issue.md (a rename) changes their times."""
     entries = []
     folder = Path(issue_dir)
-    for root in (folder, folder.parent):
-        try:
-            found = sorted(os.scandir(root), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in found:
-            if root == folder and entry.name == "issue.md":
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if path == str(folder / "issue.md") or name.endswith(".tmp"):
                 continue
             try:
-                st = entry.stat()
+                st = os.stat(path)
             except OSError:
                 continue
-            entries.append(f"{root == folder}:{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+            entries.append(f"{os.path.relpath(path, folder)}:{st.st_size}:{st.st_mtime_ns}")
+    try:
+        series = sorted(os.scandir(folder.parent), key=lambda e: e.name)
+    except OSError:
+        series = []
+    for entry in series:
+        try:
+            if entry.is_file():
+                st = entry.stat()
+                entries.append(f"../{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            continue
     return "\n".join(entries).encode("utf-8", "surrogateescape")
 
 
