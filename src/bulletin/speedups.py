@@ -50,6 +50,7 @@ def install() -> None:
         while len(_cache) > MAX_ENTRIES:
             _cache.popitem(last=False)
 
+    cached_subset.__wrapped__ = original  # its source is WeasyPrint's (patches.fingerprint)
     fonts.Font._harfbuzz_subset = cached_subset
     _install_relative_image_ids()
     _installed = True

@@ -59,6 +59,8 @@ def fingerprint(target: str) -> str:
     if function is None:
         owner, name = resolve(target)
         function = getattr(owner, name)
+    if isinstance(function, property):
+        function = function.fget
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
 
 
@@ -169,14 +171,19 @@ PATCHES: tuple[Patch, ...] = (
 # Work the PDF writer repeats on every render (engine.py). Unlike the composition above these
 # change no output, so they stay installed for every render, `adjust=False` included.
 _PDF_FONTS = "weasyprint.pdf.fonts"
-_FONT_CLASS = (f"{_PDF_FONTS}:Font", "1888854798bf8726")  # __init__, clean, subset, _harfbuzz_subset, type
+# what reads or writes Font.file_content (methods, not the whole class: fingerprinting a class
+# parses its whole module, ~15 ms a process)
+_FONT_CLASS = ((f"{_PDF_FONTS}:Font.__init__", "1f281166b10302a4"), (f"{_PDF_FONTS}:Font.clean", "794f0211f18453f1"),
+               (f"{_PDF_FONTS}:Font.subset", "61ed6bc2e9a7e43a"),
+               (f"{_PDF_FONTS}:Font._harfbuzz_subset", "f80805663ede8080"),
+               (f"{_PDF_FONTS}:Font.type", "31376bf9b326ac58"))
 _BUILD_FONTS = (f"{_PDF_FONTS}:build_fonts_dictionary", "fc551bef35d0d6c3")
 
 ENGINE: tuple[Patch, ...] = (
     Patch(f"{_PDF_FONTS}:get_hb_object_data", engine.deferred_face_data,
-          ((f"{_PDF_FONTS}:get_hb_object_data", "03040a623df04c2b"), _FONT_CLASS)),
-    Patch(f"{_PDF_FONTS}:Font.file_content", engine.font_file_content, (_FONT_CLASS, _BUILD_FONTS)),
-    Patch(f"{_PDF_FONTS}:pydyf", engine.fonts_pydyf, (_BUILD_FONTS, ("pydyf:Stream", "f17b6bdcfedf2f50"))),
+          ((f"{_PDF_FONTS}:get_hb_object_data", "03040a623df04c2b"), *_FONT_CLASS)),
+    Patch(f"{_PDF_FONTS}:Font.file_content", engine.font_file_content, (*_FONT_CLASS, _BUILD_FONTS)),
+    Patch(f"{_PDF_FONTS}:pydyf", engine.fonts_pydyf, (_BUILD_FONTS, ("pydyf:Stream.data", "bdc2bc513f286de7"))),
 )
 ENGINE_ORIGINAL: dict[str, object] = {}
 
@@ -197,12 +204,15 @@ def check() -> None:
     problems = []
     if not weasyprint.__version__.startswith(WEASYPRINT_SERIES):
         problems.append(f"WeasyPrint {weasyprint.__version__} (written for {WEASYPRINT_SERIES}x)")
+    found_by_target: dict[str, str | None] = {}  # several patches rely on the same function
     for patch in PATCHES + ENGINE:
         for target, expected in patch.relies_on:
-            try:
-                found = fingerprint(target)
-            except (AttributeError, ImportError, OSError, TypeError):
-                found = None
+            if target not in found_by_target:
+                try:
+                    found_by_target[target] = fingerprint(target)
+                except (AttributeError, ImportError, OSError, TypeError):
+                    found_by_target[target] = None
+            found = found_by_target[target]
             if found != expected:
                 problems.append(f"{target} changed (patch {patch.target})")
     if problems:
