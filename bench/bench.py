@@ -114,7 +114,7 @@ def big_issue(series_dir: Path, limit: int = 995_000) -> Path:
     text = (SAMPLE / "issue.md").read_text(encoding="utf-8")
     body = text[text.index("\n---\n", 4) + 5:]
     body = re.sub(r"(?m)^(?!#)(.+)\n(?=[^\n#])", r"\1\n\n", body)  # every line its own paragraph
-    body = re.sub(r"(?m)^(?!#)(.{12,}?[，；。])(?=[^\n])", r"\1\n\n", body)  # long lines split once
+    body = re.sub(r"(?<=[，；。])(?=[^\n）”])", "\n\n", body)  # a paragraph per clause: ~1,000 pages
     front = "---\nnumber: 7\ndate: 2021-07-30\n---\n"
     parts, size, k = [front], len(front.encode()), 0
     while True:

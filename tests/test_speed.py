@@ -306,3 +306,23 @@ def test_saving_through_the_editor_keeps_the_other_pages(tmp_path):
     (issue / "images").mkdir(exist_ok=True)
     (issue / "images" / "new.png").write_bytes(b"\x89PNG")
     assert surroundings(str(issue)) != before
+
+
+def test_watch_writes_only_the_pages_an_edit_changed(tmp_path):
+    import shutil
+
+    from bulletin.preview import Kept, preview
+
+    shutil.copytree(SAMPLE.parent, tmp_path / "s")
+    issue = tmp_path / "s" / SAMPLE.name
+    kept, out, plain = Kept(), tmp_path / "out", tmp_path / "plain"
+    first = preview(issue, out, kept=kept)
+    inodes = {p.name: p.stat().st_ino for p in first.pages}
+    text = (issue / "issue.md").read_text(encoding="utf-8")
+    (issue / "issue.md").write_text(text.replace("迄今已是第十八届。", "迄今已是第十八届，规模空前。", 1), encoding="utf-8")
+    second = preview(issue, out, kept=kept)
+    rewritten = sorted(p.name for p in second.pages if p.stat().st_ino != inodes[p.name])  # written atomically: new inode
+    assert rewritten == [second.pages[1].name]
+    again = preview(issue, plain)  # everything anew, nothing kept
+    assert [p.read_bytes() for p in second.pages] == [p.read_bytes() for p in again.pages]
+    assert second.contact_sheet.read_bytes() == again.contact_sheet.read_bytes()
