@@ -86,6 +86,27 @@ def whole_process(runs: int, work: Path) -> dict:
             "same_bytes": same, "sha": _sha(work / "cold" / PDF_NAME)}
 
 
+def pool_vs_loop(count: int, work: Path) -> tuple[float, float]:
+    """A batch of `count` copies of the sample with the worker pool vs a shell loop of builds."""
+    series = work / "loop" / "shanxi-tongxin"
+    series.mkdir(parents=True)
+    shutil.copyfile(SAMPLE.parent / "series.yaml", series / "series.yaml")
+    text = (SAMPLE / "issue.md").read_text(encoding="utf-8")
+    folders = []
+    for n in range(1, count + 1):
+        folder = series / f"issue-{n:03d}"
+        folder.mkdir()
+        (folder / "issue.md").write_text(text.replace("number: 7 ", f"number: {n} ", 1), encoding="utf-8")
+        folders.append(folder)
+    env = {**os.environ, "BULLETIN_NO_DAEMON": "1"}
+    pool = run([str(BIN / "bulletin"), "build", str(series), "-o", str(work / "pool"), "--force"], env)
+    start = time.perf_counter()
+    for folder in folders:  # what an operator's shell loop does
+        subprocess.run([str(BIN / "bulletin"), "build", str(folder), "-o", str(work / "loop-out"), "--force"],
+                       check=True, capture_output=True, env=env)
+    return pool, time.perf_counter() - start
+
+
 def small_series(folder: Path, count: int) -> Path:
     """A series of `count` one-page issues (numbered 1…count, one a week)."""
     import datetime as dt
@@ -278,6 +299,7 @@ def typst_reference(work: Path) -> dict | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, smaller batches, no 1,000-page issue")
+    parser.add_argument("--loop", action="store_true", help="also a batch on the pool vs a shell loop of builds")
     args = parser.parse_args()
     runs, renders, edits = (3, 15, 4) if args.quick else (9, 40, 10)
     sizes = [10, 30, 60] if args.quick else [50, 150, 300]
@@ -289,6 +311,8 @@ def main() -> None:
         batches = batch_linearity(sizes, work)
         big = None if args.quick else big_build(work)
         typst_figures = typst_reference(work)
+        loop_count = 10 if args.quick else 50
+        looped = pool_vs_loop(loop_count, work) if args.loop else None
     growth = (stats["rss_end"] - stats["rss_start"]) / stats["rss_start"]
     first, last = batches[sizes[0]], batches[sizes[-1]]
     rows = [
@@ -315,6 +339,10 @@ def main() -> None:
                  ("  per page (ms)", f"{big['seconds'] / big['pages'] * 1000:.1f}", ""),
                  ("  its CPU time (s; the whole process)", f"{big['cpu']:.1f}", ""),
                  ("  peak RSS (MB)", f"{big['peak']:.0f}", "< 1024")]
+    if looped is not None:
+        rows += [(f"batch of {loop_count} samples: worker pool (s)", f"{looped[0]:.1f}", ""),
+                 (f"batch of {loop_count} samples: shell loop of builds (s)", f"{looped[1]:.1f}", ""),
+                 ("  speed-up of the pool", f"{looped[1] / looped[0]:.1f}×", "≥ 4")]
     rows += [
         (f"RSS growth over {renders} renders (after 10)", f"{growth * 100:+.1f} %", "< 10 %"),
         ("peak RSS, warm renders (MB)", f"{stats['peak']:.0f}", ""),
