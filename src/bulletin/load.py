@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import errno
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -1052,16 +1053,27 @@ def sibling_issues(series_dir: Path) -> list[SiblingIssue]:
     whose front matter cannot be read are left out: they are their own check's business. Each
     file is read again only when its modification time, change time, size or inode changed."""
     found = []
-    for issue_md in series_dir.glob(f"*/{ISSUE_FILE}"):
+    try:
+        entries = list(os.scandir(series_dir))
+    except OSError:
+        entries = []
+    for entry in entries:  # what series_dir.glob("*/issue.md") finds, with one stat per issue
+        try:
+            if not entry.is_dir():
+                continue
+        except OSError:
+            continue
+        issue_md = Path(entry.path) / ISSUE_FILE
         key = _stat_key(issue_md)
+        if key is None:
+            continue  # no issue.md: not an issue folder
         kept = _SIBLINGS.get(issue_md)
-        if key is not None and kept is not None and kept[0] == key:
+        if kept is not None and kept[0] == key:
             if kept[1] is not None:
                 found.append(kept[1])
             continue
         sibling = _read_sibling(issue_md)
-        if key is not None:
-            _SIBLINGS[issue_md] = (key, sibling)
+        _SIBLINGS[issue_md] = (key, sibling)
         if sibling is not None:
             found.append(sibling)
     return sorted(found, key=lambda s: (s.date, s.number))
