@@ -190,7 +190,7 @@ def rss():
                 return int(line.split()[1]) / 1024
 times, cpu, stages, sizes = [], [], {{}}, []
 render({str(SAMPLE)!r})
-from bulletin.speedups import settle
+from bulletin.typeset.speedups import settle
 settle()  # what preview --watch, the editor's renderer and batch workers do after their first render
 base = None
 for i in range({renders}):

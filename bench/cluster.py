@@ -64,7 +64,7 @@ def timed(fn) -> tuple[float, object]:
 
 def parts(client, folder: Path, work: Path, rounds: int = 20) -> dict[str, float]:
     """Medians (seconds) of the distributed path's own steps for one issue."""
-    from bulletin import cluster, outputs
+    from bulletin.run import cluster, outputs
 
     pack, series_pack, trip, unpack, write = [], [], [], [], []
     for i in range(rounds):
@@ -111,7 +111,7 @@ def main() -> None:
 
     import distributed
 
-    from bulletin import cluster
+    from bulletin.run import cluster
 
     n, w = args.issues, args.workers
     print(f"before: {load()}", flush=True)

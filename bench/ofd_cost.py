@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bulletin.api import render
-from bulletin.ofd import OfdSource, bulletin_font_naming, issue_custom_data
+from bulletin.output.ofd import OfdSource, bulletin_font_naming, issue_custom_data
 
 ROOT = Path(__file__).resolve().parents[1]
 

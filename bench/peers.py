@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bulletin.api import render  # noqa: E402
-from bulletin.layout import length_pt, load_layout  # noqa: E402
-from bulletin.load import load  # noqa: E402
+from bulletin.style.layout import length_pt, load_layout  # noqa: E402
+from bulletin.source.load import load  # noqa: E402
 from bulletin.model import Figure, Heading, ListBlock, Paragraph, Table  # noqa: E402
 
 FONTS = ROOT / "fonts"

@@ -12,7 +12,7 @@ import argparse
 import statistics
 import time
 
-from bulletin.titles import Lexicon, break_title, font_metrics, segment
+from bulletin.compose.titles import Lexicon, break_title, font_metrics, segment
 
 TITLE = "关于进一步加强全省信息通信行业新型基础设施建设和网络安全保障工作推动数字经济高质量发展的实施意见，"
 

@@ -7,9 +7,9 @@ import io
 import pytest
 
 from bulletin.typeset import blocklayout
-from bulletin.blocks import split_spans
+from bulletin.compose.blocks import split_spans
 from bulletin.model import Span
-from bulletin.placement import Outline, Plan, Rules, revise
+from bulletin.compose.placement import Outline, Plan, Rules, revise
 
 
 # ---------------------------------------------------------------- blocklayout (WeasyPrint hooks)
@@ -135,7 +135,7 @@ def test_a_split_keeps_two_lines_on_each_side():
 def test_recolour_turns_the_masthead_cmyk_into_the_spot_colour():
     from pypdf.generic import FloatObject, NameObject
 
-    from bulletin.inks import recolour
+    from bulletin.output.inks import recolour
 
     ops = [([NameObject("/DeviceCMYK")], b"cs"), ([FloatObject(0), FloatObject(1), FloatObject(1), FloatObject(0)], b"scn"),
            ([NameObject("/DeviceCMYK")], b"cs"), ([FloatObject(0), FloatObject(0), FloatObject(0), FloatObject(1)], b"scn"),
@@ -152,7 +152,7 @@ def test_recolour_turns_the_masthead_cmyk_into_the_spot_colour():
 def test_booklet_sheets_have_marks_outside_the_trim(tmp_path):
     from pypdf import PdfReader, PdfWriter
 
-    from bulletin.imposition import impose
+    from bulletin.distribute.imposition import impose
 
     writer = PdfWriter()
     for _ in range(5):
@@ -175,7 +175,7 @@ def test_booklet_sheets_have_marks_outside_the_trim(tmp_path):
 
 def test_words_txt_is_read_and_bad_lines_are_reported(tmp_path):
     from bulletin.errors import BulletinError
-    from bulletin.load import load_series
+    from bulletin.source.load import load_series
 
     series = tmp_path / "s"
     series.mkdir()

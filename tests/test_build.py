@@ -36,7 +36,7 @@ def test_every_title_and_sentence_in_order(sample_pdf, expected):
 
 def test_every_source_paragraph_in_order(sample_pdf):
     """Each paragraph of issue.md, whole, in source order (not only the reference's sentences)."""
-    from bulletin.load import load_issue
+    from bulletin.source.load import load_issue
     from bulletin.model import Paragraph
 
     paragraphs = [
@@ -294,7 +294,7 @@ def test_cli_help_is_bilingual():
 
 def test_font_subset_cache_gives_the_same_bytes(sample_build):
     """A warm re-render (subsets from the cache) equals a render with an empty cache."""
-    from bulletin import speedups
+    from bulletin.typeset import speedups
 
     speedups.clear()
     cold = render(SAMPLE).pdf

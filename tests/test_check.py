@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bulletin.api import check
-from bulletin.lint import findings, fix
+from bulletin.check.lint import findings, fix
 
 from .conftest import SAMPLE, write_issue
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bulletin import scratch
-from bulletin.write import write_atomic
+from bulletin.output.write import write_atomic
 
 from .conftest import SAMPLE
 

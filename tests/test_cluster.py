@@ -49,7 +49,7 @@ def series(tmp_path) -> Path:
 
 
 def test_issue_files_travel_and_unpack_to_the_same_folder(tmp_path, series, monkeypatch):
-    from bulletin import load
+    from bulletin.source import load
 
     monkeypatch.setattr(load, "MAX_IMAGE_BYTES", 1000)
     issue = small_issue(series, "2024-02", 2)
@@ -120,7 +120,7 @@ def test_environment_names_what_the_bytes_depend_on():
 
 def test_images_are_named_by_their_place_in_the_issue_not_on_disk(tmp_path):
     """speedups.relative_image_ids: the same issue in two folders gives the same bytes."""
-    from bulletin import speedups
+    from bulletin.typeset import speedups
     from bulletin.api import render
 
     for name in ("a", "b"):
@@ -156,7 +156,7 @@ def test_images_are_named_by_their_place_in_the_issue_not_on_disk(tmp_path):
 def test_the_image_naming_patch_fails_loudly_on_another_weasyprint(monkeypatch):
     from weasyprint import document, images
 
-    from bulletin import speedups
+    from bulletin.typeset import speedups
 
     def moved(cache, url_fetcher, options, url, forced_mime_type=None, context=None, orientation="from-image"):
         return None  # a WeasyPrint whose images are named some other way
@@ -326,7 +326,7 @@ def test_a_worker_that_dies_mid_task_has_its_issue_run_again_elsewhere(tmp_path,
         import os as os_
         import signal as signal_
 
-        from bulletin import cluster as cluster_
+        from bulletin.run import cluster as cluster_
 
         original = cluster_.build_one
 
@@ -340,7 +340,7 @@ def test_a_worker_that_dies_mid_task_has_its_issue_run_again_elsewhere(tmp_path,
         return os_.getpid()
 
     def disarm():
-        from bulletin import cluster as cluster_
+        from bulletin.run import cluster as cluster_
 
         cluster_.build_one = getattr(cluster_.build_one, "original", cluster_.build_one)
 

@@ -9,9 +9,9 @@ import pytest
 
 from bulletin.api import render
 from bulletin.compose import compose, inline
-from bulletin.fonts import font_face_css
-from bulletin.layout import load_layout
-from bulletin.load import load_issue
+from bulletin.style.fonts import font_face_css
+from bulletin.style.layout import load_layout
+from bulletin.source.load import load_issue
 from bulletin.model import Span
 from bulletin.typeset import FetchDenied, SafeFetcher
 

@@ -12,7 +12,7 @@ import pdfplumber
 import pytest
 
 from bulletin.api import render
-from bulletin.load import load_issue
+from bulletin.source.load import load_issue
 from bulletin.model import Paragraph
 from bulletin.typeset import breaking, justification, paragraph, patches, plan
 from bulletin.typeset import punctuation as P
@@ -178,7 +178,7 @@ def test_latin_letters_are_spaced_only_as_a_last_resort():
 
 
 def test_half_faces_stand_for_their_base_face_marks_only():
-    from bulletin.fonts import FontSet, fonts, half_face_for
+    from bulletin.style.fonts import FontSet, fonts, half_face_for
 
     bundled = fonts()
     body = tuple(font.family for font in FontSet().chain(["fang", "serif-ext", "serif"]))
@@ -219,7 +219,7 @@ def laid_out():
     from weasyprint import CSS, HTML
     from weasyprint.formatting_structure import boxes
 
-    from bulletin.fonts import font_face_css
+    from bulletin.style.fonts import font_face_css
     from bulletin.typeset import font_config
 
     def lay(body: str, css: str = ""):
@@ -308,7 +308,7 @@ def test_line_box_verticality_keeps_the_pitch_with_anchors_and_other_fonts(laid_
 
 def _pdf_of(body: str, css: str = "") -> pdfplumber.PDF:
     from bulletin.compose import Composed
-    from bulletin.fonts import font_face_css
+    from bulletin.style.fonts import font_face_css
     from bulletin.resources import fonts_dir
     from bulletin.typeset import typeset
 

@@ -70,7 +70,7 @@ def test_a_failing_build_fails_the_same_way(env, tmp_path, make_issue):
 
 
 def test_without_a_daemon_or_with_an_unsafe_folder_builds_as_before(env, tmp_path):
-    from bulletin import daemon
+    from bulletin.run import daemon
 
     folder = Path(env["XDG_RUNTIME_DIR"]) / "bulletin"
     folder.mkdir(mode=0o755)
@@ -93,7 +93,7 @@ def test_without_a_daemon_or_with_an_unsafe_folder_builds_as_before(env, tmp_pat
 
 
 def test_one_issue_is_found_on_the_command_line(tmp_path):
-    from bulletin.daemon import one_issue
+    from bulletin.run.daemon import one_issue
 
     cwd = str(SAMPLE.parents[1])
     assert one_issue(["build", "shanxi-tongxin/2021-07", "-o", "out"], cwd) == SAMPLE
@@ -106,7 +106,7 @@ def test_a_companion_daemon_ends_with_the_command_that_started_it(env, tmp_path)
     import signal
     import time
 
-    code = ("import os, sys, time; from bulletin.daemon import companion\n"
+    code = ("import os, sys, time; from bulletin.run.daemon import companion\n"
             "with companion():\n    print('in', flush=True); time.sleep(600)\n")
     starter = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
     try:

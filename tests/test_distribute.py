@@ -21,8 +21,8 @@ from pypdf import PdfReader, PdfWriter
 
 from bulletin.distribute import distribute, extract_archive
 from bulletin.errors import BulletinError
-from bulletin.load import load
-from bulletin.mail import SEND_LOG, send, smtp_settings
+from bulletin.source.load import load
+from bulletin.distribute.mail import SEND_LOG, send, smtp_settings
 
 from .conftest import SAMPLE, write_issue
 

@@ -19,7 +19,7 @@ from bulletin import distribute as distribution
 from bulletin.cli import app
 from bulletin.distribute import distribute, extract_archive
 from bulletin.errors import BulletinError
-from bulletin.mail import send
+from bulletin.distribute.mail import send
 
 from .test_distribute import REGISTRY, issue_with_registry
 

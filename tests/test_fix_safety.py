@@ -6,7 +6,7 @@ import shutil
 
 from typer.testing import CliRunner
 
-from bulletin import lint
+from bulletin.check import lint
 from bulletin.api import check
 from bulletin.cli import app
 

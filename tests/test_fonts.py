@@ -1,6 +1,6 @@
 """The fonts of fonts/: manifest, coverage per kind of text, Chinese faces first, line metrics of
 the extension faces, and the CSS a FontSet gives WeasyPrint. Coverage is read here with fontTools
-directly, not through bulletin.fonts, so the two are checked against each other."""
+directly, not through bulletin.style.fonts, so the two are checked against each other."""
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
-from bulletin.fonts import FontSet, fonts
-from bulletin.layout import load_layout
-from bulletin.repertoire import gb18030_hanzi, in_gb2312, tgh
+from bulletin.style.fonts import FontSet, fonts
+from bulletin.style.layout import load_layout
+from bulletin.style.repertoire import gb18030_hanzi, in_gb2312, tgh
 
 ROOT = Path(__file__).resolve().parents[1]
 FONTS = ROOT / "fonts"
@@ -201,7 +201,7 @@ def test_faces_needed(text, kind, needed):
 def test_a_layout_naming_an_unknown_font_role_is_refused(tmp_path, monkeypatch):
     import shutil
 
-    import bulletin.layout as layout_module
+    import bulletin.style.layout as layout_module
     from bulletin.errors import BulletinError
 
     folder = tmp_path / "layouts" / "mine"

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bulletin.errors import BulletinError
-from bulletin.load import load
+from bulletin.source.load import load
 
 SERIES = "name: 测试\npublisher: 协会\n"
 FRONT_KEYS = ["number", "date", "total_number", "editor_note", "distribution", "print_run", "assumed",

@@ -13,7 +13,7 @@ import pytest
 
 from bulletin.api import render
 from bulletin.errors import BulletinError
-from bulletin.load import load
+from bulletin.source.load import load
 
 from . import pdfcheck as pc
 from .conftest import write_issue

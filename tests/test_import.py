@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from bulletin.api import render
 from bulletin.cli import app
-from bulletin.load import load_issue
+from bulletin.source.load import load_issue
 
 from . import pdfcheck as pc
 from .conftest import FIXTURES, SAMPLE

@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from bulletin.cli import app
-from bulletin.load import load_issue
+from bulletin.source.load import load_issue
 from bulletin.model import Figure
 
 from .test_import import make_docx, series_folder

@@ -14,7 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from bulletin.api import build, check, render
-from bulletin.titles import shape_of, word_splits
+from bulletin.compose.titles import shape_of, word_splits
 
 from . import pdfcheck as pc
 from .conftest import FIXTURES, SAMPLE
@@ -229,7 +229,7 @@ def test_pictures_side_by_side_with_sizes_and_captions(county):
 
 
 def test_picture_size_attribute_and_rows_in_the_issue_format(make_issue, tmp_path):
-    from bulletin.load import load_issue
+    from bulletin.source.load import load_issue
 
     issue = make_issue("## 标题\n\n![甲](images/a.png){宽=60%} ![乙](images/b.png)\n\n![丙](images/a.png){width=12字}\n")
     (issue / "images").mkdir()
@@ -315,7 +315,7 @@ def test_copy_number_sits_top_left_on_the_first_line(tmp_path):
 
 
 def test_supplements_are_numbered_apart(tmp_path):
-    from bulletin.new import new_issue, next_issue
+    from bulletin.editor.new import new_issue, next_issue
 
     series = tmp_path / "qingshan"
     shutil.copytree(COUNTY, series)
@@ -397,7 +397,7 @@ def test_spot_colour_masthead(tmp_path):
 
 
 def test_booklet_order():
-    from bulletin.imposition import booklet_sheets, side_by_side
+    from bulletin.distribute.imposition import booklet_sheets, side_by_side
 
     assert booklet_sheets(8) == [(7, 0), (1, 6), (5, 2), (3, 4)]
     assert booklet_sheets(6) == [(None, 0), (1, None), (5, 2), (3, 4)]  # padded to eight
@@ -422,7 +422,7 @@ def test_duplex_puts_the_colophon_on_an_even_page(tmp_path):
 def test_booklet_sheets_read_in_order_when_folded(sample_build):
     """Sheet 1 of the sample's booklet: page 12 on the left, page 1 on the right; its back: page 2
     and page 11."""
-    from bulletin.imposition import impose
+    from bulletin.distribute.imposition import impose
 
     sheets = impose(sample_build.pdf, sample_build.pages, "booklet", marks=True)
     with pdfplumber.open(io.BytesIO(sheets)) as pdf:
@@ -444,7 +444,7 @@ def test_booklet_sheets_read_in_order_when_folded(sample_build):
 def test_masthead_pre_printed_shorthand_and_print_run(tmp_path):
     """`masthead: pre-printed` (套打): the print run leaves the red title out, the copies keep it."""
     from bulletin.distribute import distribute
-    from bulletin.load import load_series
+    from bulletin.source.load import load_series
 
     series = tmp_path / "features"
     shutil.copytree(FIXTURES / "features", series)

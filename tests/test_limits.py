@@ -111,7 +111,7 @@ def test_an_alias_bomb_in_series_yaml_is_refused_before_a_batch_hashes_its_input
     assert "内部错误" not in output and "Traceback" not in output and "MemoryError" not in output
     assert seconds < 30 and folder.is_dir(), seconds
     peak = subprocess.run([sys.executable, "-c", (  # VmHWM: this process's peak (ru_maxrss would include ours)
-        "import re, sys; from pathlib import Path; from bulletin.fonts import series_font_files; "
+        "import re, sys; from pathlib import Path; from bulletin.style.fonts import series_font_files; "
         "assert series_font_files(Path(sys.argv[1])) == []; "
         "print(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1))"),
         str(tmp_path / "s")], capture_output=True, text=True, timeout=120)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bulletin.errors import BulletinError
-from bulletin.load import load, load_issue
+from bulletin.source.load import load, load_issue
 from bulletin.model import Figure, Heading, ListBlock, Paragraph, Table
 
 from .conftest import SAMPLE

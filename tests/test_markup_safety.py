@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bulletin.api import check, render
 from bulletin.cli import app
-from bulletin.load import load
+from bulletin.source.load import load
 
 from .conftest import write_issue
 

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from bulletin.api import check
 from bulletin.cli import app
-from bulletin.load import load_issue
+from bulletin.source.load import load_issue
 
 from .conftest import SAMPLE
 

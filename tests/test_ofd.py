@@ -19,9 +19,9 @@ from pypdf import PdfReader
 
 from bulletin.api import build
 from bulletin.errors import BulletinError
-from bulletin.ofd import OfdSource, Unsupported, pdf_to_ofd
-from bulletin.ofd.check import check_package
-from bulletin.ofd.package import compress_deltas, delta_list, expand_deltas, rect_region
+from bulletin.output.ofd import OfdSource, Unsupported, pdf_to_ofd
+from bulletin.output.ofd.check import check_package
+from bulletin.output.ofd.package import compress_deltas, delta_list, expand_deltas, rect_region
 
 from . import ofdtools as ot
 from . import pdfcheck as pc
@@ -339,7 +339,7 @@ def test_ofdkit_reads_every_sentence_in_order(sample, expected):
 def test_ofdkit_reads_the_features_fixture(features):
     import ofdkit
 
-    from bulletin.load import load_issue
+    from bulletin.source.load import load_issue
     from bulletin.model import Paragraph
 
     paragraphs = ["".join(s.text for s in block.content) for article in load_issue(FEATURES).issue.articles()
@@ -503,7 +503,7 @@ def test_ofd_copies_are_the_same_bytes_on_every_run(distributed, ofd_only):
 
 
 def test_mail_attaches_the_ofd_when_copies_are_ofd(ofd_only):
-    from bulletin.mail import SmtpSettings, message_for
+    from bulletin.distribute.mail import SmtpSettings, message_for
     from bulletin.model import MailSettings
 
     dist = ofd_only
@@ -544,7 +544,7 @@ def test_a_clipped_border_strip_becomes_the_strip():
 
 
 def test_to_unicode_ranges_and_chars():
-    from bulletin.ofd.pdfscan import parse_to_unicode
+    from bulletin.output.ofd.pdfscan import parse_to_unicode
 
     cmap = (b"2 beginbfchar\n<0003> <0020>\n<0a7c> <5c71>\nendbfchar\n"
             b"1 beginbfrange\n<0010> <0012> <0030>\nendbfrange\n"
@@ -559,7 +559,7 @@ def test_package_of_the_same_source_twice_is_identical(features):
 
 
 def test_content_stream_tokens():
-    from bulletin.ofd.pdfscan import Name, operations
+    from bulletin.output.ofd.pdfscan import Name, operations
 
     data = (b"q 1 0 0 -1 0 841.89 cm %comment\n/F#31 12 Tf [<0a7c>-60.5<> (a\\(b\\)\\101\\\nc) 3] TJ "
             b"/P <</MCID 0 /Alt (x)>> BDC [] 0 d true false null MP .5 -.25 re W* n BI /W 1 ID \x00 EI")

@@ -9,12 +9,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from bulletin import postflight
+from bulletin.check import postflight
 from bulletin.api import check, render
 from bulletin.cli import app
 from bulletin.compose import Composed
 from bulletin.errors import BulletinError
-from bulletin.load import load
+from bulletin.source.load import load
 from bulletin.typeset import typeset
 
 from .conftest import write_issue

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bulletin.cli import app
 from bulletin.errors import BulletinError
-from bulletin.preview import parse_pages, watch
+from bulletin.editor.preview import parse_pages, watch
 
 from .conftest import SAMPLE
 

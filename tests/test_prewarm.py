@@ -28,7 +28,7 @@ def test_same_bytes_with_and_without_the_forked_child(tmp_path):
 def test_a_child_that_dies_falls_back_to_typesetting_in_the_parent(tmp_path):
     script = f"""
 import os, sys
-import bulletin.prewarm as prewarm
+import bulletin.run.prewarm as prewarm
 prewarm._child = lambda jobs, results: os._exit(1)  # dies before doing anything
 sys.argv = ["bulletin", "build", {str(SAMPLE)!r}, "-o", {str(tmp_path / "c")!r}, "--force"]
 from bulletin.launch import main

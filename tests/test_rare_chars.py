@@ -16,11 +16,11 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from bulletin.api import build, render
-from bulletin.fonts import drawn
-from bulletin.layout import load_layout
-from bulletin.load import load
-from bulletin.preflight import texts
-from bulletin.repertoire import in_gb2312
+from bulletin.style.fonts import drawn
+from bulletin.style.layout import load_layout
+from bulletin.source.load import load
+from bulletin.check.preflight import texts
+from bulletin.style.repertoire import in_gb2312
 
 from . import pdfcheck as pc
 from .conftest import SAMPLE

@@ -11,8 +11,8 @@ import re
 import pdfplumber
 import pytest
 
-from bulletin.fonts import FontSet, coverage, fonts, lacks_space
-from bulletin.layout import load_layout
+from bulletin.style.fonts import FontSet, coverage, fonts, lacks_space
+from bulletin.style.layout import load_layout
 from bulletin.resources import fonts_dir
 from bulletin.text import is_cjk
 from bulletin.typeset import glyphs, measure, patches

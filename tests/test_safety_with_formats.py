@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from bulletin import distribute as distribution
-from bulletin import postflight
+from bulletin.check import postflight
 from bulletin.api import render
 from bulletin.batch import MANIFEST, build_many
 from bulletin.compose import Composed

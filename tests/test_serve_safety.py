@@ -92,7 +92,7 @@ def test_saves_of_one_version_from_eight_processes_keep_exactly_one(workspace):
 
 
 def hold_the_lock_then_edit(folder: str, ready, seconds: float) -> None:
-    from bulletin.write import locked, write_atomic
+    from bulletin.output.write import locked, write_atomic
 
     with locked(Path(folder)):
         ready.set()
@@ -195,15 +195,15 @@ def test_a_slow_check_does_not_freeze_other_requests(client, monkeypatch):
 
 def test_heavy_requests_beyond_the_queue_are_answered_busy(client, monkeypatch):
     client.app_.state.heavy.__init__(workers=1, queued=1)
-    import bulletin.load
+    import bulletin.source.load
 
-    original = bulletin.load.load
+    original = bulletin.source.load.load
 
     def slow_load(*args, **kwargs):
         time.sleep(1.0)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(bulletin.load, "load", slow_load)
+    monkeypatch.setattr(bulletin.source.load, "load", slow_load)
     import bulletin.api
 
     monkeypatch.setattr(bulletin.api, "load", slow_load)  # the list page loads each issue through check()

@@ -14,7 +14,7 @@ from .conftest import SAMPLE, write_issue
 
 @pytest.fixture(scope="module")
 def engine():
-    from bulletin import speedups
+    from bulletin.typeset import speedups
     from bulletin.typeset import engine, patches
 
     render(SAMPLE)  # installs everything
@@ -25,7 +25,7 @@ def engine():
 def test_engine_patches_give_the_same_bytes(engine):
     """The sample without the engine patches (WeasyPrint copying and deflating as it does) and
     with them, cold and warm: the same PDF."""
-    from bulletin import speedups
+    from bulletin.typeset import speedups
     from bulletin.typeset import patches
 
     with_patches = render(SAMPLE).pdf
@@ -51,7 +51,7 @@ def test_no_whole_font_file_is_copied(engine, monkeypatch):
         return data
 
     monkeypatch.setattr(engine.FaceBlob, "materialize", spy)
-    from bulletin import speedups
+    from bulletin.typeset import speedups
 
     speedups.clear()  # subsets made again, not taken from the cache
     pdf = render(SAMPLE).pdf
@@ -118,7 +118,7 @@ def test_changed_pdf_writer_fails_loudly(engine, monkeypatch):
 
 
 def test_sibling_index_rereads_only_changed_files(tmp_path, monkeypatch):
-    from bulletin import load
+    from bulletin.source import load
 
     first = write_issue(tmp_path, "number: 1\ndate: 2024-01-15\n", "正文。\n")
     series = first.parent
@@ -167,7 +167,7 @@ def test_editor_list_loads_each_issue_once(monkeypatch):
     from starlette.testclient import TestClient
 
     import bulletin.api as api
-    import bulletin.load
+    import bulletin.source.load
     from bulletin.serve.app import create_app
 
     class NoRenderer:
@@ -181,7 +181,7 @@ def test_editor_list_loads_each_issue_once(monkeypatch):
     original = api.load
     counted = lambda *a, **k: calls.append(a[0]) or original(*a, **k)  # noqa: E731
     monkeypatch.setattr(api, "load", counted)
-    monkeypatch.setattr(bulletin.load, "load", counted)  # what the list page imported before
+    monkeypatch.setattr(bulletin.source.load, "load", counted)  # what the list page imported before
     app = create_app(SAMPLE.parents[1], port=8000, renderer=NoRenderer())
     with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         response = client.get("/")
@@ -203,7 +203,7 @@ def _png(image) -> bytes:
 def test_page_digests_change_only_where_the_edit_is(tmp_path):
     import shutil
 
-    from bulletin.pagedigest import Collector
+    from bulletin.typeset.pagedigest import Collector
 
     shutil.copytree(SAMPLE.parent, tmp_path / "s")
     issue = tmp_path / "s" / SAMPLE.name
@@ -224,7 +224,7 @@ def test_page_digests_change_only_where_the_edit_is(tmp_path):
 def test_renderer_rasterises_only_changed_pages_and_they_match_a_full_render(tmp_path):
     import shutil
 
-    from bulletin.preview import rasterise
+    from bulletin.editor.preview import rasterise
     from bulletin.serve.renderer import Renderer
 
     shutil.copytree(SAMPLE.parent, tmp_path / "s")
@@ -311,7 +311,7 @@ def test_saving_through_the_editor_keeps_the_other_pages(tmp_path):
 def test_watch_writes_only_the_pages_an_edit_changed(tmp_path):
     import shutil
 
-    from bulletin.preview import Kept, preview
+    from bulletin.editor.preview import Kept, preview
 
     shutil.copytree(SAMPLE.parent, tmp_path / "s")
     issue = tmp_path / "s" / SAMPLE.name

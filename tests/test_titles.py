@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bulletin.text import NO_LINE_END, NO_LINE_START
-from bulletin.titles import LATIN_RUN, Lexicon, Metrics, break_title, font_metrics, segment, shape_of, word_splits
+from bulletin.compose.titles import LATIN_RUN, Lexicon, Metrics, break_title, font_metrics, segment, shape_of, word_splits
 
 TITLE = font_metrics("serif-bold")
 SMALL_ER = 23.03  # 小二 title in the 四号 layout: (156 mm − 2 characters) / 18 pt
@@ -90,7 +90,7 @@ def test_text_that_fits_is_not_broken():
 
 def test_time_is_linear_in_the_title_length():
     """The work (break positions looked at) grows linearly: count segmenter words as the unit."""
-    import bulletin.titles as titles
+    import bulletin.compose.titles as titles
 
     calls = 0
     original = titles._break_cost

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from bulletin.typeset import breaking, glyphs, paragraph, patches, punctuation
 from bulletin.api import render
 from bulletin.compose import autospace
-from bulletin.load import load_issue
+from bulletin.source.load import load_issue
 from bulletin.model import Paragraph
 from bulletin.typeset import typeset
 

@@ -70,7 +70,7 @@ FONTS = ROOT / "fonts"
 FANDOL = "usr/share/texlive/texmf-dist/fonts/opentype/public/fandol"
 NOTO = "usr/share/fonts/opentype/noto"
 sys.path.insert(0, str(ROOT / "src"))
-from bulletin.repertoire import gb18030_hanzi, in_gb2312, tgh  # noqa: E402
+from bulletin.style.repertoire import gb18030_hanzi, in_gb2312, tgh  # noqa: E402
 
 # (role, output file, source, kind, licence file, css family, what it is used for)
 FACES = [

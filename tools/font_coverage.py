@@ -15,7 +15,7 @@ from fontTools.ttLib import TTFont
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from bulletin.repertoire import GB18030_2022_BLOCKS, block_of, gb18030_hanzi, in_gb2312, in_gbk, tgh  # noqa: E402
+from bulletin.style.repertoire import GB18030_2022_BLOCKS, block_of, gb18030_hanzi, in_gb2312, in_gbk, tgh  # noqa: E402
 
 
 def cmap(path: Path) -> set[int]:
@@ -24,15 +24,15 @@ def cmap(path: Path) -> set[int]:
 
 
 def main(args: list[str]) -> None:
-    from bulletin.layout import load_layout
+    from bulletin.style.layout import load_layout
 
     layout = load_layout(args[0] if args and not args[0].startswith("-") else "jianbao")
     manifest = json.loads((ROOT / "fonts" / "manifest.json").read_text(encoding="utf-8"))["fonts"]
     maps = {e["role"]: cmap(ROOT / "fonts" / e["file"]) for e in manifest}
     faces = {e["role"]: e for e in manifest}
     if "--series" in args:
-        from bulletin.fonts import fontset_for
-        from bulletin.load import load_series
+        from bulletin.style.fonts import fontset_for
+        from bulletin.source.load import load_series
 
         folder = Path(args[args.index("--series") + 1])
         for role, font in fontset_for(load_series(folder), folder).user.items():

@@ -16,7 +16,7 @@ def __getattr__(name: str):
 
         return getattr(api, name)
     if name == "load_issue":
-        from .load import load_issue
+        from .source.load import load_issue
 
         return load_issue
     if name == "BulletinError":

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from .compose import compose
 from .errors import BulletinError, Problem
-from .layout import load_layout
-from .load import load
-from .lint import lint
-from .preflight import check_semantics, faces_needed, issue_fontset, preflight
+from .style.layout import load_layout
+from .source.load import load
+from .check.lint import lint
+from .check.preflight import check_semantics, faces_needed, issue_fontset, preflight
 from .resources import fonts_dir
-from .write import write_atomic
+from .output.write import write_atomic
 
 
 # Set by the CLI for one build: a typeset() that runs in a forked, already warm child (prewarm.py),
@@ -76,7 +76,7 @@ def _prepare(issue_dir: Path, text: str | None = None, loaded=None):
 
 def _problems(loaded, layout, options) -> list[Problem]:
     """Everything check and build look at beyond loading: glyphs, semantics, typography."""
-    from . import headings, tables
+    from .compose import headings, tables
 
     return (preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
             + headings.check(loaded) + tables.check(loaded, layout, options))
@@ -115,9 +115,9 @@ def fix(issue_dir: Path | str) -> FixResult:
     no worse than before (no more errors, no more warnings); else nothing is written and
     `refused` says what would have got worse. The read, the check and the write hold the issue
     folder's lock (write.locked), so an editor saving the same file meanwhile waits its turn."""
-    from .lint import fix_text
+    from .check.lint import fix_text
     from .text import read_source
-    from .write import locked
+    from .output.write import locked
 
     issue_dir = Path(issue_dir)
     file = issue_dir / "issue.md"
@@ -191,7 +191,7 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
                                 font_css, roots, own_fonts)
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
     if bulletin.series.masthead.red_spot:  # the masthead red as a spot colour (inks.py)
-        from .inks import spot_colour
+        from .output.inks import spot_colour
 
         result.pdf = spot_colour(result.pdf, bulletin.series.masthead.red, bulletin.series.masthead.red_spot)
     if result.denied:
@@ -200,7 +200,7 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
                     f"refused to read a resource outside the issue folder: {url}")
             for url in result.denied
         ])
-    from .postflight import problems as postflight_problems
+    from .check.postflight import problems as postflight_problems
 
     # what the pages show: a picture left out, a table past the page edge… (never in silence)
     found = postflight_problems(getattr(result, "overflows", []), result.warnings, loaded)
@@ -228,8 +228,8 @@ def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool,
     """Compose and typeset; when a picture left a page foot empty, again with the pictures placed
     (placement.py) — at most once more per picture. `own_fonts`: the series' font files, recorded
     in the PDF's metadata."""
-    from .pictures import PictureRules
-    from .placement import Plan, Rules, blank_before_colophon, colophon_placement, measure, revise
+    from .compose.pictures import PictureRules
+    from .compose.placement import Plan, Rules, blank_before_colophon, colophon_placement, measure, revise
 
     pictures = PictureRules.of(layout.pictures)
     rules = Rules(min_scale=pictures.min_scale, min_height=pictures.min_height)
@@ -275,7 +275,7 @@ def build(issue_dir: Path | str, out_dir: Path | str | None = None, formats: tup
     if "pdf" in formats:
         files[out / f"{result.stem}.pdf"] = result.pdf
     if "ofd" in formats:
-        from .ofd import issue_ofd
+        from .output.ofd import issue_ofd
 
         t = time.perf_counter()
         files[out / f"{result.stem}.ofd"] = issue_ofd(result.pdf, result.bulletin, Path(issue_dir) / "issue.md")
@@ -297,7 +297,7 @@ def export_html(issue_dir: Path | str, out_dir: Path | str) -> Path:
     import shutil
 
     from .model import Figure, FigureRow
-    from .write import write_atomic
+    from .output.write import write_atomic
 
     issue_dir, out_dir = Path(issue_dir), Path(out_dir)
     loaded, layout, options = _prepare(issue_dir)

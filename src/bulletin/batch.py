@@ -27,11 +27,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, outputs
+from . import __version__
+from .run import outputs
 from .errors import BulletinError, Problem
 
 if TYPE_CHECKING:
-    from .executors import Executor
+    from .run.executors import Executor
 
 MANIFEST = ".bulletin-manifest.json"
 MAX_TASKS = 200  # renders per worker before it is replaced (bounds memory of long batches)
@@ -63,7 +64,7 @@ def _problem_dicts(problems: Iterable[Problem]) -> list[dict]:
 
 
 def _hash_tree(digest: "hashlib._Hash", root: Path) -> None:
-    from .recipients import SEND_LOG  # a record of deliveries, not an input
+    from .source.recipients import SEND_LOG  # a record of deliveries, not an input
 
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != SEND_LOG
                        and "__pycache__" not in p.relative_to(root).parts):  # compiled: differs per machine
@@ -95,7 +96,7 @@ def input_digest(issue_dir: Path, shared: str | None = None) -> str:
     for name in ("series.yaml", "recipients.yaml", "words.txt"):  # the registry prints the 报送 lines; words: titles
         path = issue_dir.resolve().parent / name
         digest.update(path.read_bytes() if path.is_file() else b"-")
-    from .fonts import file_digest, series_font_files
+    from .style.fonts import file_digest, series_font_files
 
     for path in series_font_files(issue_dir.resolve().parent):  # the office's own fonts
         digest.update(file_digest(path).encode())
@@ -169,10 +170,10 @@ def planned_stem(issue_dir: Path) -> str | None:
     front matter only; None when they cannot be read (the build itself then says why)."""
     import datetime as dt
 
-    from .load import ISSUE_FILE, load_series, split_front_matter
+    from .source.load import ISSUE_FILE, load_series, split_front_matter
     from .model import Bulletin
     from .text import read_source
-    from .yaml_input import compose
+    from .source.yaml_input import compose
 
     try:
         series = load_series(Path(issue_dir).resolve().parent)
@@ -221,7 +222,7 @@ def _collisions(stems: dict[str, str | None], out_dir: Path | str, manifest: dic
                 formats: tuple[str, ...] = ("pdf",)) -> dict[str, Problem]:
     """Issues (given folder → stem) that would write a file another issue writes in this build, or
     one the manifest says another (still existing) issue folder wrote; each problem names both."""
-    from .load import ISSUE_FILE
+    from .source.load import ISSUE_FILE
 
     problems: dict[str, Problem] = {}
     by_stem: dict[str, list[str]] = {}
@@ -279,7 +280,7 @@ def build_one(issue_dir: str, out_dir: str, formats: tuple[str, ...] = ("pdf",))
         return Outcome(issue_dir, "failed", seconds=time.perf_counter() - start, problems=_problem_dicts([problem]))
     finally:
         gc.collect()  # each render leaves ~50 MB of cyclic garbage behind
-        from .speedups import settle
+        from .typeset.speedups import settle
 
         settle()  # after the worker's first render: later collections are cheap
     hashes = {Path(p).name: h for p, h in result.hashes.items()}
@@ -385,7 +386,7 @@ def build_many(
         for given, digest in todo:
             record(task(given, str(out_dir), formats), digest)
     else:
-        from . import pool
+        from .run import pool
 
         digests = dict(todo)
 

@@ -101,7 +101,7 @@ def build(
     folders = issue_folders(issue_dirs)
     warm = None
     if len(folders) == 1 and not scheduler:  # one issue: load WeasyPrint and the fonts in a forked child meanwhile
-        from . import prewarm
+        from .run import prewarm
 
         warm = prewarm.WARM or prewarm.start()  # before importing the rest: the two run side by side
         prewarm.WARM = None
@@ -110,8 +110,8 @@ def build(
 
             api.TYPESETTER = warm.typeset
     from .batch import Outcome, build_many
-    from .executors import from_options
-    from .speedups import harfbuzz_subsetting
+    from .run.executors import from_options
+    from .typeset.speedups import harfbuzz_subsetting
 
     if not harfbuzz_subsetting():
         err.print(_say(lang, "[yellow]警告[/yellow] 未找到 libharfbuzz-subset，字体子集化将很慢（约慢 28 倍）。"
@@ -171,7 +171,7 @@ def build(
     for outcome in outcomes:
         if outcome.status == "built":
             for font in outcome.fonts:  # the office's own fonts: which files printed it
-                from .fonts import ROLE_NAMES
+                from .style.fonts import ROLE_NAMES
 
                 out.print(_say(lang, f"  字体 {ROLE_NAMES.get(font['role'], font['role'])}：{font['file']}（SHA-256 {font['sha256']}）",
                                f"  font {font['role']}: {font['file']} (SHA-256 {font['sha256']})"), highlight=False)
@@ -190,7 +190,7 @@ def build(
 
 
 def _formats(text: str, lang: Lang) -> tuple[str, ...]:
-    from .formats import parse_formats
+    from .output.formats import parse_formats
 
     try:
         return parse_formats(text)
@@ -227,7 +227,7 @@ def new(
 ) -> None:
     import datetime as dt
 
-    from .new import new_issue
+    from .editor.new import new_issue
 
     try:
         when = dt.date.fromisoformat(date) if date else None
@@ -252,7 +252,7 @@ def preview(
     watch: Annotated[bool, typer.Option("--watch", help="文件一改就重排（Ctrl+C 结束）/ re-render on every save")] = False,
     lang: LangOption = Lang.zh,
 ) -> None:
-    from . import preview as previews
+    from .editor import preview as previews
 
     def report(result) -> None:
         stamp = time.strftime("%H:%M:%S")
@@ -267,7 +267,7 @@ def preview(
 
     if watch:
         out.print(_say(lang, f"监视 {issue_dir} 及其刊物设置、版式、字体；Ctrl+C 结束", f"watching {issue_dir}; Ctrl+C to stop"))
-        from .daemon import companion
+        from .run.daemon import companion
 
         try:
             with companion():  # `bulletin build` meanwhile goes through a warm daemon (daemon.py)
@@ -295,7 +295,7 @@ def import_(
 ) -> None:
     import datetime as dt
 
-    from .importer import import_text
+    from .editor.importer import import_text
 
     started = time.perf_counter()
     try:
@@ -409,8 +409,8 @@ def distribute(
 ) -> None:
     formats = _formats(output_formats, lang)
     from .distribute import distribute as run
-    from .executors import from_options
-    from .mail import send as send_copies
+    from .run.executors import from_options
+    from .distribute.mail import send as send_copies
 
     executor = None
     try:
@@ -528,7 +528,7 @@ def serve(
         import webbrowser
 
         webbrowser.open(url)
-    from .daemon import companion
+    from .run.daemon import companion
 
     with companion():  # `bulletin build` meanwhile goes through a warm daemon (daemon.py)
         uvicorn.run(app_, host=host, port=port, log_level="warning")
@@ -553,7 +553,7 @@ def _daemon_line(status: dict, lang: Lang) -> str:
 
 @daemon_app.command("start", help="启动常驻排版服务（已在运行则不动）。\n\nStart the daemon (if not running).")
 def daemon_start(lang: LangOption = Lang.zh) -> None:
-    from . import daemon
+    from .run import daemon
 
     try:
         status = daemon.start()
@@ -568,7 +568,7 @@ def daemon_start(lang: LangOption = Lang.zh) -> None:
 
 @daemon_app.command("stop", help="停止常驻排版服务。\n\nStop the daemon.")
 def daemon_stop(lang: LangOption = Lang.zh) -> None:
-    from . import daemon
+    from .run import daemon
 
     if daemon.stop():
         out.print(_say(lang, "常驻服务已停止", "daemon stopped"))
@@ -578,7 +578,7 @@ def daemon_stop(lang: LangOption = Lang.zh) -> None:
 
 @daemon_app.command("status", help="常驻排版服务是否在运行。\n\nWhether the daemon runs (exit code 1 if not).")
 def daemon_status(lang: LangOption = Lang.zh) -> None:
-    from . import daemon
+    from .run import daemon
 
     status = daemon.ask("status")
     if status is None:
@@ -592,7 +592,7 @@ def schema(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="写入文件 / write to a file")] = None,
 ) -> None:
     from .model import json_schema
-    from .write import write_atomic
+    from .output.write import write_atomic
 
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output:

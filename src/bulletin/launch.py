@@ -24,7 +24,7 @@ def _single_issue(args: list[str]) -> bool:
 
 def main() -> None:
     if sys.argv[1:2] == ["build"] and not {"-h", "--help"} & set(sys.argv):  # a warm daemon runs it, if one runs (daemon.py)
-        from . import daemon
+        from .run import daemon
 
         code = daemon.run_build(sys.argv[1:])
         if code is not None:
@@ -35,7 +35,7 @@ def main() -> None:
         from .cli import main as cli_main
 
         return cli_main()
-    from . import prewarm
+    from .run import prewarm
 
     prewarm.WARM = prewarm.start()
     from .cli import main as cli_main

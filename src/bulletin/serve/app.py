@@ -53,7 +53,7 @@ def locate(text: str, problems: list[dict]) -> list[dict]:
     (section index, article index, field) — so the editor can point at it."""
     import yaml
 
-    from ..yaml_input import compose_node
+    from ..source.yaml_input import compose_node
 
     doc = parse(text)
     front_lines = 2 + doc.front_text.count("\n")  # "---", the YAML, "---"
@@ -172,7 +172,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
 
     def issue_rows() -> list[dict]:
         from ..api import check
-        from ..load import load_series
+        from ..source.load import load_series
 
         rows = []
         for series, issues in workspace.list():
@@ -203,7 +203,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         return page(request, "index.html", rows=rows, today=dt.date.today().isoformat())
 
     async def new_issue(request: Request):
-        from ..new import new_issue as make
+        from ..editor.new import new_issue as make
 
         form = request.scope.get("bulletin.form") or await request.form()
         try:
@@ -220,7 +220,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         return page(request, "editor.html", series=ref.series, issue=ref.issue)
 
     def registry_json(ref) -> list | None:
-        from ..recipients import load_registry
+        from ..source.recipients import load_registry
 
         try:
             registry = load_registry(ref.folder.parent)
@@ -242,7 +242,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
                              "stem": f"{ref.series}/{ref.issue}"})
 
     async def put_issue(request: Request):
-        from ..load import load
+        from ..source.load import load
 
         ref = ref_of(request)
         data = await request.json()
@@ -363,7 +363,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
     async def ui_font(request: Request):
         from starlette.responses import FileResponse
 
-        from ..fonts import fonts
+        from ..style.fonts import fonts
 
         return FileResponse(fonts()["sans"].path, media_type="font/otf", headers={"Cache-Control": "max-age=86400"})
 
@@ -416,8 +416,8 @@ def body_limit(scope: dict) -> int:
 
 def import_upload(filename: str, data: bytes, issue_dir: Path):  # runs in a separate process (jobs.py)
     """An uploaded Word or text file → (Markdown of its articles, notes); pictures go to images/."""
-    from ..docx_import import import_docx
-    from ..importer import decode, parse_text, to_markdown
+    from ..editor.docx_import import import_docx
+    from ..editor.importer import decode, parse_text, to_markdown
 
     if Path(filename).suffix.lower() == ".docx":
         with tempfile.TemporaryDirectory() as tmp:

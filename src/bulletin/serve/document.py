@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import yaml
 
-from ..load import BYLINE, FRONT_MATTER
-from ..yaml_input import compose_node, safe_load
+from ..source.load import BYLINE, FRONT_MATTER
+from ..source.yaml_input import compose_node, safe_load
 
 SECTION = re.compile(r"^#[ \t]+(.+?)[ \t]*#*[ \t]*$")
 ARTICLE = re.compile(r"^##[ \t]+(.+?)[ \t]*$")

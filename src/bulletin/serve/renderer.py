@@ -65,7 +65,7 @@ def page_images(pdf: bytes, digests: list[str], kept: dict[str, bytes], png, vis
                 ) -> tuple[list[bytes], list[int]]:
     """The PNG of every page: kept from the last render where the page's digest is the same,
     rasterised where it changed — the visible page first. Returns (images, pages rasterised)."""
-    from ..preview import rasterise
+    from ..editor.preview import rasterise
 
     todo = [n for n, digest in enumerate(digests, 1) if not digest or digest not in kept]
     todo.sort(key=lambda n: (n != visible, n))
@@ -85,7 +85,7 @@ def _worker(jobs, results, parent: int | None = None) -> None:  # pragma: no cov
     watch_parent(parent)  # a killed server takes its renderer with it
     from ..api import render
     from ..errors import BulletinError
-    from ..pagedigest import Collector
+    from ..typeset.pagedigest import Collector
 
     def _png(image) -> bytes:
         import io
@@ -108,7 +108,7 @@ def _worker(jobs, results, parent: int | None = None) -> None:  # pragma: no cov
             if more is None:
                 return
             latest[more[0]] = more
-        from ..speedups import settle
+        from ..typeset.speedups import settle
 
         for issue_dir, version, *rest in latest.values():
             visible = rest[0] if rest else None

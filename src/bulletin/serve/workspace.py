@@ -12,9 +12,9 @@ from pathlib import Path
 
 from ..errors import BulletinError, Problem
 from ..limits import MAX_IMAGE_BYTES, MAX_IMPORT_BYTES
-from ..load import ISSUE_FILE, SERIES_FILE
+from ..source.load import ISSUE_FILE, SERIES_FILE
 from ..text import read_source
-from ..write import locked, write_atomic
+from ..output.write import locked, write_atomic
 from .document import digest
 
 NAME = re.compile(r"^(?!\.)[\w\-. ]{1,80}$")  # a folder name: no separators, no leading dot

@@ -106,7 +106,7 @@ def font_config() -> FontConfiguration:
     """One FontConfiguration per process: fonts are loaded once for many renders."""
     global _font_config
     if _font_config is None:
-        from .. import speedups
+        from . import speedups
 
         speedups.install()  # a warm process keeps font subsets between renders
         _font_config = FontConfiguration()
@@ -175,7 +175,7 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
         html = HTML(string=composed.html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher)
         start = time.perf_counter()
         document = html.render(stylesheets=sheets, font_config=config)
-        from .. import postflight
+        from ..check import postflight
 
         overflows = postflight.measure(html.etree_element, document)  # boxes past the text block
         laid_out = time.perf_counter()

@@ -99,7 +99,7 @@ def _adjust(layout, chars: str, justify: bool) -> list[tuple[int, int, bytes, by
 
 
 def half_face_for(families: tuple[str, ...], ch: str) -> str | None:
-    from ..fonts import half_face_for as find
+    from ..style.fonts import half_face_for as find
 
     return find(families, ch)
 
@@ -124,7 +124,7 @@ def space_runs(text: str, style) -> list[tuple[int, int]]:
     families = tuple(style["font_family"])
     lacks = _chain_lacks_space.get(families)
     if lacks is None:
-        from ..fonts import lacks_space
+        from ..style.fonts import lacks_space
 
         lacks = _chain_lacks_space[families] = any(lacks_space(family) for family in families)
     if not lacks:

@@ -1,0 +1,1 @@
+"""Stage 5, PDF → files: atomic writes, the spot colour, OFD (GB/T 33190) and the output formats."""

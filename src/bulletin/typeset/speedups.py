@@ -1,0 +1,142 @@
+"""Work WeasyPrint 70 repeats on every render that a warm process can keep.
+
+Font subsets: `Font._harfbuzz_subset` turns a font and the set of glyphs a document uses into the
+bytes embedded in the PDF — a pure function of the font file, the glyph set, hinting and the
+missing-glyph map. Re-rendering an issue after a small edit (preview --watch, batch workers) uses
+the same glyph sets, so the results are kept (bounded, least recently used). Output bytes are
+identical with and without the cache (tested).
+
+Image names: `relative_image_ids` (installed with the cache) makes the name an image gets in the
+PDF independent of where the issue folder is on disk, so the same issue gives the same bytes in
+another checkout or in a cluster worker's scratch folder (cluster.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections import OrderedDict
+
+MAX_ENTRIES = 64
+_cache: OrderedDict[tuple, bytes] = OrderedDict()
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    from weasyprint.pdf import fonts
+
+    original = fonts.Font._harfbuzz_subset
+    if list(inspect.signature(original).parameters) != ["self", "to_unicode", "hinting"] or \
+            "self.file_content = file_content" not in inspect.getsource(original):
+        raise RuntimeError("bulletin's font-subset cache does not fit this WeasyPrint's Font._harfbuzz_subset")
+
+    from . import engine, patches
+
+    patches.install_engine()  # no copy of whole font files, no deflating twice (typeset/engine.py)
+
+    def cached_subset(self, to_unicode, hinting):
+        length, head = engine.face_identity(self)  # without copying the whole font file
+        key = (self.hash, self.index, length, head,
+               tuple(sorted(to_unicode)), bool(hinting), tuple(sorted(self.missing.items())))
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            self.file_content = hit
+            return
+        original(self, to_unicode, hinting)
+        _cache[key] = self.file_content
+        while len(_cache) > MAX_ENTRIES:
+            _cache.popitem(last=False)
+
+    cached_subset.__wrapped__ = original  # its source is WeasyPrint's (patches.fingerprint)
+    fonts.Font._harfbuzz_subset = cached_subset
+    _install_relative_image_ids()
+    _installed = True
+
+
+_original_get_image = None
+
+
+def relative_image_ids(*args, **kwargs):
+    """Replaces `weasyprint.document.original_get_image_from_uri` (WeasyPrint 70's
+    `images.get_image_from_uri`, which the document calls for every <img>, background and SVG
+    image). WeasyPrint names a raster image in the PDF `i<md5 of its absolute URL>`, so an issue
+    with pictures gave other bytes when its folder was elsewhere (another checkout, a cluster
+    worker's scratch folder). This calls the original and renames the image after its URL
+    relative to the fetcher's allowed folders (typeset.SafeFetcher.roots: the issue folder, the
+    layout, the fonts), which is the same wherever those folders are."""
+    image = _original_get_image(*args, **kwargs)
+    given = inspect.signature(_original_get_image).bind(*args, **kwargs).arguments
+    roots = getattr(given.get("url_fetcher"), "roots", None)
+    url = given.get("url")
+    from weasyprint.images import RasterImage
+
+    if not isinstance(image, RasterImage) or not roots or not isinstance(url, str) or not url.startswith("file:"):
+        return image
+    from pathlib import Path
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import url2pathname
+
+    path = Path(url2pathname(unquote(urlsplit(url).path))).resolve()
+    for index, root in enumerate(roots):
+        if path == root or root in path.parents:
+            relative = f"{index}/{path.relative_to(root).as_posix()}"
+            image.id = hashlib.md5(relative.encode(), usedforsecurity=False).hexdigest()
+            break
+    return image
+
+
+def _install_relative_image_ids() -> None:
+    global _original_get_image
+    from weasyprint import document, images
+
+    source = inspect.getsource(images.get_image_from_uri)
+    if (document.original_get_image_from_uri is not images.get_image_from_uri
+            or "image_id = md5(url.encode()" not in source
+            or "self.id = image_id" not in inspect.getsource(images.RasterImage.__init__)):
+        raise RuntimeError("bulletin's image naming does not fit this WeasyPrint's images.get_image_from_uri")
+    _original_get_image = images.get_image_from_uri
+    document.original_get_image_from_uri = relative_image_ids
+
+
+def clear() -> None:
+    _cache.clear()
+    if _installed:
+        from . import engine
+
+        engine.clear()
+
+
+def harfbuzz_subsetting() -> bool:
+    """False when libharfbuzz-subset is missing: WeasyPrint then subsets with fontTools, ~28× slower.
+    Checked the way WeasyPrint loads it, without importing WeasyPrint (the CLI asks before forking)."""
+    import ctypes
+
+    for name in ("libharfbuzz-subset.so.0", "libharfbuzz-subset.so", "libharfbuzz-subset-0.dll",
+                 "libharfbuzz-subset.0.dylib"):
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
+
+
+_settled = False
+
+
+def settle() -> None:
+    """In a long-lived process, after its first render: collect the garbage, then freeze what is
+    left (modules, fonts, caches — it lives as long as the process) out of the collector's reach.
+    Each later collection then scans only a render's own objects: ~55 → ~7 ms per gc.collect(),
+    and fewer automatic collections during layout. Once per process."""
+    global _settled
+    if _settled:
+        return
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    _settled = True
