@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pdfplumber
@@ -9,6 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "issues" / "shanxi-tongxin" / "2021-07"
 FIXTURES = Path(__file__).parent / "fixtures"
+# no warm build service (daemon.py) unless a test starts its own: a user's daemon stays out of the
+# tests, and `serve` started by a test does not start one
+os.environ.setdefault("BULLETIN_NO_DAEMON", "1")
 
 
 @pytest.fixture(scope="session")

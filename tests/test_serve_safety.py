@@ -205,6 +205,9 @@ def test_heavy_requests_beyond_the_queue_are_answered_busy(client, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(bulletin.source.load, "load", slow_load)
+    import bulletin.api
+
+    monkeypatch.setattr(bulletin.api, "load", slow_load)  # the list page loads each issue through check()
     statuses = []
 
     def listing():  # the figures of an issue not yet in the list page's cache

@@ -49,6 +49,7 @@ class BuildResult:
 class CheckResult:
     issue_dir: Path
     problems: list[Problem]
+    loaded: object = field(default=None, repr=False)  # the issue as loaded (None: it could not be)
 
     @property
     def errors(self) -> list[Problem]:
@@ -59,10 +60,10 @@ class CheckResult:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-def _prepare(issue_dir: Path, text: str | None = None):
+def _prepare(issue_dir: Path, text: str | None = None, loaded=None):
     """Load an issue and its layout; raises BulletinError on what cannot be loaded. `text` stands
-    in for issue.md (an unsaved version)."""
-    loaded = load(issue_dir, text)
+    in for issue.md (an unsaved version); `loaded`, when given, is the issue already loaded."""
+    loaded = loaded or load(issue_dir, text)
     bulletin = loaded.bulletin
     layout = load_layout(locate_layout(bulletin.series.layout, issue_dir.resolve().parent))
     series_file = issue_dir.resolve().parent / "series.yaml"
@@ -86,13 +87,17 @@ def check(issue_dir: Path | str, text: str | None = None) -> CheckResult:
     stands in for issue.md."""
     issue_dir = Path(issue_dir)
     try:
-        loaded, layout, options = _prepare(issue_dir, text)
+        loaded = load(issue_dir, text)
     except BulletinError as exc:
         return CheckResult(issue_dir, exc.problems)
+    try:
+        loaded, layout, options = _prepare(issue_dir, text, loaded)
+    except BulletinError as exc:
+        return CheckResult(issue_dir, exc.problems, loaded)
     problems = _problems(loaded, layout, options)
     order = {"error": 0, "warning": 1, "info": 2}
     problems.sort(key=lambda p: (order.get(p.severity, 3), str(p.file), p.line or 0, p.column or 0))
-    return CheckResult(issue_dir, problems)
+    return CheckResult(issue_dir, problems, loaded)
 
 
 @dataclass

@@ -421,8 +421,11 @@ def preview(
 
     if watch:
         out.print(_say(lang, f"监视 {issue_dir} 及其刊物设置、版式、字体；Ctrl+C 结束", f"watching {issue_dir}; Ctrl+C to stop"))
+        from .run.daemon import companion
+
         try:
-            previews.watch(issue_dir, out_dir, report, pages, dpi)
+            with companion():  # `bulletin build` meanwhile goes through a warm daemon (daemon.py)
+                previews.watch(issue_dir, out_dir, report, pages, dpi)
         except KeyboardInterrupt:
             return
         return
@@ -712,7 +715,63 @@ def serve(
         import webbrowser
 
         webbrowser.open(url)
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    from .run.daemon import companion
+
+    with companion():  # `bulletin build` meanwhile goes through a warm daemon (daemon.py)
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+daemon_app = typer.Typer(
+    help="常驻排版服务：保持 WeasyPrint、字体、版式已加载，`bulletin build` 有它时经它排版（结果逐字节相同），"
+         "没有时照常排版。只有本用户可用（Unix 套接字，0600）。\n\n"
+         "A warm build service: `bulletin build` goes through it when it runs (same bytes), as before when not. "
+         "Only this user can use it (a Unix socket, 0600).",
+    no_args_is_help=True)
+app.add_typer(daemon_app, name="daemon")
+
+
+def _daemon_line(status: dict, lang: Lang) -> str:
+    up = time.time() - status.get("since", time.time())
+    return _say(lang, f"常驻服务运行中：进程 {status['pid']}，已运行 {up:.0f} 秒，排版 {status['builds']} 次，"
+                      f"内存 {status['rss_mb']} MB，套接字 {status['socket']}",
+                f"daemon running: pid {status['pid']}, up {up:.0f} s, {status['builds']} builds, "
+                f"{status['rss_mb']} MB, socket {status['socket']}")
+
+
+@daemon_app.command("start", help="启动常驻排版服务（已在运行则不动）。\n\nStart the daemon (if not running).")
+def daemon_start(lang: LangOption = Lang.zh) -> None:
+    from .run import daemon
+
+    try:
+        status = daemon.start()
+    except daemon.Unsafe as exc:
+        err.print(_say(lang, f"[red]错误[/red] 常驻服务的文件夹不安全：{exc}", f"[red]error[/red] the daemon's folder is unsafe: {exc}"))
+        raise typer.Exit(2) from None
+    if status is None:
+        err.print(_say(lang, "[red]错误[/red] 常驻服务没有启动起来", "[red]error[/red] the daemon did not start"))
+        raise typer.Exit(2)
+    out.print(_daemon_line(status, lang), highlight=False)
+
+
+@daemon_app.command("stop", help="停止常驻排版服务。\n\nStop the daemon.")
+def daemon_stop(lang: LangOption = Lang.zh) -> None:
+    from .run import daemon
+
+    if daemon.stop():
+        out.print(_say(lang, "常驻服务已停止", "daemon stopped"))
+    else:
+        out.print(_say(lang, "常驻服务没有在运行", "no daemon running"))
+
+
+@daemon_app.command("status", help="常驻排版服务是否在运行。\n\nWhether the daemon runs (exit code 1 if not).")
+def daemon_status(lang: LangOption = Lang.zh) -> None:
+    from .run import daemon
+
+    status = daemon.ask("status")
+    if status is None:
+        out.print(_say(lang, "常驻服务没有在运行", "no daemon running"))
+        raise typer.Exit(1)
+    out.print(_daemon_line(status, lang), highlight=False)
 
 
 class SchemaKind(str, Enum):

@@ -23,6 +23,14 @@ def _single_issue(args: list[str]) -> bool:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["build"] and not {"-h", "--help"} & set(sys.argv):  # a warm daemon runs it, if one runs (daemon.py)
+        from .run import daemon
+
+        code = daemon.run_build(sys.argv[1:])
+        if code is not None:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
     if not (sys.argv[1:2] == ["build"] and _single_issue(sys.argv[2:])):
         from .cli import main as cli_main
 

@@ -241,8 +241,9 @@ def _check_numbering(loaded: Loaded) -> list[Problem]:
     file = loaded.folder / "issue.md"
     here = loaded.folder.resolve()
     line = loaded.sources.locate(("number",), (file, None))[1]
-    others = [s for s in sibling_issues(here.parent) if s.folder.resolve() != here and s.date.year == issue.year
-              and s.supplement == issue.supplement]
+    # the cheap tests first: resolving a path costs a system call per folder on the way
+    others = [s for s in sibling_issues(here.parent) if s.date.year == issue.year and s.supplement == issue.supplement
+              and s.folder != here and s.folder.resolve() != here]
     kind = "增刊" if issue.supplement else ""
     problems = [
         Problem(file, line, f"期号与 {s.folder.name} 重复：都是 {issue.year} 年{kind}第 {s.number} 期",

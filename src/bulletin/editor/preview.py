@@ -76,19 +76,49 @@ def _png(image) -> bytes:
     return buffer.getvalue()
 
 
-def preview(issue_dir: Path, out_dir: Path, pages: str | None = None, dpi: int = 60) -> Preview:
-    """Render the issue and write <stem>-p01.png … and <stem>-pages.png into out_dir."""
+@dataclass
+class Kept:
+    """What `watch` keeps between renders: page images by page digest (pagedigest.py) and the
+    digest each page file was last written with, so an edit rasterises and writes only the pages
+    it changed."""
+    images: dict[tuple[str, int], object] = field(default_factory=dict)  # (digest, dpi) → PIL image
+    written: dict[Path, str] = field(default_factory=dict)  # page file → digest of what it shows
+
+    def clear(self) -> None:
+        self.images.clear()
+        self.written.clear()
+
+
+def preview(issue_dir: Path, out_dir: Path, pages: str | None = None, dpi: int = 60,
+            kept: Kept | None = None) -> Preview:
+    """Render the issue and write <stem>-p01.png … and <stem>-pages.png into out_dir. With `kept`
+    (watch mode) pages whose drawing did not change are neither rasterised nor written again."""
     from ..api import render
+    from ..typeset.pagedigest import Collector
 
     start = time.perf_counter()
-    result = render(issue_dir)
+    collector = Collector() if kept is not None else None
+    result = render(issue_dir, pdf_options={"finisher": collector} if collector else None)
     wanted = parse_pages(pages, result.pages)
-    images = rasterise(result.pdf, wanted, dpi)
+    digests = collector.digests if collector and len(collector.digests) == result.pages else None
     out_dir = Path(out_dir)
+    if digests is None or kept is None:
+        images = rasterise(result.pdf, wanted, dpi)
+        fresh = set(wanted)
+    else:
+        todo = [n for n in wanted if (digests[n - 1], dpi) not in kept.images]
+        made = dict(zip(todo, rasterise(result.pdf, todo, dpi)))
+        images = [made.get(n) or kept.images[(digests[n - 1], dpi)] for n in wanted]
+        kept.images = {(digests[n - 1], dpi): image for n, image in zip(wanted, images)}
+        fresh = {n for n in wanted if kept.written.get(out_dir / f"{result.stem}-p{n:02d}.png") != digests[n - 1]
+                 or not (out_dir / f"{result.stem}-p{n:02d}.png").exists()}
     written = []
     for number, image in zip(wanted, images):
         target = out_dir / f"{result.stem}-p{number:02d}.png"
-        write_atomic(target, _png(image))
+        if number in fresh:
+            write_atomic(target, _png(image))
+            if kept is not None and digests is not None:
+                kept.written[target] = digests[number - 1]
         written.append(target)
     sheet = None
     if len(images) > 1:
@@ -118,11 +148,13 @@ def watch(issue_dir: Path, out_dir: Path, report: Callable[[Preview | BulletinEr
     """Preview now and again after every change to the issue, its series, layout or fonts."""
     import watchfiles
 
+    kept = Kept()
+
     def once() -> None:
         from ..typeset.speedups import settle
 
         try:
-            report(preview(issue_dir, out_dir, pages, dpi))
+            report(preview(issue_dir, out_dir, pages, dpi, kept))
         except BulletinError as exc:  # the last good images stay where they are
             report(exc)
         settle()  # a long-lived process: see speedups.settle
@@ -134,5 +166,7 @@ def watch(issue_dir: Path, out_dir: Path, report: Callable[[Preview | BulletinEr
     def relevant(change, path: str) -> bool:
         return not path.startswith(own) and not path.endswith((".tmp", "~", ".bak")) and "/.issue.md." not in path
 
-    for _changes in watchfiles.watch(*paths, stop_event=stop_event, debounce=300, step=50, watch_filter=relevant):
+    for changes in watchfiles.watch(*paths, stop_event=stop_event, debounce=300, step=50, watch_filter=relevant):
+        if any(Path(path).name != "issue.md" for _change, path in changes):
+            kept.clear()  # a picture, the series, the layout or a font: every page anew
         once()

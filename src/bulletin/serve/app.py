@@ -210,6 +210,13 @@ class Guard:
         return await self.app(scope, receive, send)
 
 
+def save_pause(seconds: float) -> int:
+    """Milliseconds the editor waits after the last key before saving: the 350 ms it always waited
+    when a render takes long (typing goes on meanwhile), down to 120 ms when it is quick — the
+    renderer drops superseded requests, so saving sooner only brings the new page sooner."""
+    return int(min(350, max(120, seconds * 400)))
+
+
 def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
                renderer=None, status_cache: Path | None = None) -> Starlette:
     from .renderer import Renderer
@@ -418,7 +425,8 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
             return JSONResponse({"conflict": True, "current": exc.current}, status_code=409)
         except BulletinError as exc:
             return JSONResponse({"error": exc.format(lang_of(request))}, status_code=503)
-        version = renderer.request(ref.folder)
+        visible = data.get("visible")  # the page on screen: rasterised first
+        version = renderer.request(ref.folder, **({"visible": visible} if isinstance(visible, int) else {}))
         return JSONResponse({"saved": True, "base": base, "version": version, "doc": parse(text).to_json()})
 
     async def get_preview(request: Request):
@@ -436,7 +444,11 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
             status.set_pages(ref.folder, len(result.pages))  # the list page shows it
         return JSONResponse({"version": result.version, "ok": result.ok, "pages": len(result.pages),
                              "seconds": round(result.seconds, 2), "problems": problems,
-                             "map": await heavy.run(page_map_of, ref.folder, result)})
+                             "map": await heavy.run(page_map_of, ref.folder, result),
+                             # what each page shows: an image whose digest is unchanged need not be fetched again
+                             "digests": list(getattr(result, "digests", [])),
+                             "changed": list(getattr(result, "rasterised", [])),
+                             "pause": save_pause(result.seconds)})
 
     def page_map_of(folder: Path, result) -> list[dict]:
         key = (str(folder), result.version)
@@ -514,6 +526,12 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         n = request.path_params["page"]
         if result is None or not 1 <= n <= len(result.pages):
             return PlainTextResponse("no such page", status_code=404)
+        digest = request.query_params.get("d")
+        digests = getattr(result, "digests", [])
+        if digest and n <= len(digests) and digest == digests[n - 1]:
+            # the URL names what the page shows: the browser may keep it (an edit elsewhere changes nothing here)
+            return Response(result.pages[n - 1], media_type="image/png",
+                            headers={"Cache-Control": "private, max-age=86400, immutable"})
         return Response(result.pages[n - 1], media_type="image/png", headers={"Cache-Control": "no-store"})
 
     async def pdf(request: Request):

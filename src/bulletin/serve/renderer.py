@@ -25,6 +25,52 @@ class Result:
     pdf: bytes = b""
     problems: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    digests: list[str] = field(default_factory=list)  # what each page shows (pagedigest.py)
+    rasterised: list[int] = field(default_factory=list)  # pages made anew (1-based); the others were kept
+
+
+def surroundings(issue_dir: str) -> bytes:
+    """What else a page image depends on besides the PDF's drawing: every file under the issue
+    folder but issue.md (pictures), and the files of its series folder (series.yaml, fonts), by
+    name, size and time. Part of every page digest, so a change there makes every page anew.
+    Folders themselves are left out: saving issue.md (a rename) changes their times."""
+    entries = []
+    folder = Path(issue_dir)
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if path == str(folder / "issue.md") or name.endswith(".tmp"):
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            entries.append(f"{os.path.relpath(path, folder)}:{st.st_size}:{st.st_mtime_ns}")
+    try:
+        series = sorted(os.scandir(folder.parent), key=lambda e: e.name)
+    except OSError:
+        series = []
+    for entry in series:
+        try:
+            if entry.is_file():
+                st = entry.stat()
+                entries.append(f"../{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            continue
+    return "\n".join(entries).encode("utf-8", "surrogateescape")
+
+
+def page_images(pdf: bytes, digests: list[str], kept: dict[str, bytes], png, visible: int | None = None
+                ) -> tuple[list[bytes], list[int]]:
+    """The PNG of every page: kept from the last render where the page's digest is the same,
+    rasterised where it changed — the visible page first. Returns (images, pages rasterised)."""
+    from ..editor.preview import rasterise
+
+    todo = [n for n, digest in enumerate(digests, 1) if not digest or digest not in kept]
+    todo.sort(key=lambda n: (n != visible, n))
+    made = dict(zip(todo, (png(image) for image in rasterise(pdf, todo, PREVIEW_DPI)))) if todo else {}
+    return [made.get(n) or kept[d] for n, d in enumerate(digests, 1)], todo
 
 
 def problem_json(p) -> dict:
@@ -39,7 +85,7 @@ def _worker(jobs, results, parent: int | None = None) -> None:  # pragma: no cov
     watch_parent(parent)  # a killed server takes its renderer with it
     from ..api import render
     from ..errors import BulletinError
-    from ..editor.preview import rasterise
+    from ..typeset.pagedigest import Collector
 
     def _png(image) -> bytes:
         import io
@@ -48,6 +94,7 @@ def _worker(jobs, results, parent: int | None = None) -> None:  # pragma: no cov
         image.save(buffer, format="PNG", compress_level=1)  # fast: the preview is local
         return buffer.getvalue()
 
+    kept: dict[str, dict[str, bytes]] = {}  # issue folder → page digest → PNG of the last render
     while True:
         job = jobs.get()
         if job is None:
@@ -63,17 +110,22 @@ def _worker(jobs, results, parent: int | None = None) -> None:  # pragma: no cov
             latest[more[0]] = more
         from ..typeset.speedups import settle
 
-        for issue_dir, version in latest.values():
+        for issue_dir, version, *rest in latest.values():
+            visible = rest[0] if rest else None
             start = time.perf_counter()
             try:
-                result = render(issue_dir)
-                images = rasterise(result.pdf, list(range(1, result.pages + 1)), PREVIEW_DPI)
+                collector = Collector(surroundings(issue_dir))
+                result = render(issue_dir, pdf_options={"finisher": collector})
+                digests = collector.digests if len(collector.digests) == result.pages else [""] * result.pages
+                # only the pages whose drawing changed are rasterised again (issue 17)
+                images, made = page_images(result.pdf, digests, kept.get(issue_dir, {}), _png, visible)
+                kept[issue_dir] = {d: image for d, image in zip(digests, images) if d}
                 # render() already ran every check: its warnings and notes are what `check` lists
                 order = {"warning": 0, "info": 1}
                 problems = [problem_json(p) for p in sorted(
                     result.warnings, key=lambda p: (order.get(p.severity, 2), p.line or 0, p.column or 0))]
-                results.put((issue_dir, Result(version, True, [_png(i) for i in images], result.pdf, problems,
-                                               time.perf_counter() - start)))
+                results.put((issue_dir, Result(version, True, images, result.pdf, problems,
+                                               time.perf_counter() - start, digests, made)))
             except BulletinError as exc:
                 results.put((issue_dir, Result(version, False, problems=[problem_json(p) for p in exc.problems],
                                                seconds=time.perf_counter() - start)))
@@ -110,15 +162,17 @@ class Renderer:
                     continue  # stale
                 if not result.ok and old is not None and old.pages:
                     # a broken edit keeps the last good pages on screen, with the new problems
-                    result = Result(result.version, False, old.pages, old.pdf, result.problems, result.seconds)
+                    result = Result(result.version, False, old.pages, old.pdf, result.problems, result.seconds,
+                                    old.digests)
                 self.latest[issue_dir] = result
                 self.cond.notify_all()
 
-    def request(self, issue_dir: Path) -> int:
+    def request(self, issue_dir: Path, visible: int | None = None) -> int:
+        """Ask for a render; `visible`: the page on screen, rasterised first if it changed."""
         with self.cond:
             self.version += 1
             version = self.version
-        self.jobs.put((str(issue_dir), version))
+        self.jobs.put((str(issue_dir), version, visible))
         return version
 
     def wait(self, issue_dir: Path, after: int, timeout: float) -> Result | None:
@@ -140,16 +194,20 @@ class Renderer:
         previews then cost nothing, and never keep other requests waiting for a thread)."""
         import asyncio
 
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         key = str(issue_dir)
         while True:
             with self.cond:
                 result = self.latest.get(key)
             if result is not None and result.version > after:
                 return result
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline:
                 return result if result is not None and after < 0 else None
-            await asyncio.sleep(0.05)
+            # every 10 ms while a render of a typical issue may end (a preview waits ~5 ms less on
+            # average), every 50 ms after that
+            await asyncio.sleep(0.01 if now - started < 3 else 0.05)
 
     def current(self, issue_dir: Path) -> Result | None:
         with self.cond:

@@ -77,23 +77,26 @@ class StatusCache:
         """The figures for one issue: from the cache, or by loading and checking it (slow: ~0.1 s)."""
         from ..api import check
         from ..errors import BulletinError
-        from ..source.load import load
 
         entry = self.cached(folder)
         if entry is not None:
             return entry
         key = issue_key(folder)
         item = {"number": "", "date": "", "errors": 0, "warnings": 0, "broken": False, "pages": ""}
+        with self.lock:
+            self.checks += 1
         try:
-            bulletin = load(folder).bulletin
+            result = check(folder)  # loads the issue once (and says what it loaded)
+        except BulletinError as exc:
+            result = None
+            item["broken"], item["errors"] = True, len(exc.problems)
+        if result is not None and result.loaded is None:
+            item["broken"], item["errors"] = True, len(result.problems)
+        elif result is not None:
+            bulletin = result.loaded.bulletin
             item["number"], item["date"] = bulletin.issue.number, bulletin.issue.date.isoformat()
             item["draft"] = bulletin.issue.draft
-            with self.lock:
-                self.checks += 1
-            result = check(folder)
             item["errors"], item["warnings"] = len(result.errors), len(result.warnings)
-        except BulletinError as exc:
-            item["broken"], item["errors"] = True, len(exc.problems)
         with self.lock:
             self.entries[key] = item
         return dict(item)

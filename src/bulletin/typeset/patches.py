@@ -12,6 +12,9 @@ modules; the patches only route to it. Three groups, installed apart:
 - "grid": blocks back onto the line grid (blocklayout.py); installed by every render.
 - "speed": what a warm process keeps between renders, and image names independent of the folder
   (speedups.py); installed once per process, with the font configuration.
+- "engine": work the PDF writer repeats on every render — whole font files copied, the same font
+  subsets deflated again (engine.py); installed once per process with "speed". Like "speed" it
+  changes no output byte, so it stays installed for renders without the composition too.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
-from . import blocklayout, glyphs, lines, measure, plan, settings, speedups
+from . import blocklayout, engine, glyphs, lines, measure, plan, settings, speedups
 
 WEASYPRINT_SERIES = "70."
 
@@ -60,16 +63,20 @@ def resolve(target: str) -> tuple[object, str]:
 def fingerprint(target: str) -> str:
     """First 16 hex digits of the SHA-256 of WeasyPrint's source of `target` (its original when patched)."""
     function = ORIGINAL.get(target)
+    if function is _MISSING:
+        function = None
     if function is None:
         owner, name = resolve(target)
         function = getattr(owner, name)
+    if isinstance(function, property):
+        function = function.fget
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
 
 
 INLINE = "weasyprint.layout.inline"
 LINE_BREAK = "weasyprint.text.line_break"
 BLOCK = "weasyprint.layout.block"
-GROUPS = ("composition", "grid", "speed")
+GROUPS = ("composition", "grid", "speed", "engine")
 
 
 def _original(target: str) -> Callable:
@@ -188,6 +195,14 @@ def original_get_image_from_uri(*args, **kwargs):
     return speedups.relative_image_ids(_original("weasyprint.document:original_get_image_from_uri"), *args, **kwargs)
 
 
+_PDF_FONTS = "weasyprint.pdf.fonts"
+# what reads or writes Font.file_content (methods, not the whole class: fingerprinting a class
+# parses its whole module, ~15 ms a process)
+_FONT_CLASS = ((f"{_PDF_FONTS}:Font.__init__", "1f281166b10302a4"), (f"{_PDF_FONTS}:Font.clean", "794f0211f18453f1"),
+               (f"{_PDF_FONTS}:Font.subset", "61ed6bc2e9a7e43a"),
+               (f"{_PDF_FONTS}:Font._harfbuzz_subset", "f80805663ede8080"),
+               (f"{_PDF_FONTS}:Font.type", "31376bf9b326ac58"))
+_BUILD_FONTS = (f"{_PDF_FONTS}:build_fonts_dictionary", "fc551bef35d0d6c3")
 _DRAW_FIRST_LINE = ("weasyprint.draw.text:draw_first_line", "1bb8eae6d88e71b1")
 _GET_NEXT_LINEBOX = (f"{INLINE}:get_next_linebox", "67af458c2545e74f")
 _SPLIT_INLINE_LEVEL = (f"{INLINE}:split_inline_level", "d98c008c8fc00582")
@@ -231,6 +246,13 @@ PATCHES: tuple[Patch, ...] = (
           (("weasyprint.document:original_get_image_from_uri", "07bdb0c0e3fd5b83"),
            ("weasyprint.images:get_image_from_uri", "07bdb0c0e3fd5b83"),
            ("weasyprint.images:RasterImage.__init__", "f2f27bf6bb9cf72b")), "speed"),
+    # engine (engine.py): the font file is read through get_hb_object_data by what reads or writes
+    # Font.file_content; the fonts dictionary is written with pydyf.Stream
+    Patch(f"{_PDF_FONTS}:get_hb_object_data", engine.deferred_face_data,
+          ((f"{_PDF_FONTS}:get_hb_object_data", "03040a623df04c2b"), *_FONT_CLASS), "engine"),
+    Patch(f"{_PDF_FONTS}:Font.file_content", engine.font_file_content, (*_FONT_CLASS, _BUILD_FONTS), "engine"),
+    Patch(f"{_PDF_FONTS}:pydyf", engine.fonts_pydyf, (_BUILD_FONTS, ("pydyf:Stream.data", "bdc2bc513f286de7")),
+          "engine"),
 )
 
 
@@ -250,12 +272,15 @@ def check() -> None:
     problems = []
     if not weasyprint.__version__.startswith(WEASYPRINT_SERIES):
         problems.append(f"WeasyPrint {weasyprint.__version__} (written for {WEASYPRINT_SERIES}x)")
+    found_by_target: dict[str, str | None] = {}  # several patches rely on the same function
     for patch in PATCHES:
         for target, expected in patch.relies_on:
-            try:
-                found = fingerprint(target)
-            except (AttributeError, ImportError, OSError, TypeError):
-                found = None
+            if target not in found_by_target:
+                try:
+                    found_by_target[target] = fingerprint(target)
+                except (AttributeError, ImportError, OSError, TypeError):
+                    found_by_target[target] = None
+            found = found_by_target[target]
             if found != expected:
                 problems.append(f"{target} changed (patch {patch.target})")
     if problems:

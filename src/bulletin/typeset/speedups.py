@@ -26,8 +26,10 @@ _cache: OrderedDict[tuple, bytes] = OrderedDict()
 def cached_subset(original, font, to_unicode, hinting) -> None:
     """`original` (WeasyPrint's Font._harfbuzz_subset) for `font`, or its result kept from an
     earlier call with the same font bytes, glyph set, hinting and missing-glyph map."""
-    content = font.file_content
-    key = (font.hash, font.index, len(content), hashlib.sha256(content[:65536]).digest(),
+    from . import engine
+
+    length, head = engine.face_identity(font)  # without copying the whole font file
+    key = (font.hash, font.index, length, head,
            tuple(sorted(to_unicode)), bool(hinting), tuple(sorted(font.missing.items())))
     hit = _cache.get(key)
     if hit is not None:
@@ -70,6 +72,11 @@ def relative_image_ids(original, *args, **kwargs):
 
 def clear() -> None:
     _cache.clear()
+    import sys
+
+    engine = sys.modules.get(f"{__package__}.engine")  # its compressed streams, where it was loaded
+    if engine is not None:
+        engine.clear()
 
 
 def harfbuzz_subsetting() -> bool:

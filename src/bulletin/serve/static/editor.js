@@ -111,6 +111,7 @@ window.addEventListener("beforeunload", event => {
   event.returnValue = "";  // the browser asks “leave the page?” with its own words
 });
 
+let savePause = 350;  // the server suggests less when renders are quick (preview "pause")
 function changed(step) {
   body.dataset.lastInput = Date.now();  // for measuring the preview delay (tests, benchmarks)
   record(step);
@@ -119,7 +120,7 @@ function changed(step) {
   if (conflict) return;
   setState(T.saving);
   clearTimeout(saveTimer);
-  saveTimer = setTimeout(save, 350);
+  saveTimer = setTimeout(save, savePause);
 }
 
 async function save(checkpoint) {
@@ -282,13 +283,22 @@ function showPreview(data) {
   const status = document.getElementById("preview-status");
   status.textContent = data.ok ? T.rendered(data.pages, data.seconds) : T.broken;
   const base = `/pages/${encodeURIComponent(SERIES)}/${encodeURIComponent(ISSUE)}/${data.version}/`;
+  if (data.pause) savePause = data.pause;
+  const digests = data.digests || [];
+  const named = `/pages/${encodeURIComponent(SERIES)}/${encodeURIComponent(ISSUE)}/0/`;  // by digest, not version
+  const shown = new Map([...pages.querySelectorAll("img")].map(img => [img.getAttribute("src"), img]));
   const images = [];
   for (let n = 1; n <= data.pages; n++) {
-    const img = el("img", {src: `${base}${n}.png`, alt: `— ${n} —`, "data-page": n, title: T.clickPage});
-    img.addEventListener("click", event => {
-      const box = img.getBoundingClientRect();
-      pageClicked(n, (event.clientY - box.top) / box.height);
-    });
+    // a page whose digest is unchanged keeps its image: only the changed pages are fetched
+    const src = digests[n - 1] ? `${named}${n}.png?d=${digests[n - 1]}` : `${base}${n}.png`;
+    let img = digests[n - 1] && shown.get(src);
+    if (!img) {
+      img = el("img", {src, alt: `— ${n} —`, "data-page": n, title: T.clickPage});
+      img.addEventListener("click", event => {
+        const box = img.getBoundingClientRect();
+        pageClicked(n, (event.clientY - box.top) / box.height);
+      });
+    }
     images.push(img);
   }
   pageMap = data.map || [];

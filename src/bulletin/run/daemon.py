@@ -1,0 +1,501 @@
+"""`bulletin daemon`: a warm build service for `bulletin build`.
+
+A fresh `bulletin build` spends most of its time before and around typesetting: starting Python,
+importing WeasyPrint and the rest, loading the fonts, parsing the layout. The daemon does that
+once and keeps it: it listens on a Unix socket, and for each `bulletin build` it forks a child
+from its warm state that runs exactly the command line the user typed — same code, same checks,
+same messages on the user's own terminal (the client passes its stdin, stdout and stderr), same
+exit code, the same bytes. When no daemon runs (or it cannot be reached, or it runs older code)
+`bulletin build` does what it always did.
+
+Access: the socket is in a folder only the user can enter (0700: $XDG_RUNTIME_DIR/bulletin, or
+$TMPDIR/bulletin-daemon-<uid>), the socket itself is 0600, and the daemon also checks the peer's
+user id (SO_PEERCRED) before doing anything: only the user who started it can use it.
+
+After serving a single-issue build the daemon renders that issue once itself (nothing written),
+so the next build of it finds the font subsets, templates and layout already made.
+
+    bulletin daemon start | stop | status
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import stat
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SOCKET = "daemon.sock"
+BUILD_COMMANDS = ("build",)
+
+
+class Unsafe(Exception):
+    """The daemon's folder is not ours alone."""
+
+
+def runtime_dir() -> Path:
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    if base and os.path.isdir(base):
+        try:
+            if os.stat(base).st_uid == os.getuid():
+                return Path(base) / "bulletin"
+        except OSError:
+            pass
+    return Path(tempfile.gettempdir()) / f"bulletin-daemon-{os.getuid()}"
+
+
+def _own_dir(create: bool) -> Path | None:
+    """The daemon's folder, made 0700 if asked; Unsafe if it exists but is not the user's alone."""
+    folder = runtime_dir()
+    if create:
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise Unsafe(f"{folder}: not a folder of this user's alone (mode {oct(st.st_mode & 0o777)})")
+    return folder
+
+
+def socket_path() -> Path:
+    return runtime_dir() / SOCKET
+
+
+def code_stamp() -> str:
+    """Which code the daemon runs: the bulletin package's files by name, size and time. A client
+    whose stamp differs (bulletin was updated) does not use the daemon, and the daemon ends."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            if name.endswith((".py", ".j2", ".html", ".css", ".yaml")):
+                st = os.stat(os.path.join(dirpath, name))
+                h.update(f"{os.path.relpath(os.path.join(dirpath, name), root)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:24]
+
+
+# ---------------------------------------------------------------------------- the client
+
+
+def _connect(timeout: float | None = 2.0) -> socket.socket | None:
+    try:
+        folder = _own_dir(create=False)
+    except Unsafe:
+        return None
+    if folder is None:
+        return None
+    path = folder / SOCKET
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(str(path))
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def _lines(sock: socket.socket):
+    buffer = b""
+    while True:
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            yield json.loads(line)
+        chunk = sock.recv(65536)
+        if not chunk:
+            return
+        buffer += chunk
+
+
+def ask(op: str, timeout: float = 5.0) -> dict | None:
+    """status / stop: the daemon's answer, None when none runs."""
+    sock = _connect(timeout)
+    if sock is None:
+        return None
+    try:
+        sock.sendall(json.dumps({"op": op}).encode() + b"\n")
+        return next(_lines(sock), None)
+    except (OSError, ValueError):
+        return None
+    finally:
+        sock.close()
+
+
+def run_build(argv: list[str]) -> int | None:
+    """Run `bulletin <argv>` in the daemon, on this process's terminal; its exit code, or None when
+    the daemon cannot take it (none runs, other code, gone before starting) — then build here."""
+    if os.environ.get("BULLETIN_NO_DAEMON"):
+        return None
+    sock = _connect()
+    if sock is None:
+        return None
+    env = dict(os.environ)  # the build runs as this process would: same environment
+    request = {"op": "build", "argv": argv, "cwd": os.getcwd(), "env": env, "stamp": code_stamp()}
+    child = None
+    previous = {}
+
+    def forward(signum, frame):
+        if child:
+            try:
+                os.kill(child, signum)
+            except OSError:
+                pass
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        socket.send_fds(sock, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
+        sock.settimeout(None)
+        for message in _lines(sock):
+            if "pid" in message:
+                child = int(message["pid"])
+                for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                    previous[signum] = signal.signal(signum, forward)
+            elif "exit" in message:
+                code = int(message["exit"])
+                return code if code >= 0 else 128 - code
+            elif message.get("stale") or message.get("refused"):
+                return None
+        return None if child is None else 1  # the daemon went away: before starting, build here
+    except (OSError, ValueError):
+        return None if child is None else 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sock.close()
+
+
+def start(wait: float = 60.0) -> dict | None:
+    """Start the daemon in the background unless one runs; its status once it answers."""
+    status = ask("status")
+    if status is not None:
+        return status
+    _own_dir(create=True)
+    import subprocess
+
+    with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
+        subprocess.Popen([sys.executable, "-m", "bulletin.run.daemon"], stdin=null_in, stdout=null_out, stderr=null_out,
+                         start_new_session=True, close_fds=True, cwd="/")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        status = ask("status")
+        if status is not None:
+            return status
+    return None
+
+
+def stop(wait: float = 10.0) -> bool:
+    """Ask the daemon to end; True if one was running."""
+    answer = ask("stop")
+    if answer is None:
+        return False
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and ask("status", 1.0) is not None:
+        time.sleep(0.05)
+    return True
+
+
+# ---------------------------------------------------------------------------- the daemon
+
+WARM_SERIES = "name: 预热简报\npublisher: 预热单位\n"
+WARM_ISSUE = ("---\nnumber: 1\ndate: 2024-01-15\n---\n\n# 工作动态\n\n## 预热文章标题\n\n"
+              "这是一段用于预热的正文，包含数字2024、英文Word和标点：“引号”、（括号）、顿号、句号。\n")
+
+
+def _warm() -> None:
+    """Import and load everything a build needs, and render a small issue once."""
+    from .. import api, batch, cli  # noqa: F401 - imported for the children
+    from ..typeset.speedups import settle
+
+    with tempfile.TemporaryDirectory(prefix="bulletin-warm-") as tmp:
+        series = Path(tmp) / "warm"
+        issue = series / "2024-01"
+        issue.mkdir(parents=True)
+        (series / "series.yaml").write_text(WARM_SERIES, encoding="utf-8")
+        (issue / "issue.md").write_text(WARM_ISSUE, encoding="utf-8")
+        try:
+            api.render(issue)
+        except Exception:  # noqa: BLE001 - warming is best effort; builds report their own problems
+            pass
+    settle()
+
+
+def one_issue(argv: list[str], cwd: str) -> Path | None:
+    """The issue folder of a `build` command line naming exactly one, else None."""
+    from ..launch import _VALUED
+
+    positional, skip = [], False
+    for arg in argv[1:]:
+        if skip:
+            skip = False
+        elif arg in _VALUED:
+            skip = True
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    if len(positional) != 1 or "--scheduler" in argv:
+        return None
+    folder = Path(cwd, positional[0])
+    return folder if (folder / "issue.md").is_file() else None
+
+
+def _absorb(argv: list[str], cwd: str) -> None:
+    """After a one-issue build: render that issue here too (nothing written), so the next build
+    of it, forked from this process, starts with its font subsets and layout made."""
+    folder = one_issue(argv, cwd)
+    if folder is None:
+        return
+    from .. import api
+
+    try:
+        api.render(folder)
+    except Exception:  # noqa: BLE001 - the build itself reported whatever is wrong
+        pass
+
+
+def _peer_uid(conn: socket.socket) -> int | None:
+    try:
+        import struct
+
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        return struct.unpack("3i", creds)[1]
+    except (AttributeError, OSError):
+        return None
+
+
+def _child(conn: socket.socket, listener: socket.socket, others: list[socket.socket], request: dict,
+           fds: list[int]) -> None:  # pragma: no cover - forked
+    """Run the command line as the client's own process would."""
+    code = 1
+    try:
+        for sock in (listener, conn, *others):
+            sock.close()
+        for target, fd in zip((0, 1, 2), fds):
+            os.dup2(fd, target)
+        for fd in fds:
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        from rich.console import Console
+
+        from .. import cli
+
+        # the consoles were made for the daemon's /dev/null: make them for the user's terminal
+        cli.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        cli.out = Console(highlight=False, soft_wrap=True)
+        sys.argv = ["bulletin", *request["argv"]]
+        try:
+            cli.main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            from .. import scratch
+
+            scratch.cleanup()  # this child's own folder, not the daemon's
+            os._exit(code)
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def serve(parent: int | None = None) -> None:  # pragma: no cover - the daemon process (tested through the client)
+    """The daemon's loop; with `parent` (a companion's starter) it ends when that process is gone."""
+    import select
+
+    folder = _own_dir(create=True)
+    path = folder / SOCKET
+    if ask("status", 1.0) is not None:
+        return  # one runs already
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    stamp = code_stamp()
+    _warm()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)
+    try:
+        listener.bind(str(path))
+    finally:
+        os.umask(old_umask)
+    os.chmod(path, 0o600)
+    listener.listen(16)
+    started, builds = time.time(), 0
+    children: dict[int, tuple[socket.socket, list[str], str]] = {}
+    running = True
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(SystemExit(0)))
+    # a build that ends wakes the loop at once (SIGCHLD through a wake-up socket), not at the next poll
+    wake_r, wake_w = socket.socketpair()
+    wake_r.setblocking(False)
+    wake_w.setblocking(False)
+    signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
+    signal.signal(signal.SIGCHLD, lambda *a: None)
+    try:
+        while running or children:
+            watched = [listener, wake_r] if running else [wake_r]
+            watched += [conn for conn, _argv, _cwd in children.values()]
+            readable, _, _ = select.select(watched, [], [], 1.0)
+            if running and not _alive(parent):
+                running = False  # the editor or watcher that started it is gone (even if killed)
+            for conn in readable:
+                if conn is wake_r:
+                    try:
+                        while wake_r.recv(4096):
+                            pass
+                    except OSError:
+                        pass
+                    continue
+                if conn is listener:
+                    continue
+                for pid, (child_conn, _argv, _cwd) in list(children.items()):
+                    if child_conn is conn:  # the client went away (killed): end its build
+                        try:
+                            if not conn.recv(1, socket.MSG_PEEK):
+                                os.kill(pid, signal.SIGTERM)
+                        except OSError:
+                            pass
+            while children:  # builds that ended
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                conn, argv, cwd = children.pop(pid, (None, None, None))
+                if conn is None:
+                    continue
+                try:
+                    conn.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+                except OSError:
+                    pass
+                conn.close()
+                if not children:
+                    _absorb(argv, cwd)
+            if listener not in readable:
+                continue
+            conn, _ = listener.accept()
+            if _peer_uid(conn) not in (None, os.getuid()):
+                conn.close()
+                continue
+            conn.settimeout(5)
+            try:
+                data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
+                while not data.endswith(b"\n"):
+                    more = conn.recv(1 << 20)
+                    if not more:
+                        break
+                    data += more
+                request = json.loads(data)
+            except (OSError, ValueError):
+                conn.close()
+                continue
+            op = request.get("op")
+            if op == "status":
+                rss = 0
+                try:
+                    with open("/proc/self/status") as fh:
+                        rss = next(int(line.split()[1]) // 1024 for line in fh if line.startswith("VmRSS:"))
+                except (OSError, StopIteration):
+                    pass
+                answer = {"pid": os.getpid(), "since": started, "builds": builds, "rss_mb": rss, "stamp": stamp,
+                          "socket": str(path)}
+                conn.sendall(json.dumps(answer).encode() + b"\n")
+                conn.close()
+            elif op == "stop":
+                conn.sendall(json.dumps({"stopping": True}).encode() + b"\n")
+                conn.close()
+                running = False
+            elif op == "build" and request.get("stamp") == stamp and len(fds) == 3 \
+                    and request.get("argv", [None])[0] in BUILD_COMMANDS:
+                pid = os.fork()
+                if pid == 0:
+                    signal.set_wakeup_fd(-1)
+                    _child(conn, listener, [wake_r, wake_w, *(c for c, _a, _w in children.values())], request, fds)
+                for fd in fds:
+                    os.close(fd)
+                conn.settimeout(None)
+                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                children[pid] = (conn, request["argv"], request["cwd"])
+                builds += 1
+            else:
+                stale = op == "build" and request.get("stamp") != stamp
+                for fd in fds:
+                    os.close(fd)
+                conn.sendall(json.dumps({"stale": True} if stale else {"refused": True}).encode() + b"\n")
+                conn.close()
+                if stale:
+                    running = False  # bulletin was updated: the next `daemon start` runs the new code
+    finally:
+        listener.close()
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        from ..typeset import release_fonts
+
+        release_fonts()
+
+
+
+
+class companion:
+    """`with daemon.companion():` — a daemon for the time of a long-running command (`serve`,
+    `preview --watch`): started in the background if none runs, stopped afterwards if this
+    command started it. Never in the way: any failure just means no daemon."""
+
+    def __enter__(self):
+        self.started = False
+        if os.environ.get("BULLETIN_NO_DAEMON"):
+            return self
+        try:
+            if ask("status", 1.0) is None:
+                _own_dir(create=True)
+                import subprocess
+
+                with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
+                    subprocess.Popen([sys.executable, "-m", "bulletin.run.daemon", "--parent", str(os.getpid())],
+                                     stdin=null_in, stdout=null_out, stderr=null_out, start_new_session=True,
+                                     close_fds=True, cwd="/")
+                self.started = True
+        except (OSError, Unsafe):
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        if self.started:
+            try:
+                stop()
+            except OSError:
+                pass
+        return False
+
+
+if __name__ == "__main__":  # pragma: no cover
+    serve(int(sys.argv[2]) if sys.argv[1:2] == ["--parent"] else None)
