@@ -5,23 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-_VALUED = {"-o", "--out", "-j", "--jobs", "--lang", "--format", "--scheduler", "--timeout"}
-
-
-def _single_issue(args: list[str]) -> bool:
-    if "--scheduler" in args or any(a.startswith("--scheduler=") for a in args) or os.environ.get("BULLETIN_SCHEDULER"):
-        return False  # built on a cluster: nothing to warm here
-    positional, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in _VALUED:
-            skip = True
-        elif not arg.startswith("-"):
-            positional.append(arg)
-    return len(positional) == 1 and os.path.isfile(os.path.join(positional[0], "issue.md"))
-
-
 def main() -> None:
     if sys.argv[1:2] == ["build"] and not {"-h", "--help"} & set(sys.argv):  # a warm daemon runs it, if one runs (daemon.py)
         from .run import daemon
@@ -31,7 +14,9 @@ def main() -> None:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
-    if not (sys.argv[1:2] == ["build"] and _single_issue(sys.argv[2:])):
+    from .run.commandline import single_issue
+
+    if not (sys.argv[1:2] == ["build"] and single_issue(sys.argv[2:])):
         from .cli import main as cli_main
 
         return cli_main()

@@ -184,7 +184,7 @@ def start(wait: float = 60.0) -> dict | None:
     import subprocess
 
     with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
-        subprocess.Popen([sys.executable, "-m", "bulletin.run.daemon"], stdin=null_in, stdout=null_out, stderr=null_out,
+        subprocess.Popen([sys.executable, "-m", "bulletin.run.daemon_process"], stdin=null_in, stdout=null_out, stderr=null_out,
                          start_new_session=True, close_fds=True, cwd="/")
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
@@ -215,7 +215,7 @@ WARM_ISSUE = ("---\nnumber: 1\ndate: 2024-01-15\n---\n\n# 工作动态\n\n## 预
 
 def _warm() -> None:
     """Import and load everything a build needs, and render a small issue once."""
-    from .. import api, batch, cli  # noqa: F401 - imported for the children
+    from .. import api, batch  # noqa: F401 - imported for the children (daemon_process.py imported the CLI)
     from ..typeset.speedups import settle
 
     with tempfile.TemporaryDirectory(prefix="bulletin-warm-") as tmp:
@@ -233,20 +233,10 @@ def _warm() -> None:
 
 def one_issue(argv: list[str], cwd: str) -> Path | None:
     """The issue folder of a `build` command line naming exactly one, else None."""
-    from ..launch import _VALUED
+    from .commandline import single_issue
 
-    positional, skip = [], False
-    for arg in argv[1:]:
-        if skip:
-            skip = False
-        elif arg in _VALUED:
-            skip = True
-        elif not arg.startswith("-"):
-            positional.append(arg)
-    if len(positional) != 1 or "--scheduler" in argv:
-        return None
-    folder = Path(cwd, positional[0])
-    return folder if (folder / "issue.md").is_file() else None
+    folder = single_issue(argv[1:], cwd)
+    return Path(folder) if folder is not None else None
 
 
 def _absorb(argv: list[str], cwd: str) -> None:
@@ -274,7 +264,7 @@ def _peer_uid(conn: socket.socket) -> int | None:
 
 
 def _child(conn: socket.socket, listener: socket.socket, others: list[socket.socket], request: dict,
-           fds: list[int]) -> None:  # pragma: no cover - forked
+           fds: list[int], run_command) -> None:  # pragma: no cover - forked
     """Run the command line as the client's own process would."""
     code = 1
     try:
@@ -289,19 +279,7 @@ def _child(conn: socket.socket, listener: socket.socket, others: list[socket.soc
         os.environ.update(request["env"])
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        from rich.console import Console
-
-        from .. import cli
-
-        # the consoles were made for the daemon's /dev/null: make them for the user's terminal
-        cli.err = Console(stderr=True, highlight=False, soft_wrap=True)
-        cli.out = Console(highlight=False, soft_wrap=True)
-        sys.argv = ["bulletin", *request["argv"]]
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = run_command(request["argv"])  # the CLI, given by daemon_process.py
     finally:
         try:
             sys.stdout.flush()
@@ -325,8 +303,10 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def serve(parent: int | None = None) -> None:  # pragma: no cover - the daemon process (tested through the client)
-    """The daemon's loop; with `parent` (a companion's starter) it ends when that process is gone."""
+def serve(run_command, parent: int | None = None) -> None:  # pragma: no cover - the daemon process (tested through the client)
+    """The daemon's loop; with `parent` (a companion's starter) it ends when that process is gone.
+    `run_command(argv) -> exit code` runs a command line in a forked child (daemon_process.py
+    gives the CLI's: this module does not import the CLI, which imports it)."""
     import select
 
     folder = _own_dir(create=True)
@@ -437,7 +417,7 @@ def serve(parent: int | None = None) -> None:  # pragma: no cover - the daemon p
                 pid = os.fork()
                 if pid == 0:
                     signal.set_wakeup_fd(-1)
-                    _child(conn, listener, [wake_r, wake_w, *(c for c, _a, _w in children.values())], request, fds)
+                    _child(conn, listener, [wake_r, wake_w, *(c for c, _a, _w in children.values())], request, fds, run_command)
                 for fd in fds:
                     os.close(fd)
                 conn.settimeout(None)
@@ -480,7 +460,7 @@ class companion:
                 import subprocess
 
                 with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:
-                    subprocess.Popen([sys.executable, "-m", "bulletin.run.daemon", "--parent", str(os.getpid())],
+                    subprocess.Popen([sys.executable, "-m", "bulletin.run.daemon_process", "--parent", str(os.getpid())],
                                      stdin=null_in, stdout=null_out, stderr=null_out, start_new_session=True,
                                      close_fds=True, cwd="/")
                 self.started = True
@@ -497,5 +477,3 @@ class companion:
         return False
 
 
-if __name__ == "__main__":  # pragma: no cover
-    serve(int(sys.argv[2]) if sys.argv[1:2] == ["--parent"] else None)
