@@ -37,10 +37,10 @@ def surroundings(issue_dir: str) -> bytes:
     entries = []
     folder = Path(issue_dir)
     for root, dirs, files in os.walk(folder):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # the editor's .history/ is no input
         for name in sorted(files):
             path = os.path.join(root, name)
-            if path == str(folder / "issue.md") or name.endswith(".tmp"):
+            if path == str(folder / "issue.md") or name.endswith(".tmp") or name.startswith("."):
                 continue
             try:
                 st = os.stat(path)

@@ -135,7 +135,11 @@ class CompressOnce(pydyf.Stream):
 
 # weasyprint/pdf/fonts.py uses pydyf.Array, Dictionary, Stream and String: the same, but a Stream
 # there (font files, ToUnicode maps, widths) is a CompressOnce.
-fonts_pydyf = types.SimpleNamespace(**{name: getattr(pydyf, name) for name in dir(pydyf) if not name.startswith("__")})
+fonts_pydyf = types.ModuleType("bulletin_fonts_pydyf", doc=(
+    "Replaces weasyprint.pdf.fonts.pydyf (the pydyf module as seen by WeasyPrint's font writer). "
+    "Why: the same pydyf, but its Stream is CompressOnce, so font subsets, ToUnicode maps and widths "
+    "an earlier render deflated are not deflated again; same bytes."))
+fonts_pydyf.__dict__.update({name: getattr(pydyf, name) for name in dir(pydyf) if not name.startswith("__")})
 fonts_pydyf.Stream = CompressOnce
 
 

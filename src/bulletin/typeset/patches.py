@@ -195,6 +195,16 @@ def original_get_image_from_uri(*args, **kwargs):
     return speedups.relative_image_ids(_original("weasyprint.document:original_get_image_from_uri"), *args, **kwargs)
 
 
+def get_hb_object_data(hb_object, ot_color=None, glyph=None):
+    """Replaces weasyprint.pdf.fonts.get_hb_object_data (the whole file of a HarfBuzz face, copied
+    into Python bytes, as the PDF writer's Font asks for it; or a colour glyph's image).
+
+    Why: Font.__init__ copied every font file whole on every render (56 MB with the project's
+    fonts) though a subset font never needs the copy; the file is handed over uncopied and copied
+    only when font.file_content is read (engine.deferred_face_data, engine.font_file_content)."""
+    return engine.deferred_face_data(hb_object, ot_color, glyph)
+
+
 _PDF_FONTS = "weasyprint.pdf.fonts"
 # what reads or writes Font.file_content (methods, not the whole class: fingerprinting a class
 # parses its whole module, ~15 ms a process)
@@ -248,7 +258,7 @@ PATCHES: tuple[Patch, ...] = (
            ("weasyprint.images:RasterImage.__init__", "f2f27bf6bb9cf72b")), "speed"),
     # engine (engine.py): the font file is read through get_hb_object_data by what reads or writes
     # Font.file_content; the fonts dictionary is written with pydyf.Stream
-    Patch(f"{_PDF_FONTS}:get_hb_object_data", engine.deferred_face_data,
+    Patch(f"{_PDF_FONTS}:get_hb_object_data", get_hb_object_data,
           ((f"{_PDF_FONTS}:get_hb_object_data", "03040a623df04c2b"), *_FONT_CLASS), "engine"),
     Patch(f"{_PDF_FONTS}:Font.file_content", engine.font_file_content, (*_FONT_CLASS, _BUILD_FONTS), "engine"),
     Patch(f"{_PDF_FONTS}:pydyf", engine.fonts_pydyf, (_BUILD_FONTS, ("pydyf:Stream.data", "bdc2bc513f286de7")),
