@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import socket
 import statistics
-import threading
 import time
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pdfplumber
 import pytest
 
 from .conftest import SAMPLE
+from .editorserver import running_editor
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("CI"):
@@ -27,32 +25,11 @@ from bulletin.serve.document import parse  # noqa: E402
 SERIES = ["t-edit", "t-add", "t-import", "t-pdf", "t-conflict", "t-field", "t-undo", "t-draft"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
-    from bulletin.serve.app import create_app
-
     root = tmp_path_factory.mktemp("serve") / "issues"
-    for name in SERIES:
-        shutil.copytree(SAMPLE.parent, root / name)
-    port = free_port()
-    app = create_app(root, port=port)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "root": root}
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_editor(root, SERIES) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -16,7 +13,7 @@ import pdfplumber
 import pytest
 
 from . import pdfcheck as pc
-from .conftest import SAMPLE
+from .editorserver import running_editor
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("CI"):
@@ -31,32 +28,11 @@ SERIES = ["p-html", "p-tabs", "p-draft", "p-undo", "p-bold", "p-history", "p-pic
 FILLER = "会议要求各单位结合实际抓好落实，确保各项工作任务按期完成，取得实效。"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
-    from bulletin.serve.app import create_app
-
     root = tmp_path_factory.mktemp("serve") / "issues"
-    for name in SERIES:
-        shutil.copytree(SAMPLE.parent, root / name)
-    port = free_port()
-    app = create_app(root, port=port, status_cache=root.parent / "status.json")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "root": root, "status": app.state.status}
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_editor(root, SERIES, status_cache=root.parent / "status.json") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
