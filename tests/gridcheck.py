@@ -19,19 +19,26 @@ class TextRow:
     text: str
 
 
+def baseline_groups(page, top: float = BLOCK_TOP, bottom: float = BLOCK_BOTTOM + 1) -> dict[float, list[dict]]:
+    """A pdfplumber page's visible characters between `top` and `bottom`, by baseline (pt from the
+    page top; the text matrix gives it)."""
+    groups: dict[float, list[dict]] = {}
+    for ch in page.chars:
+        if not ch["text"].strip():
+            continue
+        baseline = float(page.height) - ch["matrix"][5]
+        if not top - 1 <= baseline <= bottom:
+            continue
+        key = next((k for k in groups if abs(k - baseline) < 0.05), baseline)
+        groups.setdefault(key, []).append(ch)
+    return groups
+
+
 def rows(pdf, top: float = BLOCK_TOP, bottom: float = BLOCK_BOTTOM + 1) -> list[TextRow]:
     """Each run of characters sharing a baseline (pdfplumber; the text matrix gives the baseline)."""
     out: list[TextRow] = []
     for number, page in enumerate(pdf.pages, 1):
-        groups: dict[float, list[dict]] = {}
-        for ch in page.chars:
-            if not ch["text"].strip():
-                continue
-            baseline = float(page.height) - ch["matrix"][5]
-            if not top - 1 <= baseline <= bottom:
-                continue
-            key = next((k for k in groups if abs(k - baseline) < 0.05), baseline)
-            groups.setdefault(key, []).append(ch)
+        groups = baseline_groups(page, top, bottom)
         for baseline, chars in sorted(groups.items()):
             chars.sort(key=lambda c: c["x0"])
             size = Counter(round(c["size"], 1) for c in chars).most_common(1)[0][0]

@@ -19,7 +19,7 @@ import pdfplumber
 
 from bulletin.source.load import load
 
-from .gridcheck import BLOCK_BOTTOM, BLOCK_TOP
+from .gridcheck import BLOCK_BOTTOM, BLOCK_TOP, baseline_groups
 
 MM = 72 / 25.4
 BLOCK_LEFT = 28 * MM
@@ -82,15 +82,7 @@ def pages(path: Path, issue_dir: Path, pitch: float, bylines: list[str] = ()) ->
     out = []
     with pdfplumber.open(path) as pdf:
         for number, page in enumerate(pdf.pages, 1):
-            groups: dict[float, list[dict]] = {}
-            for ch in page.chars:
-                if not ch["text"].strip():
-                    continue
-                baseline = float(page.height) - ch["matrix"][5]
-                if not BLOCK_TOP - 1 <= baseline <= BLOCK_BOTTOM + 1:
-                    continue
-                key = next((k for k in groups if abs(k - baseline) < 0.05), baseline)
-                groups.setdefault(key, []).append(ch)
+            groups = baseline_groups(page)
             # the 版记 (报送 block): its rules are the page-wide lines at the block's foot
             # (drawn as filled boxes, the lowest ending at the block's foot)
             wide = [r for r in page.lines + page.rects if r["x1"] - r["x0"] > 150 * MM and r["top"] > BLOCK_TOP + 20]
