@@ -12,13 +12,12 @@ import pdfplumber
 import pytest
 
 from .conftest import SAMPLE
-from .editorserver import running_editor
+from .editorserver import CHROMIUM, chromium, running_editor
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is not installed (bash scripts/install.sh --browser)", allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 from bulletin.serve.document import parse  # noqa: E402
 
@@ -34,10 +33,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
