@@ -50,3 +50,76 @@ import weasyprint.text.ffi
 print({LIBRARIES})
 """)
     assert "libpango-1.0.so" in ours and "pango" not in ours.split("[")[0]  # nothing printed before
+
+
+# ---------------------------------------------------------------- the segmenter's answers, kept
+
+
+@pytest.fixture
+def cache_home(tmp_path, monkeypatch):
+    from bulletin.compose import titles
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(titles, "_segments", None)
+    return tmp_path / "cache" / "bulletin"
+
+
+def test_segmentations_come_back_from_the_cache_without_the_dictionary(cache_home, monkeypatch):
+    from bulletin.compose import titles
+
+    text = "山西省通信管理局领导赴山西省通信行协调研指导工作"
+    live = titles.segment(text)
+    assert any(w == "领导" for w, _ in live)
+    [kept] = cache_home.glob("segments-*.json")
+    assert text in kept.read_text(encoding="utf-8")
+
+    def no_dictionary():
+        raise AssertionError("the dictionary was loaded")
+
+    monkeypatch.setattr(titles, "_segments", None)  # a new process
+    monkeypatch.setattr(titles, "_segmenter", no_dictionary)
+    assert titles.segment(text) == live
+    with pytest.raises(AssertionError, match="dictionary"):
+        titles.segment("另一个没见过的标题")
+
+
+def test_another_segmenter_does_not_read_the_kept_answers(cache_home, monkeypatch):
+    from bulletin.compose import titles
+
+    text = "坚持高质量发展"
+    titles.segment(text)
+    monkeypatch.setattr(titles, "_segments", None)
+    monkeypatch.setattr(titles, "segmenter_stamp", lambda: "another-rjieba")
+    asked = []
+    real = titles._segmenter()
+    monkeypatch.setattr(titles, "_segmenter", lambda: asked.append(1) or real)
+    assert titles.segment(text) == real.tag(text) and asked
+    assert len(list(cache_home.glob("segments-*.json"))) == 2
+
+
+def test_the_segmenter_stamp_follows_its_files(tmp_path, monkeypatch):
+    import os
+
+    from bulletin.compose.titles import segmenter_stamp
+
+    package = tmp_path / "lib" / "fakejieba17"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "dict.so").write_bytes(b"1")
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    first = segmenter_stamp("fakejieba17")
+    assert first and segmenter_stamp("fakejieba17") == first
+    (package / "dict.so").write_bytes(b"22")  # an upgrade: another size and time
+    assert segmenter_stamp("fakejieba17") != first
+    stamp = segmenter_stamp("fakejieba17")
+    os.utime(package / "dict.so", ns=(1, 1))
+    assert segmenter_stamp("fakejieba17") != stamp
+    assert segmenter_stamp("no_such_package_17") is None
+
+
+def test_a_corrupt_cache_file_is_segmented_again(cache_home):
+    from bulletin.compose import titles
+
+    cache_home.mkdir(parents=True)
+    (cache_home / f"segments-{titles.segmenter_stamp()}.json").write_text("{not json", encoding="utf-8")
+    assert titles.segment("坚持高质量发展") == titles._segmenter().tag("坚持高质量发展")
