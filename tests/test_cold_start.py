@@ -123,3 +123,64 @@ def test_a_corrupt_cache_file_is_segmented_again(cache_home):
     cache_home.mkdir(parents=True)
     (cache_home / f"segments-{titles.segmenter_stamp()}.json").write_text("{not json", encoding="utf-8")
     assert titles.segment("坚持高质量发展") == titles._segmenter().tag("坚持高质量发展")
+
+
+# ---------------------------------------------------------------- the patches' check, kept
+
+
+def test_a_passed_patch_check_is_not_repeated_for_the_same_install(tmp_path, monkeypatch):
+    import bulletin.typeset  # noqa: F401 - WeasyPrint imported
+    from bulletin.typeset import patches
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(patches, "_checked", False)
+    patches.check()
+    [marker] = (tmp_path / "bulletin").glob("patches-checked-*")
+    assert marker.name.endswith(patches.install_stamp())
+
+    def no_fingerprints(target):
+        raise AssertionError("fingerprinted again")
+
+    monkeypatch.setattr(patches, "_checked", False)  # a new process, same install
+    monkeypatch.setattr(patches, "fingerprint", no_fingerprints)
+    patches.check()
+    assert patches._checked
+
+
+def test_another_install_is_fingerprinted_and_refused_when_changed(tmp_path, monkeypatch):
+    import bulletin.typeset  # noqa: F401
+    from bulletin.typeset import patches
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(patches, "_checked", False)
+    patches.check()  # the marker for this install
+    monkeypatch.setattr(patches, "_checked", False)
+    monkeypatch.setattr(patches, "install_stamp", lambda packages=patches.CHECKED_PACKAGES: "an-upgraded-weasyprint")
+    monkeypatch.setattr(patches, "fingerprint", lambda target: "0" * 16)  # its code differs
+    with pytest.raises(patches.WeasyPrintChanged, match="changed"):
+        patches.check()
+    assert not patches._checked
+    assert not (tmp_path / "bulletin" / "patches-checked-an-upgraded-weasyprint").exists()
+
+
+def test_the_install_stamp_follows_the_files_and_the_expected_fingerprints(tmp_path, monkeypatch):
+    import os
+
+    from bulletin.typeset import patches
+
+    package = tmp_path / "lib" / "fakeweasy17"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("__version__ = '70.0'\n")
+    (package / "sub" / "code.py").write_text("def f(): return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    first = patches.install_stamp(("fakeweasy17",))
+    assert patches.install_stamp(("fakeweasy17",)) == first
+    (package / "sub" / "code.py").write_text("def f(): return 22\n")  # an edit deep in the package
+    second = patches.install_stamp(("fakeweasy17",))
+    assert second != first
+    os.utime(package / "sub" / "code.py", ns=(5, 5))  # reinstalled: same size, another time
+    third = patches.install_stamp(("fakeweasy17",))
+    assert third != second
+    changed = patches.Patch("x:y", None, (("weasyprint.layout.inline:text_align", "ffffffffffffffff"),))
+    monkeypatch.setattr(patches, "PATCHES", (*patches.PATCHES, changed))  # bulletin expects other code
+    assert patches.install_stamp(("fakeweasy17",)) != third
