@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from ..text import NO_LINE_END, NO_LINE_START
 
@@ -518,9 +518,12 @@ def break_line(text: str, measure: float, lexicon: Lexicon = Lexicon(), metrics:
     return [text[i:j] for i, j in zip([0, *breaks], [*breaks, len(text)])]
 
 
+@lru_cache(maxsize=1024)
 def break_title(text: str, measure: float, lexicon: Lexicon = Lexicon(), metrics: Metrics = Metrics()) -> str:
     """A title with its line breaks as newlines. Manual breaks (“|” in issue.md, newlines here)
-    are kept; a part that is still too long is broken again by the same rules."""
+    are kept; a part that is still too long is broken again by the same rules. Kept per process
+    (a pure function of its arguments): the checks and the composition break the same titles,
+    and a warm process (daemon, editor) breaks them again for every build."""
     if measure <= 2:
         return text
     return "\n".join(line for part in text.split("\n") for line in break_line(part, measure, lexicon, metrics))
