@@ -150,11 +150,12 @@ def test_images_are_named_by_their_place_in_the_issue_not_on_disk(tmp_path):
                                        url="data:image/png;base64,").id == "absolute"
 
 
-def test_the_image_naming_patch_fails_loudly_on_another_weasyprint(monkeypatch):
+def test_the_image_naming_patch_fails_loudly_on_another_weasyprint(monkeypatch, tmp_path):
     from weasyprint import document, images
 
     from bulletin.typeset import patches
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no marker of an earlier passed check
     def moved(cache, url_fetcher, options, url, forced_mime_type=None, context=None, orientation="from-image"):
         return None  # a WeasyPrint whose images are named some other way
 

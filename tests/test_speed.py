@@ -103,11 +103,12 @@ def test_compressed_streams_are_pydyf_s_bytes(engine):
     assert len(engine._compressed) == 1  # kept once, used twice
 
 
-def test_changed_pdf_writer_fails_loudly(engine, monkeypatch):
+def test_changed_pdf_writer_fails_loudly(engine, monkeypatch, tmp_path):
     from weasyprint.pdf import fonts
 
     from bulletin.typeset import patches
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no marker of an earlier passed check
     monkeypatch.setattr(fonts, "build_fonts_dictionary", lambda *a: None)
     monkeypatch.setattr(patches, "_checked", False)
     with pytest.raises(patches.WeasyPrintChanged, match="build_fonts_dictionary changed"):

@@ -107,12 +107,13 @@ def test_install_is_reversible_and_idempotent():
     assert patches.installed()
 
 
-def test_changed_weasyprint_internals_fail_loudly(monkeypatch):
+def test_changed_weasyprint_internals_fail_loudly(monkeypatch, tmp_path):
     """A WeasyPrint whose replaced code differs from 70.0's is refused, naming the function."""
     from weasyprint.layout import inline
 
     patches.uninstall()
     try:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no marker of an earlier passed check
         monkeypatch.setattr(inline, "text_align", lambda context, line, available_width, last: 0)
         monkeypatch.setattr(patches, "_checked", False)
         with pytest.raises(patches.WeasyPrintChanged, match="inline:text_align changed"):

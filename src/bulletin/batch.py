@@ -21,6 +21,7 @@ import gc
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -291,10 +292,11 @@ def build_one(issue_dir: str, out_dir: str, formats: tuple[str, ...] = ("pdf",))
                           "please report this with the issue files")
         return Outcome(issue_dir, "failed", seconds=time.perf_counter() - start, problems=_problem_dicts([problem]))
     finally:
-        gc.collect()  # each render leaves ~50 MB of cyclic garbage behind
-        from .typeset.speedups import settle
+        if "bulletin.typeset" in sys.modules:  # this process typeset (a worker lives on), not a prewarm child:
+            gc.collect()  # each render leaves ~50 MB of cyclic garbage behind
+            from .typeset.speedups import settle
 
-        settle()  # after the worker's first render: later collections are cheap
+            settle()  # after the worker's first render: later collections are cheap
     hashes = {Path(p).name: h for p, h in result.hashes.items()}
     return Outcome(issue_dir, "built", str(result.output), result.pages, time.perf_counter() - start,
                    _problem_dicts(result.warnings), outputs=[str(p) for p in result.outputs], fonts=result.fonts,

@@ -233,7 +233,7 @@ def build(
             api.TYPESETTER = warm.typeset
     from .batch import Outcome, build_many
     from .run.executors import from_options
-    from .typeset.speedups import harfbuzz_subsetting
+    from .resources import harfbuzz_subsetting
 
     if not harfbuzz_subsetting():
         err.print(_say(lang, "[yellow]警告[/yellow] 未找到 libharfbuzz-subset，字体子集化将很慢（约慢 28 倍）。"

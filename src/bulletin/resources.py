@@ -52,3 +52,20 @@ def layouts_dir() -> Path:
 
 def fonts_dir() -> Path:
     return home() / "fonts"
+
+
+def harfbuzz_subsetting() -> bool:
+    """False when libharfbuzz-subset is missing: WeasyPrint then subsets with fontTools, ~28× slower.
+    Checked the way WeasyPrint loads it, without importing WeasyPrint: the CLI asks in the process
+    that forked the prewarm child, which must not import it too (not from bulletin.typeset, whose
+    package imports WeasyPrint)."""
+    import ctypes
+
+    for name in ("libharfbuzz-subset.so.0", "libharfbuzz-subset.so", "libharfbuzz-subset-0.dll",
+                 "libharfbuzz-subset.0.dylib"):
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from ..text import NO_LINE_END, NO_LINE_START
 
@@ -72,12 +72,87 @@ def _segmenter():
 
 
 _lock = threading.Lock()
+# segmentations kept on disk: loading rjieba's dictionary costs a fresh process ~0.15-0.25 s, and
+# an issue built again (or its checks run again) asks for the same titles and cells
+SEGMENTS_KEPT = 4000  # entries (a title's piece or a table cell: ~100 bytes each)
+SEGMENTS_LONGEST = 400  # characters: longer texts are segmented, not kept
+
+
+def segmenter_stamp(package: str = "rjieba") -> str | None:
+    """Which segmenter answers: rjieba's files (its dictionary is compiled into its library) by
+    name, size and time, found without importing it; None when it is not installed."""
+    import hashlib
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    h = hashlib.sha256()
+    for folder in spec.submodule_search_locations:
+        for name in sorted(os.listdir(folder)):
+            if name != "__pycache__":
+                st = os.stat(os.path.join(folder, name))
+                h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:24]
+
+
+class _Segments:
+    """text → [(word, tag)] for one segmenter (its stamp), read from the user's cache folder once
+    per process and written back (atomically) when a text was missing. Bounded: the oldest go."""
+
+    def __init__(self):
+        from ..style.fonts import _cache_dir
+
+        stamp = segmenter_stamp()
+        self.file = _cache_dir() / f"segments-{stamp}.json" if stamp else None
+        self.entries: dict[str, list[tuple[str, str]]] = {}
+        if self.file is not None:
+            import json
+
+            try:
+                found = json.loads(self.file.read_text(encoding="utf-8"))
+                self.entries = {text: [(w, t) for w, t in pairs] for text, pairs in found.items()}
+            except (OSError, ValueError, TypeError, AttributeError):
+                pass
+
+    def get(self, text: str) -> list[tuple[str, str]]:
+        found = self.entries.get(text)
+        if found is None:
+            found = [(w, t) for w, t in _segmenter().tag(text)]
+            if len(text) <= SEGMENTS_LONGEST:
+                self.entries[text] = found
+                self._save()
+        return list(found)
+
+    def _save(self) -> None:
+        if self.file is None:
+            return
+        import json
+        import os
+
+        while len(self.entries) > SEGMENTS_KEPT:
+            del self.entries[next(iter(self.entries))]
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.file.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.entries, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.file)
+        except OSError:
+            pass  # a read-only home only costs time
+
+
+_segments: _Segments | None = None
 
 
 def segment(text: str) -> list[tuple[str, str]]:
-    """(word, part of speech) for `text`, by jieba's dictionary and tagger (rjieba)."""
+    """(word, part of speech) for `text`, by jieba's dictionary and tagger (rjieba); a text
+    segmented before (by any process of this user, with the same rjieba) comes from the cache."""
+    global _segments
     with _lock:  # one shared tagger; callers from several threads (serve) take turns
-        return _segmenter().tag(text)
+        if _segments is None:
+            _segments = _Segments()
+        return _segments.get(text)
 
 
 @dataclass(frozen=True)
@@ -443,9 +518,12 @@ def break_line(text: str, measure: float, lexicon: Lexicon = Lexicon(), metrics:
     return [text[i:j] for i, j in zip([0, *breaks], [*breaks, len(text)])]
 
 
+@lru_cache(maxsize=1024)
 def break_title(text: str, measure: float, lexicon: Lexicon = Lexicon(), metrics: Metrics = Metrics()) -> str:
     """A title with its line breaks as newlines. Manual breaks (“|” in issue.md, newlines here)
-    are kept; a part that is still too long is broken again by the same rules."""
+    are kept; a part that is still too long is broken again by the same rules. Kept per process
+    (a pure function of its arguments): the checks and the composition break the same titles,
+    and a warm process (daemon, editor) breaks them again for every build."""
     if measure <= 2:
         return text
     return "\n".join(line for part in text.split("\n") for line in break_line(part, measure, lexicon, metrics))

@@ -18,6 +18,8 @@ edges), and the compression of adjacent marks.
 """
 from __future__ import annotations
 
+import operator
+
 from ..text import is_cjk
 from . import measure, punctuation as P
 from .justification import (AUTOSPACE_SHRINK, AUTOSPACE_STRETCH, SHRINK_AUTOSPACE, SHRINK_BRACKET,
@@ -70,7 +72,7 @@ class Atoms:
                 tuple(self.blank_left), tuple(self.blank_right), tuple(self.trim_left), tuple(self.trim_right),
                 tuple(self.pango_break), tuple(self.group), tuple(self.url), tuple(self.line_end), tuple(self.closing),
                 tuple(self.opening), tuple(self.autospace), tuple(self.pair), self.em_ref,
-                tuple(box is self.box[i - 1] for i, box in enumerate(self.box) if i))
+                tuple(map(operator.is_, self.box[1:], self.box[:-1])))  # each box: the same as the one before?
 
     # ------------------------------------------------------------------ derived per boundary
 

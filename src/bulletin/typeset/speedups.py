@@ -79,21 +79,6 @@ def clear() -> None:
         engine.clear()
 
 
-def harfbuzz_subsetting() -> bool:
-    """False when libharfbuzz-subset is missing: WeasyPrint then subsets with fontTools, ~28× slower.
-    Checked the way WeasyPrint loads it, without importing WeasyPrint (the CLI asks before forking)."""
-    import ctypes
-
-    for name in ("libharfbuzz-subset.so.0", "libharfbuzz-subset.so", "libharfbuzz-subset-0.dll",
-                 "libharfbuzz-subset.0.dylib"):
-        try:
-            ctypes.CDLL(name)
-            return True
-        except OSError:
-            continue
-    return False
-
-
 _settled = False
 
 
