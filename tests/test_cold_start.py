@@ -70,6 +70,8 @@ def test_segmentations_come_back_from_the_cache_without_the_dictionary(cache_hom
     text = "山西省通信管理局领导赴山西省通信行协调研指导工作"
     live = titles.segment(text)
     assert any(w == "领导" for w, _ in live)
+    assert not list(cache_home.glob("segments-*.json"))  # written once per check or composition, not per text
+    titles.keep_segments()
     [kept] = cache_home.glob("segments-*.json")
     assert text in kept.read_text(encoding="utf-8")
 
@@ -88,12 +90,14 @@ def test_another_segmenter_does_not_read_the_kept_answers(cache_home, monkeypatc
 
     text = "坚持高质量发展"
     titles.segment(text)
+    titles.keep_segments()
     monkeypatch.setattr(titles, "_segments", None)
     monkeypatch.setattr(titles, "segmenter_stamp", lambda: "another-rjieba")
     asked = []
     real = titles._segmenter()
     monkeypatch.setattr(titles, "_segmenter", lambda: asked.append(1) or real)
     assert titles.segment(text) == real.tag(text) and asked
+    titles.keep_segments()
     assert len(list(cache_home.glob("segments-*.json"))) == 2
 
 
@@ -123,6 +127,21 @@ def test_a_corrupt_cache_file_is_segmented_again(cache_home):
     cache_home.mkdir(parents=True)
     (cache_home / f"segments-{titles.segmenter_stamp()}.json").write_text("{not json", encoding="utf-8")
     assert titles.segment("坚持高质量发展") == titles._segmenter().tag("坚持高质量发展")
+
+
+def test_a_check_keeps_what_it_segmented_in_one_write(cache_home, monkeypatch):
+    from bulletin.api import check
+    from bulletin.compose import titles
+
+    from .conftest import SAMPLE
+
+    writes = []
+    real = titles._Segments.save
+    monkeypatch.setattr(titles._Segments, "save", lambda self: writes.append(self.dirty) or real(self))
+    check(SAMPLE)
+    [kept] = cache_home.glob("segments-*.json")
+    assert "赴山西省通信行协调研指导工作" in kept.read_text(encoding="utf-8")  # the second line of the first title
+    assert writes.count(True) == 1  # the whole check: one write, whatever number of titles
 
 
 # ---------------------------------------------------------------- the patches' check, kept

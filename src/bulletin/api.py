@@ -76,10 +76,12 @@ def _prepare(issue_dir: Path, text: str | None = None, loaded=None):
 
 def _problems(loaded, layout, options) -> list[Problem]:
     """Everything check and build look at beyond loading: glyphs, semantics, typography."""
-    from .compose import headings, tables
+    from .compose import headings, tables, titles
 
-    return (preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
-            + headings.check(loaded) + tables.check(loaded, layout, options))
+    problems = (preflight(loaded, layout) + check_semantics(loaded) + lint(loaded, layout, options)
+                + headings.check(loaded) + tables.check(loaded, layout, options))
+    titles.keep_segments()  # the titles and cells the checks segmented, for the next process
+    return problems
 
 
 def check(issue_dir: Path | str, text: str | None = None) -> CheckResult:

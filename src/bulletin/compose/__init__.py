@@ -17,7 +17,7 @@ from .pictures import PictureRules
 from .placement import Outline, Plan
 from .tables import cell_markup, cell_mode, small_size
 from ..model import Article, Bulletin
-from .titles import Lexicon, break_title, font_metrics, lexicon_for
+from .titles import Lexicon, break_title, font_metrics, keep_segments, lexicon_for
 
 
 @dataclass(frozen=True)
@@ -167,4 +167,5 @@ def compose(bulletin: Bulletin, layout: Layout, option_css: dict[str, str], font
     )
     c, m, y, k = (v / 100 for v in series.masthead.red)
     css = font_css + root_properties({**option_css, "--masthead-red": f"device-cmyk({c:g} {m:g} {y:g} {k:g})"})
+    keep_segments()  # what composing segmented anew (cells, titles the checks did not see)
     return Composed(html=html, css=css, outline=outline)

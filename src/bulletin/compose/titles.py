@@ -99,7 +99,8 @@ def segmenter_stamp(package: str = "rjieba") -> str | None:
 
 class _Segments:
     """text → [(word, tag)] for one segmenter (its stamp), read from the user's cache folder once
-    per process and written back (atomically) when a text was missing. Bounded: the oldest go."""
+    per process; what was missing is written back (atomically) by keep_segments(), once per check
+    or composition, not once per text. Bounded: the oldest go."""
 
     def __init__(self):
         from ..style.fonts import _cache_dir
@@ -107,6 +108,7 @@ class _Segments:
         stamp = segmenter_stamp()
         self.file = _cache_dir() / f"segments-{stamp}.json" if stamp else None
         self.entries: dict[str, list[tuple[str, str]]] = {}
+        self.dirty = False
         if self.file is not None:
             import json
 
@@ -122,12 +124,13 @@ class _Segments:
             found = [(w, t) for w, t in _segmenter().tag(text)]
             if len(text) <= SEGMENTS_LONGEST:
                 self.entries[text] = found
-                self._save()
+                self.dirty = True
         return list(found)
 
-    def _save(self) -> None:
-        if self.file is None:
+    def save(self) -> None:
+        if self.file is None or not self.dirty:
             return
+        self.dirty = False
         import json
         import os
 
@@ -153,6 +156,13 @@ def segment(text: str) -> list[tuple[str, str]]:
         if _segments is None:
             _segments = _Segments()
         return _segments.get(text)
+
+
+def keep_segments() -> None:
+    """Write the segmentations this process added to the user's cache (nothing when none was)."""
+    with _lock:
+        if _segments is not None:
+            _segments.save()
 
 
 @dataclass(frozen=True)

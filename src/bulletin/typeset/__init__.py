@@ -20,7 +20,6 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 
-
 def _load_libraries_by_soname() -> None:
     """Import WeasyPrint's library bindings (weasyprint.text.ffi) without ctypes.util.find_library.
 
