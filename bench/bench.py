@@ -88,16 +88,11 @@ def whole_process(runs: int, work: Path) -> dict:
 
 def pool_vs_loop(count: int, work: Path) -> tuple[float, float]:
     """A batch of `count` copies of the sample with the worker pool vs a shell loop of builds."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from cluster import make_issues  # bench/cluster.py: copies of the sample, numbered
+
     series = work / "loop" / "shanxi-tongxin"
-    series.mkdir(parents=True)
-    shutil.copyfile(SAMPLE.parent / "series.yaml", series / "series.yaml")
-    text = (SAMPLE / "issue.md").read_text(encoding="utf-8")
-    folders = []
-    for n in range(1, count + 1):
-        folder = series / f"issue-{n:03d}"
-        folder.mkdir()
-        (folder / "issue.md").write_text(text.replace("number: 7 ", f"number: {n} ", 1), encoding="utf-8")
-        folders.append(folder)
+    folders = make_issues(count, work, ("series.yaml",), series)
     env = {**os.environ, "BULLETIN_NO_DAEMON": "1"}
     pool = run([str(BIN / "bulletin"), "build", str(series), "-o", str(work / "pool"), "--force"], env)
     start = time.perf_counter()

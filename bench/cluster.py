@@ -36,10 +36,13 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def make_issues(count: int, work: Path) -> list[Path]:
-    series = work / "issues" / "shanxi-tongxin"
+def make_issues(count: int, work: Path, series_files: tuple[str, ...] = ("series.yaml", "recipients.yaml"),
+                series: Path | None = None) -> list[Path]:
+    """`count` copies of the sample, numbered 1…count, in one series folder (by default
+    work/issues/shanxi-tongxin) with the sample's `series_files`."""
+    series = series or work / "issues" / "shanxi-tongxin"
     series.mkdir(parents=True)
-    for name in ("series.yaml", "recipients.yaml"):
+    for name in series_files:
         shutil.copyfile(SAMPLE.parent / name, series / name)
     text = (SAMPLE / "issue.md").read_text(encoding="utf-8")
     folders = []
