@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from bulletin.api import render
-from bulletin.compose import compose, inline
+from bulletin.compose import compose
+from bulletin.compose.markup import inline
 from bulletin.style.layout import font_face_css
 from bulletin.style.layout import load_layout
 from bulletin.source.load import load_issue

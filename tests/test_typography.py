@@ -1,6 +1,6 @@
 """Chinese typesetting: justification, 禁则, punctuation compression, Han/Latin spacing.
 
-Unit and property tests on the line-adjustment code (bulletin.typeset, bulletin.compose.autospace),
+Unit and property tests on the line-adjustment code (bulletin.typeset, bulletin.compose.markup.autospace),
 then end-to-end checks that read character positions back from rendered PDFs.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bulletin.typeset import breaking, glyphs, paragraph, patches, punctuation
 from bulletin.api import render
-from bulletin.compose import autospace
+from bulletin.compose.markup import autospace
 from bulletin.source.load import load_issue
 from bulletin.model import Paragraph
 from bulletin.typeset import typeset

@@ -27,7 +27,7 @@ class Composed:
     outline: Outline | None = None  # the keyed blocks of each article, for picture placement
 
 
-from .markup import ADDRESS, DOUBLE_MARK, HAN, KEEP_WHOLE, LATIN_RUN, autospace, inline, lines  # noqa: F401
+from .markup import autospace, inline, lines
 
 
 def cn_date(value) -> str:

@@ -26,10 +26,6 @@ from ..text import read_source, too_large
 from .yaml_input import safe_load as _safe_yaml
 from .body import parse_body
 from .sourcemap import Path_, SourceMap, _validate, parse_yaml
-# Names that lived here before the split (sourcemap.py, body.py, images.py), still importable from here:
-from .body import BYLINE, TRAILING_BYLINE, article_paths, comment_spans, strip_comments  # noqa: F401
-from .images import IMAGE_SUFFIXES, check_local_path, image_problem  # noqa: F401
-from .sourcemap import _problems_from_validation  # noqa: F401
 
 SERIES_FILE = "series.yaml"
 WORDS_FILE = "words.txt"  # the series' word list for title breaking, one name a line
