@@ -126,3 +126,28 @@ def test_a_companion_daemon_ends_with_the_command_that_started_it(env, tmp_path)
         assert time.monotonic() < deadline, "the daemon outlived its starter"
         time.sleep(0.5)
     assert not (Path(env["XDG_RUNTIME_DIR"]) / "bulletin" / "daemon.sock").exists()
+
+
+def test_an_issue_is_absorbed_again_only_when_its_files_changed(tmp_path, monkeypatch, make_issue):
+    """After a build the daemon renders the issue itself (its loop forks nothing meanwhile): once
+    per state of the issue's files, not after every build, which kept the next build waiting."""
+    from bulletin import api
+    from bulletin.run import daemon
+
+    issue = make_issue("正文。\n")
+    rendered = []
+    monkeypatch.setattr(api, "render", lambda folder: rendered.append(Path(folder)))
+    monkeypatch.setattr(daemon, "_absorbed", {})
+    argv = ["build", str(issue), "-o", str(tmp_path / "out"), "--force"]
+    daemon._absorb(argv, str(tmp_path))
+    daemon._absorb(argv, str(tmp_path))
+    assert len(rendered) == 1
+    text = (issue / "issue.md").read_text(encoding="utf-8")
+    (issue / "issue.md").write_text(text + "\n又一段。\n", encoding="utf-8")
+    daemon._absorb(argv, str(tmp_path))
+    assert len(rendered) == 2
+    (issue.parent / "series.yaml").write_text((issue.parent / "series.yaml").read_text(encoding="utf-8") + "\n",
+                                                encoding="utf-8")
+    daemon._absorb(argv, str(tmp_path))
+    daemon._absorb(["build", str(tmp_path / "nothing-here")], str(tmp_path))  # not an issue: nothing
+    assert len(rendered) == 3

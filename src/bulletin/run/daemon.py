@@ -239,12 +239,39 @@ def one_issue(argv: list[str], cwd: str) -> Path | None:
     return Path(folder) if folder is not None else None
 
 
+_absorbed: dict[str, tuple] = {}  # issue folder → the state of its files when last absorbed
+
+
+def _files_state(folder: Path) -> tuple:
+    """Names, sizes and times of the files a render of `folder` reads directly (the issue's own
+    files and its series.yaml): a cheap sign that the issue changed since it was absorbed."""
+    state = []
+    for parent in (folder, folder.parent):
+        try:
+            with os.scandir(parent) as entries:
+                for entry in entries:
+                    if entry.is_file() and (parent == folder or entry.name == "series.yaml"):
+                        st = entry.stat()
+                        state.append((str(parent == folder), entry.name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            pass
+    return tuple(sorted(state))
+
+
 def _absorb(argv: list[str], cwd: str) -> None:
     """After a one-issue build: render that issue here too (nothing written), so the next build
-    of it, forked from this process, starts with its font subsets and layout made."""
+    of it, forked from this process, starts with its font subsets and layout made. Only when the
+    issue is new to the daemon or changed since: rendering it again would learn nothing and keep
+    the next build waiting (the loop forks no child while it renders)."""
     folder = one_issue(argv, cwd)
     if folder is None:
         return
+    key, state = os.path.realpath(folder), _files_state(folder)
+    if _absorbed.get(key) == state:
+        return
+    if len(_absorbed) > 256:
+        _absorbed.clear()
+    _absorbed[key] = state
     from .. import api
 
     try:
