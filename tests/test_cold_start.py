@@ -99,6 +99,22 @@ def test_the_prebuilt_ffi_is_made_on_first_use_and_then_used_without_pycparser(t
     assert own[0] == lines[0]  # the same PDF bytes
 
 
+def test_a_build_imports_weasyprints_bindings_through_the_patches_in_every_process(tmp_path):
+    """`bulletin build ISSUE` typesets in prewarm.py's child: it too imports WeasyPrint the way
+    bulletin does (soname, prebuilt FFI), so no process of the build imports pycparser."""
+    from .conftest import SAMPLE
+
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), BULLETIN_NO_DAEMON="1")
+    command = [sys.executable, "-X", "importtime", "-m", "bulletin", "build", str(SAMPLE), "-o", str(tmp_path),
+               "--force"]
+    runs = [subprocess.run(command, capture_output=True, text=True, timeout=300, env=env) for _ in range(2)]
+    assert [run.returncode for run in runs] == [0, 0], runs[-1].stderr[-2000:]
+    imported = [{line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()
+                 if line.startswith("import time:")} for run in runs]
+    assert "pycparser" in imported[0] and "bulletin.typeset.prebuilt" in imported[0]  # the first makes the module
+    assert "weasyprint.text.ffi" in imported[1] and "pycparser" not in imported[1]
+
+
 @pytest.mark.parametrize("damage", ["stale", "corrupt", "does-not-serve"])
 def test_a_stale_or_corrupt_prebuilt_module_is_ignored_and_written_again(tmp_path, damage):
     cache = tmp_path / "cache"

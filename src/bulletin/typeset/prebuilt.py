@@ -100,7 +100,8 @@ def cache_key(source: bytes) -> str:
     """What the module depends on: WeasyPrint's declarations and the code that reads them."""
     from .glyphs import PANGO_DECLARATIONS
 
-    h = hashlib.sha256(f"{FORMAT}\0{_cffi_backend.__version__}\0{sys.version}\0{sys.implementation.cache_tag}\0".encode())
+    versions = (FORMAT, _cffi_backend.__version__, sys.version, sys.implementation.cache_tag)
+    h = hashlib.sha256(repr(versions).encode())
     h.update(source)
     h.update(repr(PANGO_DECLARATIONS).encode())
     return h.hexdigest()[:32]
