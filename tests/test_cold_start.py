@@ -168,6 +168,16 @@ def test_the_prebuilt_ffi_takes_its_own_declarations_only_and_opens_libraries_as
     assert prebuilt.load("2" * 32) is None  # another key: no file
 
 
+def test_a_read_only_cache_folder_is_not_written_nor_the_module_built(tmp_path, monkeypatch):
+    from bulletin.typeset import prebuilt
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(prebuilt.os, "access", lambda path, mode: False)  # as for a user, not root
+    monkeypatch.setattr(prebuilt, "module_text", lambda recorded: pytest.fail("built for nothing"))
+    assert prebuilt.store([("typedef int gint;", False, False, None)], "3" * 32) is None
+    assert list((tmp_path / "bulletin").iterdir()) == []
+
+
 def test_the_prebuilt_module_is_kept_in_the_cache_folder_of_the_other_caches(tmp_path, monkeypatch):
     from bulletin.style.fonts import _cache_dir
     from bulletin.typeset import prebuilt

@@ -177,9 +177,11 @@ def store(recorded: list[tuple], key: str | None = None) -> Path | None:
     if key is None or not recorded:
         return None
     try:
-        body = module_text(recorded)
         path = cache_file(key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(path.parent, os.W_OK):
+            return None  # a read-only cache folder: not worth building the module
+        body = module_text(recorded)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         try:
             tmp.write_text(HEADER.format(key=key, digest=hashlib.sha256(body.encode()).hexdigest()) + body,
