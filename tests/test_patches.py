@@ -239,3 +239,14 @@ def test_cffi_ffi_hands_out_the_prebuilt_ffi_once_then_an_ffi_that_records_its_d
     own.cdef("typedef int gint; gint g_answer (void);")
     assert own.recorded == [("typedef int gint; gint g_answer (void);", False, False, None)]
     assert own.typeof("gint").cname == "int"
+
+
+def test_the_import_patches_are_checked_against_weasyprints_bindings(monkeypatch, tmp_path):
+    """A WeasyPrint whose ffi.py differs (other module code around cffi.FFI) is refused, loudly."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no marker of an earlier passed check
+    monkeypatch.setattr(patches, "_checked", False)
+    real = patches.fingerprint
+    moved = "weasyprint.text:ffi"
+    monkeypatch.setattr(patches, "fingerprint", lambda target: "0" * 16 if target == moved else real(target))
+    with pytest.raises(patches.WeasyPrintChanged, match="weasyprint.text:ffi changed .patch cffi:FFI"):
+        patches.check()

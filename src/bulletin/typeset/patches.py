@@ -127,9 +127,10 @@ IMPORT_PATCHES: tuple[Patch, ...] = (
     Patch("ctypes.util:find_library", find_library,
           (("cffi.api:_load_backend_lib", "6dd2d8c9061e7e9a"), ("weasyprint.text.ffi:_dlopen", "9ab3167cbc804871")),
           "import"),
+    # the whole of weasyprint/text/ffi.py: its module code calls cffi.FFI, cdef and _dlopen
     Patch("cffi:FFI", cffi_ffi,
-          (("cffi.api:_load_backend_lib", "6dd2d8c9061e7e9a"), ("weasyprint.text.ffi:_dlopen", "9ab3167cbc804871"),
-           ("cffi.api:FFI.dlopen", "4f6cd544640a87d1")),
+          (("weasyprint.text:ffi", "530e83118f7841d2"), ("weasyprint.text.ffi:_dlopen", "9ab3167cbc804871"),
+           ("cffi.api:_load_backend_lib", "6dd2d8c9061e7e9a"), ("cffi.api:FFI.dlopen", "4f6cd544640a87d1")),
           "import"),
 )
 
@@ -148,7 +149,10 @@ def _import_patches(linux: bool):
         yield
     finally:
         for owner, name, original in reversed(saved):
-            setattr(owner, name, original)
+            if original is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
 
 
 def _import_bindings(ffi) -> tuple[object, BaseException | None]:
