@@ -128,7 +128,7 @@ def test_a_stale_or_corrupt_prebuilt_module_is_ignored_and_written_again(tmp_pat
     elif damage == "corrupt":  # cut short
         made.write_text(good[: len(good) // 2], encoding="utf-8")
     else:  # a sound file whose FFI declares nothing: WeasyPrint's cdef is refused, its own FFI used
-        body = "ffi = FFI('_bulletin_weasyprint_ffi', _version=0x2601, _types=b'')\ndeclarations = ()\n"
+        body = "ffi = _cffi_backend.FFI('_bulletin_weasyprint_ffi', _version=0x2601, _types=b'')\ndeclarations = ()\n"
         key = made.stem.removeprefix("weasyprint-ffi-")
         made.write_text(f"# bulletin: weasyprint.text.ffi prebuilt by cffi's recompiler; key {key} "
                         f"sha256 {hashlib.sha256(body.encode()).hexdigest()}\n" + body, encoding="utf-8")
@@ -166,6 +166,27 @@ def test_the_prebuilt_ffi_takes_its_own_declarations_only_and_opens_libraries_as
     pango = ffi.dlopen("pango-1.0", ffi.RTLD_NOW)  # not a file name: found by find_library, as cffi does
     assert asked == ["pango-1.0"] and pango.pango_units_to_double(1024) == 1.0
     assert prebuilt.load("2" * 32) is None  # another key: no file
+
+
+def test_the_prebuilt_module_is_read_not_run(tmp_path, monkeypatch):
+    from bulletin.typeset import prebuilt
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    key = "4" * 32
+    path = prebuilt.store([("typedef int gint;", False, False, None)], key)
+    text = path.read_text(encoding="utf-8")
+    assert prebuilt.load(key) is not None
+    ran = tmp_path / "ran"
+    run = f"open({str(ran)!r}, 'w')"
+    for old, new in (("\ndeclarations =", f"\n{run}\ndeclarations ="),  # a statement of its own
+                     ("\ndeclarations =", f"\ndeclarations = {run}\nthen ="),  # as a value
+                     ("FFI('_bulletin_weasyprint_ffi',", f"FFI({run},"),  # as an argument
+                     ("_version = ", f"_version = {run} or ")):  # in a keyword argument
+        body = text.partition("\n")[2].replace(old, new, 1)
+        assert body != text.partition("\n")[2]
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        path.write_text(prebuilt.HEADER.format(key=key, digest=digest) + body, encoding="utf-8")
+        assert prebuilt.load(key) is None and not ran.exists()
 
 
 def test_a_read_only_cache_folder_is_not_written_nor_the_module_built(tmp_path, monkeypatch):

@@ -13,8 +13,10 @@ is kept in the user's cache folder (`weasyprint-ffi-<key>.py`), keyed by this fi
 bytes of WeasyPrint's ffi.py, the declarations bulletin adds (glyphs.PANGO_DECLARATIONS), cffi's
 and Python's versions. The first process records WeasyPrint's `cdef` calls while it imports
 WeasyPrint the usual way, then writes the module (atomically); later ones read it, check its
-key and its digest, and build their `ffi` from it. A missing, stale, corrupt or unwritable file
-only costs time: WeasyPrint's own import is used, with the same libraries and the same output.
+key and its digest, and build their `ffi` from the literal arguments of its one constructor
+call (the file is parsed, never run: a cache folder holds data, not code bulletin executes).
+A missing, stale, corrupt or unwritable file only costs time: WeasyPrint's own import is used,
+with the same libraries and the same output.
 The patches that route WeasyPrint's import through this are in patches.py ("import" group).
 """
 from __future__ import annotations
@@ -29,10 +31,10 @@ from pathlib import Path
 
 import _cffi_backend
 
-FORMAT = 1  # bump when what this module writes or expects changes
+FORMAT = 2  # bump when what this module writes or expects changes
 MODULE = "_bulletin_weasyprint_ffi"
 HEADER = "# bulletin: weasyprint.text.ffi prebuilt by cffi's recompiler; key {key} sha256 {digest}\n"
-_CALL = "ffi = _cffi_backend.FFI("  # the one constructor call the recompiler writes
+_BACKEND_FFI = "_cffi_backend.FFI"  # what the recompiler's module calls to make its `ffi`
 
 
 class PrebuiltFFI(_cffi_backend.FFI):
@@ -121,7 +123,8 @@ def expected_key() -> str | None:
 
 def load(key: str | None = None) -> PrebuiltFFI | None:
     """The prebuilt FFI from the cache folder, or None when there is none, or it is stale, corrupt
-    or does not build (it is then written again by the next `store`). Never raises."""
+    or does not build (it is then written again by the next `store`). The file is read, not run:
+    its constructor call's arguments are Python literals (`literal_arguments`). Never raises."""
     key = key or expected_key()
     if key is None:
         return None
@@ -130,21 +133,43 @@ def load(key: str | None = None) -> PrebuiltFFI | None:
         header, _, body = text.partition("\n")
         if header + "\n" != HEADER.format(key=key, digest=hashlib.sha256(body.encode()).hexdigest()):
             return None
-        namespace = {"__name__": MODULE, "FFI": PrebuiltFFI}
-        exec(compile(body, str(cache_file(key)), "exec"), namespace)
-        ffi, declarations = namespace["ffi"], namespace["declarations"]
-        if type(ffi) is not PrebuiltFFI or not isinstance(declarations, tuple):
-            return None
+        args, kwargs, declarations = literal_arguments(body)
+        ffi = PrebuiltFFI(*args, **kwargs)
         ffi.declared = frozenset(line for csource in declarations for line in _lines(csource))
         return ffi
     except Exception:  # noqa: BLE001 - any unreadable file is only a cache miss
         return None
 
 
+def literal_arguments(body: str) -> tuple[tuple, dict, tuple[str, ...]]:
+    """From the module text: the arguments of its `ffi = _cffi_backend.FFI(…)` and its
+    `declarations`, all literals. Anything else in the text is refused (ValueError)."""
+    import ast
+
+    call, declarations = None, None
+    for node in ast.parse(body).body:
+        if isinstance(node, ast.Import) and [alias.name for alias in node.names] == ["_cffi_backend"]:
+            continue
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise ValueError(f"not a prebuilt FFI module: {ast.dump(node)[:80]}")
+        name, value = node.targets[0].id, node.value
+        if name == "ffi" and call is None and isinstance(value, ast.Call) and ast.unparse(value.func) == _BACKEND_FFI:
+            call = value
+        elif name == "declarations" and declarations is None:
+            declarations = ast.literal_eval(value)
+        else:
+            raise ValueError(f"not a prebuilt FFI module: {name}")
+    if call is None or not isinstance(declarations, tuple) or not all(isinstance(d, str) for d in declarations):
+        raise ValueError("not a prebuilt FFI module")
+    args = tuple(ast.literal_eval(arg) for arg in call.args)
+    kwargs = {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords}
+    return args, kwargs, declarations
+
+
 def module_text(recorded: list[tuple]) -> str:
     """The module cffi's recompiler writes for WeasyPrint's recorded `cdef` calls and bulletin's
-    declarations (glyphs.PANGO_DECLARATIONS, those WeasyPrint lacks), with the FFI it makes
-    constructed by PrebuiltFFI, and the declarations it holds (for PrebuiltFFI.cdef)."""
+    declarations (glyphs.PANGO_DECLARATIONS, those WeasyPrint lacks), followed by the
+    declarations it holds (for PrebuiltFFI.cdef)."""
     import cffi
 
     from .glyphs import PANGO_DECLARATIONS
@@ -164,10 +189,9 @@ def module_text(recorded: list[tuple]) -> str:
     out = io.StringIO()
     with redirect_stdout(io.StringIO()):  # the recompiler prints "generating …"
         builder.emit_python_code(out)
-    generated = out.getvalue()
-    if generated.count(_CALL) != 1:
-        raise ValueError("cffi's recompiler wrote a module of another form")
-    return generated.replace(_CALL, "ffi = FFI(") + f"\ndeclarations = {tuple(declarations)!r}\n"
+    text = out.getvalue() + f"\ndeclarations = {tuple(declarations)!r}\n"
+    literal_arguments(text)  # a module of another form would never be read
+    return text
 
 
 def store(recorded: list[tuple], key: str | None = None) -> Path | None:
