@@ -93,7 +93,8 @@ def _original(target: str) -> Callable:
 
 
 def find_library(name):
-    """Replaces ctypes.util.find_library while weasyprint.text.ffi is imported (Linux only).
+    """Replaces ctypes.util.find_library (the path of a library by its short name) while
+    weasyprint.text.ffi is imported, on Linux.
 
     Why: for each library WeasyPrint tries a list of names in turn (“gobject-2.0-0”,
     “gobject-2.0”, “libgobject-2.0.so.0”, …) through cffi, which hands a name it cannot open
@@ -109,8 +110,9 @@ _FOR_IMPORT: list = []  # the prebuilt FFI that cffi_ffi hands out during the im
 
 
 def cffi_ffi(*args, **kwargs):
-    """Replaces cffi.FFI while weasyprint.text.ffi is imported (it runs `ffi = cffi.FFI()`, then
-    `ffi.cdef(…)` with its C declarations, then `ffi.dlopen(…)` for each library).
+    """Replaces cffi.FFI (the class of in-line FFIs) while weasyprint.text.ffi is imported, which
+    runs `ffi = cffi.FFI()`, then `ffi.cdef(…)` with its C declarations, then `ffi.dlopen(…)` for
+    each library.
 
     Why: cffi.FFI parses those declarations with pycparser in every process, and every C type
     string on its first use (~0.1 s of each cold process). The FFI given instead is prebuilt from
