@@ -115,6 +115,30 @@ def test_a_build_imports_weasyprints_bindings_through_the_patches_in_every_proce
     assert "weasyprint.text.ffi" in imported[1] and "pycparser" not in imported[1]
 
 
+def test_objects_freed_at_the_very_end_of_a_process_find_their_libraries_still_loaded(tmp_path):
+    """A font map kept by a module cleared after WeasyPrint's (as in a pytest session) is unreffed
+    by its ffi.gc destructor in the interpreter's last garbage collection: its library is still
+    there (prebuilt.keep_loaded; it crashed with exit status -11)."""
+    cache = tmp_path / "cache"
+    _run("import bulletin.typeset", cache)
+    assert _prebuilt_files(cache)
+    out = _run("""
+import collections
+import bulletin.typeset
+from weasyprint.text.ffi import ffi, gobject, pangoft2
+
+class Holder:
+    pass
+
+holder = Holder()
+holder.cycle = holder
+holder.font_map = ffi.gc(pangoft2.pango_ft2_font_map_new(), gobject.g_object_unref)
+collections.kept_to_the_end = holder
+print(type(ffi).__name__)
+""", cache)
+    assert out == "PrebuiltFFI\n"
+
+
 @pytest.mark.parametrize("damage", ["stale", "corrupt", "does-not-serve"])
 def test_a_stale_or_corrupt_prebuilt_module_is_ignored_and_written_again(tmp_path, damage):
     cache = tmp_path / "cache"

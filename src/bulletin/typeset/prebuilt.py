@@ -66,7 +66,27 @@ class _Loader:
         self.ffi = ffi
 
     def load_library(self, name, flags):
-        return _cffi_backend.FFI.dlopen(self.ffi, name, flags)
+        lib = _cffi_backend.FFI.dlopen(self.ffi, name, flags)
+        keep_loaded(name, flags)
+        return lib
+
+
+def keep_loaded(name, flags) -> None:
+    """Mark a library just opened never to be unloaded (RTLD_NOLOAD | RTLD_NODELETE: the one
+    already loaded, nothing else opened). A Lib of cffi's out-of-line mode closes its library when
+    it is freed, and at the end of a process it is freed with WeasyPrint's modules, before the
+    garbage collector's last pass runs the `ffi.gc` destructors of the objects still alive — which
+    then call g_object_unref into an unloaded libpangoft2: a crash at exit. WeasyPrint's own
+    in-line FFI closes its libraries when freed too; the order things are freed in a test session
+    met that only with the prebuilt FFI."""
+    if not isinstance(name, str) or not hasattr(os, "RTLD_NODELETE"):
+        return
+    try:
+        import _ctypes
+
+        _ctypes.dlopen(name, flags | os.RTLD_NOLOAD | os.RTLD_NODELETE)
+    except (ImportError, OSError):
+        pass
 
 
 def recording_ffi():
