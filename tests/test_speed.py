@@ -31,7 +31,9 @@ def test_engine_patches_give_the_same_bytes(engine, monkeypatch):
     from bulletin.typeset import speedups
     from bulletin.typeset import patches
 
-    monkeypatch.setattr(speedups.disk, "enabled", False)  # cold: nothing from an earlier process either
+    from bulletin.typeset import diskcache
+
+    monkeypatch.setattr(diskcache.disk, "enabled", False)  # cold: nothing from an earlier process either
 
     with_patches = render(SAMPLE).pdf
     patches.uninstall("engine")
@@ -59,7 +61,9 @@ def test_no_whole_font_file_is_copied(engine, monkeypatch):
     from bulletin.typeset import speedups
 
     speedups.clear()  # subsets made again, not taken from the cache
-    monkeypatch.setattr(speedups.disk, "enabled", False)
+    from bulletin.typeset import diskcache
+
+    monkeypatch.setattr(diskcache.disk, "enabled", False)
     pdf = render(SAMPLE).pdf
     assert pdf
     # subsets are small; the project's fonts are megabytes each
@@ -140,7 +144,7 @@ def test_subsets_and_deflated_fonts_outlive_the_process(tmp_path):
         damaged[entry] = bytes(data)
     third, spent_third = _fresh_process_render(cache, SAMPLE)
     assert third == first and spent_third * len(subsets) == spent_first  # the damaged subset (only it) made again
-    from bulletin.typeset.speedups import DiskStore
+    from bulletin.typeset.diskcache import DiskStore
 
     head = len(DiskStore.MAGIC)
     for entry, bad in damaged.items():  # written anew, whole and checked
@@ -150,7 +154,7 @@ def test_subsets_and_deflated_fonts_outlive_the_process(tmp_path):
 
 
 def test_disk_store_is_bounded_and_never_in_the_way(tmp_path, monkeypatch):
-    from bulletin.typeset.speedups import DiskStore
+    from bulletin.typeset.diskcache import DiskStore
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     store = DiskStore("test-store", max_files=3, max_bytes=10_000)
@@ -408,3 +412,30 @@ def test_watch_writes_only_the_pages_an_edit_changed(tmp_path):
     again = preview(issue, plain)  # everything anew, nothing kept
     assert [p.read_bytes() for p in second.pages] == [p.read_bytes() for p in again.pages]
     assert second.contact_sheet.read_bytes() == again.contact_sheet.read_bytes()
+
+
+def test_fewer_collections_keeps_the_older_generations_ratios():
+    import gc
+
+    from bulletin.collector import YOUNG_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        fewer_collections()
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, 10, 10) and YOUNG_THRESHOLD > 700
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_a_command_starts_with_fewer_collections():
+    """launch.main (the `bulletin` command) sets the threshold before anything else runs."""
+    code = ("import gc, sys\n"
+            "from bulletin import launch, cli\n"
+            "cli.main = lambda: print(gc.get_threshold()[0])\n"
+            "sys.argv = ['bulletin', '--version']\n"
+            "launch.main()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    from bulletin.collector import YOUNG_THRESHOLD
+
+    assert done.returncode == 0 and done.stdout.split() == [str(YOUNG_THRESHOLD)], done.stderr

@@ -6,6 +6,9 @@ import os
 import sys
 
 def main() -> None:
+    from .collector import fewer_collections
+
+    fewer_collections()  # a command allocates a lot and frees nearly all of it by reference counting
     if sys.argv[1:2] == ["build"] and not {"-h", "--help"} & set(sys.argv):  # a warm daemon runs it, if one runs (daemon.py)
         from .run import daemon
 
