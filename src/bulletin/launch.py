@@ -26,6 +26,9 @@ def main() -> None:
     from .run import prewarm
 
     prewarm.WARM = prewarm.start()
+    from . import batch
+
+    batch.ENDS_AFTER_BUILD = os.getpid()  # one issue: the process ends after it (os._exit below)
     from .cli import main as cli_main
 
     code = 0
