@@ -10,9 +10,9 @@ def main() -> None:
 
     fewer_collections()  # a command allocates a lot and frees nearly all of it by reference counting
     if sys.argv[1:2] == ["build"] and not {"-h", "--help"} & set(sys.argv):  # a warm daemon runs it, if one runs (daemon.py)
-        from .run import daemon
+        from .run import client
 
-        code = daemon.run_build(sys.argv[1:])
+        code = client.run_build(sys.argv[1:])
         if code is not None:
             sys.stdout.flush()
             sys.stderr.flush()
