@@ -30,8 +30,10 @@ def run_command(argv: list[str]) -> int:  # pragma: no cover - runs in the daemo
 
 
 def main() -> None:  # pragma: no cover - the daemon process (tested through the client)
-    from .. import cli  # noqa: F401 - loaded before the first fork, so children start warm
+    from .. import cli  # loaded before the first fork, so children start warm
     from .daemon import serve
+
+    cli.command()  # typer's click command, made once for every child
 
     serve(run_command, int(sys.argv[2]) if sys.argv[1:2] == ["--parent"] else None)
 
