@@ -106,3 +106,10 @@ def test_build_json_and_quiet(tmp_path):
     assert quiet.returncode == 0 and quiet.stdout == ""  # skipped (unchanged), and nothing said
     loud = run("-v", "build", str(issue), "-o", str(tmp_path / "o"))
     assert loud.returncode == 0 and "layouts:" in loud.stderr and "跳过" in loud.stdout
+
+
+def test_the_click_command_is_made_once_per_process():
+    from bulletin import cli
+
+    assert cli.command() is cli.command()
+    assert "build" in cli.command().commands

@@ -166,8 +166,9 @@ def test_block_level_layout_snaps_a_marked_box_to_the_grid(stand_in, monkeypatch
     assert result[0] is box and box.height == pytest.approx(120.0)  # 95 → the next grid line
 
 
-def test_font_subsets_are_computed_once(stand_in, monkeypatch):
+def test_font_subsets_are_computed_once(stand_in, monkeypatch, tmp_path):
     monkeypatch.setattr(speedups, "_cache", type(speedups._cache)())
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing kept on disk by an earlier run
 
     def subset(font, to_unicode, hinting):
         font.file_content = b"subset of " + font.file_content
@@ -183,6 +184,10 @@ def test_font_subsets_are_computed_once(stand_in, monkeypatch):
     assert first.file_content == second.file_content == b"subset of font bytes" and len(calls) == 1
     patches.font_harfbuzz_subset(font(), {1: "一"}, False)  # another glyph set: computed
     assert len(calls) == 2
+    monkeypatch.setattr(speedups, "_cache", type(speedups._cache)())  # a new process: from the disk
+    third = font()
+    patches.font_harfbuzz_subset(third, {2: "二", 1: "一"}, False)
+    assert third.file_content == b"subset of font bytes" and len(calls) == 2
 
 
 def test_image_ids_do_not_depend_on_the_folder(stand_in, tmp_path):

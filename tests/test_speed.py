@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -22,11 +25,15 @@ def engine():
     return engine
 
 
-def test_engine_patches_give_the_same_bytes(engine):
+def test_engine_patches_give_the_same_bytes(engine, monkeypatch):
     """The sample without the engine patches (WeasyPrint copying and deflating as it does) and
     with them, cold and warm: the same PDF."""
     from bulletin.typeset import speedups
     from bulletin.typeset import patches
+
+    from bulletin.typeset import diskcache
+
+    monkeypatch.setattr(diskcache.disk, "enabled", False)  # cold: nothing from an earlier process either
 
     with_patches = render(SAMPLE).pdf
     patches.uninstall("engine")
@@ -54,6 +61,9 @@ def test_no_whole_font_file_is_copied(engine, monkeypatch):
     from bulletin.typeset import speedups
 
     speedups.clear()  # subsets made again, not taken from the cache
+    from bulletin.typeset import diskcache
+
+    monkeypatch.setattr(diskcache.disk, "enabled", False)
     pdf = render(SAMPLE).pdf
     assert pdf
     # subsets are small; the project's fonts are megabytes each
@@ -89,6 +99,78 @@ def test_face_blob_is_what_weasyprint_copies(engine):
     assert font.file_content == whole  # read: copied now, once
     assert font.__dict__["file_content"] == whole
     assert engine.deferred_face_data(font.hb_font, "png", 0) == get_hb_object_data(font.hb_font, "png", 0)
+
+
+def _fresh_process_render(cache: Path, issue: Path) -> tuple[bytes, int]:
+    """The PDF of `issue` rendered in a new process with `cache` as its cache folder, and how
+    many fonts that process subset with HarfBuzz (WeasyPrint's hb_subset_or_fail calls)."""
+    code = (
+        "import sys\n"
+        "from weasyprint.pdf import fonts\n"
+        "calls = [0]\n"
+        "class Counting:\n"  # the library as fonts.py sees it, counting the subsets made
+        "    def __init__(self, lib): self.lib = lib\n"
+        "    def __getattr__(self, name):\n"
+        "        if name == 'hb_subset_or_fail': calls[0] += 1\n"
+        "        return getattr(self.lib, name)\n"
+        "fonts.harfbuzz_subset = Counting(fonts.harfbuzz_subset)\n"
+        "from bulletin.api import render\n"
+        "sys.stdout.buffer.write(render(sys.argv[1]).pdf)\n"
+        "sys.stderr.write(f'{calls[0]}')\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    done = subprocess.run([sys.executable, "-c", code, str(issue)], capture_output=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return done.stdout, int(done.stderr.decode().strip().splitlines()[-1])
+
+
+def test_subsets_and_deflated_fonts_outlive_the_process(tmp_path):
+    """A second process takes the font subsets and their deflated bytes from the cache folder
+    (WeasyPrint's subsetter not called), with the same PDF bytes; a damaged entry is noticed
+    (its checksum), made again and rewritten — the same bytes still."""
+    cache = tmp_path / "cache"
+    first, spent_first = _fresh_process_render(cache, SAMPLE)
+    store = cache / "bulletin" / "pdf-fonts"
+    subsets = sorted(store.glob("subset-*"))
+    deflated = sorted(store.glob("deflate-*"))
+    assert len(subsets) >= 4 and deflated, list(store.iterdir())
+    assert spent_first > 0
+    second, spent_second = _fresh_process_render(cache, SAMPLE)
+    assert second == first and spent_second == 0  # every subset came from the cache
+    damaged = {}
+    for entry in (subsets[0], deflated[0]):
+        data = bytearray(entry.read_bytes())
+        data[-10] ^= 0xFF  # a flipped byte in the stored font data
+        entry.write_bytes(bytes(data))
+        damaged[entry] = bytes(data)
+    third, spent_third = _fresh_process_render(cache, SAMPLE)
+    assert third == first and spent_third * len(subsets) == spent_first  # the damaged subset (only it) made again
+    from bulletin.typeset.diskcache import DiskStore
+
+    head = len(DiskStore.MAGIC)
+    for entry, bad in damaged.items():  # written anew, whole and checked
+        good = entry.read_bytes()
+        assert good != bad and good[:head] == DiskStore.MAGIC
+        assert hashlib.sha256(good[head + 32:]).digest() == good[head:head + 32]
+
+
+def test_disk_store_is_bounded_and_never_in_the_way(tmp_path, monkeypatch):
+    from bulletin.typeset.diskcache import DiskStore
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    store = DiskStore("test-store", max_files=3, max_bytes=10_000)
+    for n in range(5):
+        store.put("k", f"key {n}".encode(), bytes([n]) * 1000)
+        time.sleep(0.01)  # distinct times: the oldest go first
+    assert store.get("k", b"key 0") is None and store.get("k", b"key 1") is None
+    assert store.get("k", b"key 4") == bytes([4]) * 1000
+    assert len(list(store.folder().iterdir())) == 3
+    store.put("k", b"big", b"x" * 9_500)  # over the byte bound: only it and what still fits stay
+    assert store.get("k", b"big") == b"x" * 9_500 and len(list(store.folder().iterdir())) == 1
+    # a cache folder that cannot be written (a file where the folder should be): no error, no entry
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "blocked"))
+    (tmp_path / "blocked").write_text("not a folder")
+    store.put("k", b"key", b"data")
+    assert store.get("k", b"key") is None
 
 
 def test_compressed_streams_are_pydyf_s_bytes(engine):
@@ -330,3 +412,53 @@ def test_watch_writes_only_the_pages_an_edit_changed(tmp_path):
     again = preview(issue, plain)  # everything anew, nothing kept
     assert [p.read_bytes() for p in second.pages] == [p.read_bytes() for p in again.pages]
     assert second.contact_sheet.read_bytes() == again.contact_sheet.read_bytes()
+
+
+def test_fewer_collections_keeps_the_older_generations_ratios():
+    import gc
+
+    from bulletin.collector import YOUNG_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        fewer_collections()
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, 10, 10) and YOUNG_THRESHOLD > 700
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_a_command_starts_with_fewer_collections():
+    """launch.main (the `bulletin` command) sets the threshold before anything else runs."""
+    code = ("import gc, sys\n"
+            "from bulletin import launch, cli\n"
+            "cli.main = lambda: print(gc.get_threshold()[0])\n"
+            "sys.argv = ['bulletin', '--version']\n"
+            "launch.main()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    from bulletin.collector import YOUNG_THRESHOLD
+
+    assert done.returncode == 0 and done.stdout.split() == [str(YOUNG_THRESHOLD)], done.stderr
+
+
+def test_a_process_that_ends_after_its_build_does_not_collect_first(monkeypatch, tmp_path):
+    """build_one collects a typesetting process's garbage for the next issue (~20 ms), except in
+    the process named by ENDS_AFTER_BUILD (a daemon's child, a one-issue build), which ends."""
+    from bulletin import batch
+
+    issue = write_issue(tmp_path, "number: 1\ndate: 2024-01-15\n", "## 标题\n\n正文。\n")
+    render(issue)  # this test process typesets
+    from bulletin.typeset.speedups import settle
+
+    settle()  # done once per process (it collects too)
+    collected = []
+    monkeypatch.setattr(batch.gc, "collect", lambda *a: collected.append(1) or 0)
+    monkeypatch.setattr(batch, "ENDS_AFTER_BUILD", None)
+    assert batch.build_one(str(issue), str(tmp_path / "a")).status == "built"
+    assert collected == [1]
+    monkeypatch.setattr(batch, "ENDS_AFTER_BUILD", os.getpid())
+    assert batch.build_one(str(issue), str(tmp_path / "b")).status == "built"
+    assert collected == [1]
+    monkeypatch.setattr(batch, "ENDS_AFTER_BUILD", os.getpid() + 1)  # another process's (a forked worker's parent)
+    assert batch.build_one(str(issue), str(tmp_path / "c")).status == "built"
+    assert collected == [1, 1]

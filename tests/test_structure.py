@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "bulletin"
 
 # Shared vocabulary every stage may import: these import only each other.
-BASE = {"errors", "limits", "model", "text", "resources", "scratch"}
+BASE = {"errors", "limits", "model", "text", "resources", "scratch", "collector"}
 # The order of the stages: a stage imports only the base and the stages before it (and itself).
 STAGES = ["style", "source", "compose", "check", "typeset", "output", "api", "distribute"]
 # Above every stage: entry points and what drives the stages.

@@ -855,6 +855,20 @@ def _terminate(signum, frame) -> None:
     raise SystemExit(128 + signum)
 
 
+_command = None
+
+
+def command():
+    """The click command typer makes of `app`, made once per process: typer makes it anew on every
+    call (~25 ms); the daemon makes it before it forks (daemon_process.py)."""
+    global _command
+    if _command is None:
+        from typer.main import get_command
+
+        _command = get_command(app)
+    return _command
+
+
 def main() -> None:
     """Entry point: no traceback for the user; BULLETIN_DEBUG=1 shows it."""
     import signal
@@ -863,7 +877,7 @@ def main() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        app(prog_name="bulletin")  # also under `python -m bulletin`: help and completion name the command
+        command()(prog_name="bulletin")  # also under `python -m bulletin`: help and completion name the command
     except BulletinError as exc:  # raised outside a command's own handling (e.g. missing layouts)
         _print_problems(exc.problems, _lang_of(sys.argv))
         sys.exit(2)

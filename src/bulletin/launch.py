@@ -6,10 +6,13 @@ import os
 import sys
 
 def main() -> None:
-    if sys.argv[1:2] == ["build"] and not {"-h", "--help"} & set(sys.argv):  # a warm daemon runs it, if one runs (daemon.py)
-        from .run import daemon
+    from .collector import fewer_collections
 
-        code = daemon.run_build(sys.argv[1:])
+    fewer_collections()  # a command allocates a lot and frees nearly all of it by reference counting
+    if sys.argv[1:2] == ["build"] and not {"-h", "--help"} & set(sys.argv):  # a warm daemon runs it, if one runs (daemon.py)
+        from .run import client
+
+        code = client.run_build(sys.argv[1:])
         if code is not None:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -23,6 +26,9 @@ def main() -> None:
     from .run import prewarm
 
     prewarm.WARM = prewarm.start()
+    from . import batch
+
+    batch.ENDS_AFTER_BUILD = os.getpid()  # one issue: the process ends after it (os._exit below)
     from .cli import main as cli_main
 
     code = 0

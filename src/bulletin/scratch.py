@@ -1,7 +1,8 @@
 """Temporary files that never outlive their process for long.
 
 Each process that typesets gets one folder, `$TMPDIR/bulletin-<pid>-<start time>/`: WeasyPrint's
-copies of the fonts (~60 MB) and our own temporary files go there. It is removed when the process
+font folder (links to the font files — typeset/fontfiles.py — or, where no link can be made,
+copies: up to ~60 MB) and our own temporary files go there. It is removed when the process
 ends (atexit, or `cleanup()` before a fast `os._exit`), and a process killed before that — SIGKILL,
 power loss — leaves a folder whose name says whose it was: the next process that makes its own
 folder removes every `bulletin-*` folder whose owner is no longer running.

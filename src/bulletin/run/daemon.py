@@ -19,90 +19,24 @@ so the next build of it finds the font subsets, templates and layout already mad
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
 import socket
-import stat
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-SOCKET = "daemon.sock"
+from .client import SOCKET, Unsafe, code_stamp, connect, run_build  # noqa: F401 - run_build: the client, for callers
+from .client import own_dir as _own_dir_name
+
 BUILD_COMMANDS = ("build",)
 
 
-class Unsafe(Exception):
-    """The daemon's folder is not ours alone."""
-
-
-def runtime_dir() -> Path:
-    base = os.environ.get("XDG_RUNTIME_DIR")
-    if base and os.path.isdir(base):
-        try:
-            if os.stat(base).st_uid == os.getuid():
-                return Path(base) / "bulletin"
-        except OSError:
-            pass
-    return Path(tempfile.gettempdir()) / f"bulletin-daemon-{os.getuid()}"
-
-
 def _own_dir(create: bool) -> Path | None:
-    """The daemon's folder, made 0700 if asked; Unsafe if it exists but is not the user's alone."""
-    folder = runtime_dir()
-    if create:
-        try:
-            folder.mkdir(mode=0o700)
-        except FileExistsError:
-            pass
-    try:
-        st = os.lstat(folder)
-    except FileNotFoundError:
-        return None
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-        raise Unsafe(f"{folder}: not a folder of this user's alone (mode {oct(st.st_mode & 0o777)})")
-    return folder
-
-
-def socket_path() -> Path:
-    return runtime_dir() / SOCKET
-
-
-def code_stamp() -> str:
-    """Which code the daemon runs: the bulletin package's files by name, size and time. A client
-    whose stamp differs (bulletin was updated) does not use the daemon, and the daemon ends."""
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in sorted(filenames):
-            if name.endswith((".py", ".j2", ".html", ".css", ".yaml")):
-                st = os.stat(os.path.join(dirpath, name))
-                h.update(f"{os.path.relpath(os.path.join(dirpath, name), root)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:24]
-
-
-# ---------------------------------------------------------------------------- the client
-
-
-def _connect(timeout: float | None = 2.0) -> socket.socket | None:
-    try:
-        folder = _own_dir(create=False)
-    except Unsafe:
-        return None
-    if folder is None:
-        return None
-    path = folder / SOCKET
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(str(path))
-    except OSError:
-        sock.close()
-        return None
-    return sock
+    folder = _own_dir_name(create)
+    return Path(folder) if folder is not None else None
 
 
 def _lines(sock: socket.socket):
@@ -119,59 +53,15 @@ def _lines(sock: socket.socket):
 
 def ask(op: str, timeout: float = 5.0) -> dict | None:
     """status / stop: the daemon's answer, None when none runs."""
-    sock = _connect(timeout)
+    sock = connect(timeout)
     if sock is None:
         return None
     try:
-        sock.sendall(json.dumps({"op": op}).encode() + b"\n")
+        sock.sendall(repr({"op": op}).encode() + b"\n")
         return next(_lines(sock), None)
     except (OSError, ValueError):
         return None
     finally:
-        sock.close()
-
-
-def run_build(argv: list[str]) -> int | None:
-    """Run `bulletin <argv>` in the daemon, on this process's terminal; its exit code, or None when
-    the daemon cannot take it (none runs, other code, gone before starting) — then build here."""
-    if os.environ.get("BULLETIN_NO_DAEMON"):
-        return None
-    sock = _connect()
-    if sock is None:
-        return None
-    env = dict(os.environ)  # the build runs as this process would: same environment
-    request = {"op": "build", "argv": argv, "cwd": os.getcwd(), "env": env, "stamp": code_stamp()}
-    child = None
-    previous = {}
-
-    def forward(signum, frame):
-        if child:
-            try:
-                os.kill(child, signum)
-            except OSError:
-                pass
-
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        socket.send_fds(sock, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
-        sock.settimeout(None)
-        for message in _lines(sock):
-            if "pid" in message:
-                child = int(message["pid"])
-                for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-                    previous[signum] = signal.signal(signum, forward)
-            elif "exit" in message:
-                code = int(message["exit"])
-                return code if code >= 0 else 128 - code
-            elif message.get("stale") or message.get("refused"):
-                return None
-        return None if child is None else 1  # the daemon went away: before starting, build here
-    except (OSError, ValueError):
-        return None if child is None else 1
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         sock.close()
 
 
@@ -278,6 +168,16 @@ def _absorb(argv: list[str], cwd: str) -> None:
         api.render(folder)
     except Exception:  # noqa: BLE001 - the build itself reported whatever is wrong
         pass
+
+
+def _request(data: bytes) -> dict:
+    """A request as the client wrote it (client.py: a Python literal of plain values)."""
+    import ast
+
+    request = ast.literal_eval(data.decode("utf-8", "surrogateescape").strip())
+    if not isinstance(request, dict):
+        raise ValueError("not a request")
+    return request
 
 
 def _peer_uid(conn: socket.socket) -> int | None:
@@ -399,7 +299,7 @@ def serve(run_command, parent: int | None = None) -> None:  # pragma: no cover -
                 if conn is None:
                     continue
                 try:
-                    conn.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+                    conn.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
                 except OSError:
                     pass
                 conn.close()
@@ -419,8 +319,8 @@ def serve(run_command, parent: int | None = None) -> None:  # pragma: no cover -
                     if not more:
                         break
                     data += more
-                request = json.loads(data)
-            except (OSError, ValueError):
+                request = _request(data)
+            except (OSError, ValueError, SyntaxError, MemoryError, RecursionError):
                 conn.close()
                 continue
             op = request.get("op")
@@ -448,14 +348,14 @@ def serve(run_command, parent: int | None = None) -> None:  # pragma: no cover -
                 for fd in fds:
                     os.close(fd)
                 conn.settimeout(None)
-                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                conn.sendall(f"pid {pid}\n".encode())
                 children[pid] = (conn, request["argv"], request["cwd"])
                 builds += 1
             else:
                 stale = op == "build" and request.get("stamp") != stamp
                 for fd in fds:
                     os.close(fd)
-                conn.sendall(json.dumps({"stale": True} if stale else {"refused": True}).encode() + b"\n")
+                conn.sendall(b"stale\n" if stale else b"refused\n")
                 conn.close()
                 if stale:
                     running = False  # bulletin was updated: the next `daemon start` runs the new code

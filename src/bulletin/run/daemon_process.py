@@ -11,8 +11,13 @@ def run_command(argv: list[str]) -> int:  # pragma: no cover - runs in the daemo
     """Run `bulletin ARGV` as the client's own process would; its exit code."""
     from rich.console import Console
 
-    from .. import cli
+    import os
 
+    from .. import batch, cli
+    from .daemon import one_issue
+
+    if one_issue(argv, os.getcwd()) is not None:
+        batch.ENDS_AFTER_BUILD = os.getpid()  # this child ends after it: no collection first
     # the consoles were made for the daemon's /dev/null: make them for the user's terminal
     cli.err = Console(stderr=True, highlight=False, soft_wrap=True)
     cli.out = Console(highlight=False, soft_wrap=True)
@@ -25,8 +30,10 @@ def run_command(argv: list[str]) -> int:  # pragma: no cover - runs in the daemo
 
 
 def main() -> None:  # pragma: no cover - the daemon process (tested through the client)
-    from .. import cli  # noqa: F401 - loaded before the first fork, so children start warm
+    from .. import cli  # loaded before the first fork, so children start warm
     from .daemon import serve
+
+    cli.command()  # typer's click command, made once for every child
 
     serve(run_command, int(sys.argv[2]) if sys.argv[1:2] == ["--parent"] else None)
 

@@ -49,6 +49,9 @@ def _child(jobs: int, results: int) -> None:  # pragma: no cover - runs in the f
 
         config = typeset.font_config()
         CSS(string=base_faces_css(), font_config=config)  # loads the base font files now, not later
+        from ..collector import freeze_imports
+
+        freeze_imports()  # WeasyPrint and the fonts stay: the render's collections need not scan them
         while True:  # one job per rendering of the issue (picture placement may need several)
             job = _recv(jobs)
             if job is None:

@@ -51,12 +51,19 @@ class SafeFetcher(URLFetcher):
         self.roots = [r.resolve() for r in roots]
         self.denied: list[str] = []
 
-    def fetch(self, url, headers=None):
+    def local_file(self, url: str) -> Path | None:
+        """The file an allowed file: URL names (resolved), else None."""
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            return self._deny(url)
+            return None
         path = Path(url2pathname(unquote(parts.path))).resolve()  # resolves .. and symlinks
         if not any(path == root or root in path.parents for root in self.roots) or not path.is_file():
+            return None
+        return path
+
+    def fetch(self, url, headers=None):
+        path = self.local_file(url)
+        if path is None:
             return self._deny(url)
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
@@ -120,7 +127,8 @@ def font_config() -> FontConfiguration:
 
 
 def release_fonts() -> None:
-    """Remove the copies of the fonts WeasyPrint keeps in a temporary folder (~60 MB). Its own
+    """Remove the font folder WeasyPrint keeps (links to the font files, or copies of them where no
+    link could be made: then ~60 MB; fontfiles.py). Its own
     FontConfiguration.__del__ does it only if the object is collected, which a process ending with
     os._exit (prewarm's child, a fast exit) or at interpreter shutdown may never do."""
     import shutil

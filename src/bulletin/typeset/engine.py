@@ -104,6 +104,7 @@ def face_identity(font) -> tuple[int, bytes]:
 
 
 MAX_COMPRESSED = 256
+DISK_MIN = 16384  # raw bytes from which a deflated stream is also kept on disk (diskcache.disk)
 _compressed: OrderedDict[bytes, bytes] = OrderedDict()
 
 
@@ -120,8 +121,15 @@ class CompressOnce(pydyf.Stream):
         key = hashlib.sha256(raw).digest()
         packed = _compressed.get(key)
         if packed is None:
-            compressor = zlib.compressobj(level=9)
-            packed = compressor.compress(raw) + compressor.flush()
+            from .diskcache import disk, library_versions
+
+            big = len(raw) >= DISK_MIN  # small ones (widths, most maps) are deflated in no time
+            packed = disk.get("deflate", key + library_versions()) if big else None
+            if packed is None:
+                compressor = zlib.compressobj(level=9)
+                packed = compressor.compress(raw) + compressor.flush()
+                if big:
+                    disk.put("deflate", key + library_versions(), packed)
             _compressed[key] = packed
             while len(_compressed) > MAX_COMPRESSED:
                 _compressed.popitem(last=False)

@@ -13,7 +13,8 @@ modules; the patches only route to it. Three groups, installed apart:
 - "speed": what a warm process keeps between renders, and image names independent of the folder
   (speedups.py); installed once per process, with the font configuration.
 - "engine": work the PDF writer repeats on every render — whole font files copied, the same font
-  subsets deflated again (engine.py); installed once per process with "speed". Like "speed" it
+  subsets deflated again (engine.py) — and the font files copied for Fontconfig by every new
+  process (fontfiles.py); installed once per process with "speed". Like "speed" it
   changes no output byte, so it stays installed for renders without the composition too.
 - "import": what WeasyPrint does when its library bindings (weasyprint.text.ffi) are imported —
   libraries looked for by find_library, C declarations parsed by pycparser (prebuilt.py). In place
@@ -198,7 +199,7 @@ def import_weasyprint() -> None:
 
 import_weasyprint()  # before the modules below import WeasyPrint
 
-from . import blocklayout, engine, glyphs, lines, measure, plan, settings, speedups  # noqa: E402
+from . import blocklayout, engine, fontfiles, glyphs, lines, measure, plan, settings, speedups  # noqa: E402
 
 # ------------------------------------------------------------------------------ the patches
 
@@ -322,6 +323,27 @@ def get_hb_object_data(hb_object, ot_color=None, glyph=None):
     return engine.deferred_face_data(hb_object, ot_color, glyph)
 
 
+def add_font_face(self, rule_descriptors, url_fetcher):
+    """Replaces weasyprint.text.fonts.FontConfiguration.add_font_face (an @font-face rule's file
+    registered with Fontconfig, from a copy in a temporary folder).
+
+    Why: every new process copied the project's font files (56 MB read and written, ~0.16 s of a
+    cold build); the copy is now a link to the same file (fontfiles.add_linked)."""
+    return fontfiles.add_linked(_original(f"{_TEXT_FONTS}:FontConfiguration.add_font_face"), self,
+                                rule_descriptors, url_fetcher)
+
+
+def fetch(url_fetcher, url):
+    """Replaces weasyprint.text.fonts.fetch (weasyprint.urls.fetch as add_font_face sees it: the
+    response for a font file's URL).
+
+    Why: while add_font_face links font files, an allowed local font file is answered with its
+    path and first bytes instead of its 13 MB of bytes (fontfiles.fetch_linkable)."""
+    return fontfiles.fetch_linkable(_original(f"{_TEXT_FONTS}:fetch"), url_fetcher, url)
+
+
+_TEXT_FONTS = "weasyprint.text.fonts"
+_ADD_FONT_FACE = (f"{_TEXT_FONTS}:FontConfiguration.add_font_face", "e4fcfcc36ed8c310")
 _PDF_FONTS = "weasyprint.pdf.fonts"
 # what reads or writes Font.file_content (methods, not the whole class: fingerprinting a class
 # parses its whole module, ~15 ms a process)
@@ -381,6 +403,10 @@ PATCHES: tuple[Patch, ...] = (
     Patch(f"{_PDF_FONTS}:Font.file_content", engine.font_file_content, (*_FONT_CLASS, _BUILD_FONTS), "engine"),
     Patch(f"{_PDF_FONTS}:pydyf", engine.fonts_pydyf, (_BUILD_FONTS, ("pydyf:Stream.data", "bdc2bc513f286de7")),
           "engine"),
+    # engine (fontfiles.py): add_font_face fetches the file (fetch), looks at its first 3 bytes and
+    # writes it with font_path.write_bytes, font_path being a path in self._folder
+    Patch(f"{_TEXT_FONTS}:FontConfiguration.add_font_face", add_font_face, (_ADD_FONT_FACE,), "engine"),
+    Patch(f"{_TEXT_FONTS}:fetch", fetch, (_ADD_FONT_FACE, ("weasyprint.urls:fetch", "a0b61dca95970b6d")), "engine"),
 )
 
 

@@ -10,6 +10,11 @@ Image names: `relative_image_ids` makes the name an image gets in the PDF indepe
 issue folder is on disk, so the same issue gives the same bytes in another checkout or in a
 cluster worker's scratch folder (cluster.py).
 
+Subsets and their deflated bytes also outlive the process (diskcache.disk, in the user's cache
+folder): a fresh `bulletin build` of an issue whose glyphs an earlier process already
+subset takes the subset (and engine.CompressOnce the deflated stream) from there instead of
+making it again — ~0.1 s of a cold build of the sample. See diskcache.py.
+
 Both are reached through patches.py (group "speed": `Font._harfbuzz_subset` and
 `document.original_get_image_from_uri`), installed once per process by typeset.font_config().
 """
@@ -25,8 +30,12 @@ _cache: OrderedDict[tuple, bytes] = OrderedDict()
 
 def cached_subset(original, font, to_unicode, hinting) -> None:
     """`original` (WeasyPrint's Font._harfbuzz_subset) for `font`, or its result kept from an
-    earlier call with the same font bytes, glyph set, hinting and missing-glyph map."""
+    earlier call — in this process or, through `disk`, an earlier one — with the same font
+    bytes, glyph set, hinting and missing-glyph map. The font's bytes are known by their length
+    and the SHA-256 of their first 64 KB, which hold the table directory with every table's
+    checksum: another version of the file differs there."""
     from . import engine
+    from .diskcache import disk, library_versions
 
     length, head = engine.face_identity(font)  # without copying the whole font file
     key = (font.hash, font.index, length, head,
@@ -36,7 +45,17 @@ def cached_subset(original, font, to_unicode, hinting) -> None:
         _cache.move_to_end(key)
         font.file_content = hit
         return
-    original(font, to_unicode, hinting)
+    disk_key = repr((key[1:], library_versions())).encode()  # font.hash names the Pango description only
+    hit = disk.get("subset", disk_key)
+    if hit is None:
+        before = font.__dict__.get("file_content")
+        original(font, to_unicode, hinting)
+        if font.__dict__.get("file_content") is not before:  # subset (a failure keeps the whole font, and warns)
+            hit = font.file_content  # the subset's bytes (engine.font_file_content copies them now)
+            if isinstance(hit, bytes) and hit:
+                disk.put("subset", disk_key, hit)
+    else:
+        font.file_content = hit
     _cache[key] = font.file_content
     while len(_cache) > MAX_ENTRIES:
         _cache.popitem(last=False)
@@ -86,12 +105,15 @@ def settle() -> None:
     """In a long-lived process, after its first render: collect the garbage, then freeze what is
     left (modules, fonts, caches — it lives as long as the process) out of the collector's reach.
     Each later collection then scans only a render's own objects: ~55 → ~7 ms per gc.collect(),
-    and fewer automatic collections during layout. Once per process."""
+    and fewer automatic collections during layout (collector.fewer_collections). Once per process."""
     global _settled
     if _settled:
         return
     import gc
 
+    from ..collector import fewer_collections
+
     gc.collect()
     gc.freeze()
+    fewer_collections()
     _settled = True
