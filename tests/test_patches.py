@@ -47,7 +47,7 @@ def test_the_registry_is_the_only_place_that_replaces_weasyprint_functions():
                         assert base.id not in weasy, f"{path.name}:{node.lineno} patches {ast.unparse(target)}"
 
 
-@pytest.mark.parametrize("patch", patches.PATCHES, ids=lambda patch: patch.target)
+@pytest.mark.parametrize("patch", [p for p in patches.PATCHES if p.group != "import"], ids=lambda patch: patch.target)
 def test_each_patch_installs_in_place_and_uninstalls(patch):
     owner, name = patches.resolve(patch.target)
     was = patches.installed(patch.group)
@@ -206,3 +206,52 @@ def test_image_ids_do_not_depend_on_the_folder(stand_in, tmp_path):
                                                options={}, url=(tmp_path / root / "images" / "x.png").as_uri()).id
            for root in ("a", "b")]
     assert ids[0] == ids[1] != "absolute"
+
+
+# ---------------------------------------------------------------- the import patches (prebuilt.py)
+
+
+def test_the_import_patches_are_in_place_during_the_import_only():
+    import ctypes.util
+
+    import cffi
+
+    find_library, ffi_class = ctypes.util.find_library, cffi.FFI
+    with patches._import_patches(linux=True):
+        assert ctypes.util.find_library is patches.find_library and cffi.FFI is patches.cffi_ffi
+    assert ctypes.util.find_library is find_library and cffi.FFI is ffi_class
+    with pytest.raises(OSError), patches._import_patches(linux=False):
+        assert ctypes.util.find_library is find_library  # soname loading is for Linux only
+        assert cffi.FFI is patches.cffi_ffi
+        raise OSError("a library that cannot be opened")
+    assert ctypes.util.find_library is find_library and cffi.FFI is ffi_class
+    with pytest.raises(AssertionError):
+        patches.install("import")
+
+
+def test_find_library_answers_that_it_found_nothing():
+    assert patches.find_library("c") is None and patches.find_library("pango-1.0") is None
+
+
+def test_cffi_ffi_hands_out_the_prebuilt_ffi_once_then_an_ffi_that_records_its_declarations(monkeypatch):
+    import cffi.api
+
+    prebuilt_ffi = object()
+    monkeypatch.setattr(patches, "_FOR_IMPORT", [prebuilt_ffi])
+    assert patches.cffi_ffi() is prebuilt_ffi
+    own = patches.cffi_ffi()
+    assert isinstance(own, cffi.api.FFI)
+    own.cdef("typedef int gint; gint g_answer (void);")
+    assert own.recorded == [("typedef int gint; gint g_answer (void);", False, False, None)]
+    assert own.typeof("gint").cname == "int"
+
+
+def test_the_import_patches_are_checked_against_weasyprints_bindings(monkeypatch, tmp_path):
+    """A WeasyPrint whose ffi.py differs (other module code around cffi.FFI) is refused, loudly."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no marker of an earlier passed check
+    monkeypatch.setattr(patches, "_checked", False)
+    real = patches.fingerprint
+    moved = "weasyprint.text:ffi"
+    monkeypatch.setattr(patches, "fingerprint", lambda target: "0" * 16 if target == moved else real(target))
+    with pytest.raises(patches.WeasyPrintChanged, match="weasyprint.text:ffi changed .patch cffi:FFI"):
+        patches.check()

@@ -152,12 +152,8 @@ def _runs(layout) -> list[tuple[str, str, list[int]]]:
 
 
 def _declare_describe():
-    from weasyprint.text.ffi import ffi, pango
-
-    try:
-        pango.pango_font_describe
-    except AttributeError:
-        ffi.cdef("PangoFontDescription * pango_font_describe (PangoFont *font);")
+    """pango_font_describe is in bulletin's list of Pango declarations (a prebuilt FFI takes no more)."""
+    glyphs._declare_pango()
 
 
 def test_a_space_after_a_rare_character_is_set_in_the_texts_own_face(body_style):

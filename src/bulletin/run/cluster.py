@@ -105,6 +105,7 @@ def _native_versions() -> dict[str, str]:
     import ctypes
     import zlib
 
+    from .. import typeset  # noqa: F401 - imports WeasyPrint's bindings as bulletin does (patches.import_weasyprint)
     from weasyprint.text.ffi import harfbuzz_subset, pango
 
     versions = {"pango": str(pango.pango_version()), "zlib": zlib.ZLIB_RUNTIME_VERSION,

@@ -42,9 +42,9 @@ def _recv(fd: int):
 
 def _child(jobs: int, results: int) -> None:  # pragma: no cover - runs in the forked child
     try:
+        from .. import typeset  # first: it imports WeasyPrint's bindings (typeset.patches.import_weasyprint)
         from weasyprint import CSS
 
-        from .. import typeset
         from ..style.fonts import base_faces_css
 
         config = typeset.font_config()

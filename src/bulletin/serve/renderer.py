@@ -80,6 +80,7 @@ def problem_json(p) -> dict:
 
 
 def _worker(jobs, results, parent: int | None = None) -> None:  # pragma: no cover - runs in the child process
+    from .. import typeset  # noqa: F401 - before watch_parent's thread: WeasyPrint's bindings as bulletin imports them
     from .jobs import watch_parent
 
     watch_parent(parent)  # a killed server takes its renderer with it

@@ -20,49 +20,17 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 
-def _load_libraries_by_soname() -> None:
-    """Import WeasyPrint's library bindings (weasyprint.text.ffi) without ctypes.util.find_library.
-
-    For each library WeasyPrint tries a list of names in turn (“gobject-2.0-0”, “gobject-2.0”,
-    “libgobject-2.0.so.0”, …) through cffi, which hands a name it cannot open directly to
-    find_library; on Linux that runs `ldconfig`, `gcc` and `ld` (54 processes, ~0.15–0.4 s of a
-    ~1.3 s build). Every list also holds the library's soname (“libgobject-2.0.so.0”), which the
-    dynamic loader opens itself: with find_library answering “not found” the same libraries load
-    by that name. If anything is then missing, WeasyPrint is imported again the usual way.
-    Linux only, and only when no other thread could call find_library meanwhile."""
-    import ctypes.util
-    import sys
-    import threading
-
-    if not sys.platform.startswith("linux") or "weasyprint.text.ffi" in sys.modules or threading.active_count() > 1:
-        return
-    import contextlib
-    import io
-
-    find_library = ctypes.util.find_library
-    ctypes.util.find_library = lambda name: None
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint prints why a library is missing
-            import weasyprint.text.ffi  # noqa: F401
-    except OSError:  # a library only find_library knows where to find: start again, as WeasyPrint does
-        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
-            del sys.modules[name]
-    finally:
-        ctypes.util.find_library = find_library
-
-
 with _warnings.catch_warnings():
     # WeasyPrint warns at import when the host has no fonts ("Expect ugly output"): irrelevant
     # here, layouts use only the project's own @font-face fonts.
     _warnings.filterwarnings("ignore", message=".*Expect ugly output")
-    _load_libraries_by_soname()
+    # first: it imports WeasyPrint's library bindings with its import patches (patches.import_weasyprint)
+    from . import patches
     from weasyprint import CSS, HTML, __version__ as weasyprint_version
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from typing import TYPE_CHECKING
-
-from . import patches
 
 if TYPE_CHECKING:
     from ..compose import Composed

@@ -141,16 +141,23 @@ def space_runs(text: str, style) -> list[tuple[int, int]]:
     return runs
 
 
+# Pango functions WeasyPrint 70's cffi declarations lack, that bulletin (and its tests: the face
+# of a run) calls: (name, declaration). The one list: a prebuilt FFI (prebuilt.py) holds these and
+# can declare nothing more.
+PANGO_DECLARATIONS = (
+    ("pango_attr_fallback_new", "PangoAttribute * pango_attr_fallback_new (gboolean enable_fallback);"),
+    ("pango_attr_list_copy", "PangoAttrList * pango_attr_list_copy (PangoAttrList *list);"),
+    ("pango_attr_list_ref", "PangoAttrList * pango_attr_list_ref (PangoAttrList *list);"),
+    ("pango_attr_family_new", "PangoAttribute * pango_attr_family_new (const char *family);"),
+    ("pango_font_describe", "PangoFontDescription * pango_font_describe (PangoFont *font);"))
+
+
 def _declare_pango() -> None:
-    """Pango functions WeasyPrint 70's cffi declarations lack (declared once, if still missing)."""
+    """Declare PANGO_DECLARATIONS once, those still missing (a prebuilt FFI has them already)."""
     from weasyprint.text.ffi import ffi, pango
 
     missing = []
-    for name, declaration in (
-            ("pango_attr_fallback_new", "PangoAttribute * pango_attr_fallback_new (gboolean enable_fallback);"),
-            ("pango_attr_list_copy", "PangoAttrList * pango_attr_list_copy (PangoAttrList *list);"),
-            ("pango_attr_list_ref", "PangoAttrList * pango_attr_list_ref (PangoAttrList *list);"),
-            ("pango_attr_family_new", "PangoAttribute * pango_attr_family_new (const char *family);")):
+    for name, declaration in PANGO_DECLARATIONS:
         try:
             getattr(pango, name)
         except AttributeError:

@@ -16,16 +16,22 @@ modules; the patches only route to it. Three groups, installed apart:
   subsets deflated again (engine.py) — and the font files copied for Fontconfig by every new
   process (fontfiles.py); installed once per process with "speed". Like "speed" it
   changes no output byte, so it stays installed for renders without the composition too.
+- "import": what WeasyPrint does when its library bindings (weasyprint.text.ffi) are imported —
+  libraries looked for by find_library, C declarations parsed by pycparser (prebuilt.py). In place
+  only during that one import, by `import_weasyprint()`, which this module runs before its
+  siblings import WeasyPrint; their code is checked with the others' by `check()`, after it.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
 import inspect
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
-from . import blocklayout, engine, fontfiles, glyphs, lines, measure, plan, settings, speedups
+from . import prebuilt
 
 WEASYPRINT_SERIES = "70."
 
@@ -39,7 +45,7 @@ class Patch:
     target: str  # "module:attribute" or "module:Class.attribute"
     replacement: object
     relies_on: tuple[tuple[str, str], ...]  # (target, first 16 hex of the SHA-256 of its source)
-    group: str = "composition"  # "composition", "grid" or "speed" (see the module's docstring)
+    group: str = "composition"  # one of GROUPS or "import" (see the module's docstring)
 
     @property
     def owner_and_name(self) -> tuple[object, str]:
@@ -83,6 +89,117 @@ GROUPS = ("composition", "grid", "speed", "engine")
 def _original(target: str) -> Callable:
     return ORIGINAL[target]
 
+
+# ------------------------------------------------------------------------------ the import patches
+
+
+def find_library(name):
+    """Replaces ctypes.util.find_library (the path of a library by its short name) while
+    weasyprint.text.ffi is imported, on Linux.
+
+    Why: for each library WeasyPrint tries a list of names in turn (“gobject-2.0-0”,
+    “gobject-2.0”, “libgobject-2.0.so.0”, …) through cffi, which hands a name it cannot open
+    directly to find_library (cffi.api._load_backend_lib); on Linux that runs `ldconfig`, `gcc`
+    and `ld` (54 processes, ~0.15–0.4 s of a ~1.3 s build). Every list also holds the library's
+    soname (“libgobject-2.0.so.0”), which the dynamic loader opens itself: with find_library
+    answering “not found” the same libraries load by that name. If one is then missing,
+    import_weasyprint imports WeasyPrint again the usual way."""
+    return None
+
+
+_FOR_IMPORT: list = []  # the prebuilt FFI that cffi_ffi hands out during the import, if any
+
+
+def cffi_ffi(*args, **kwargs):
+    """Replaces cffi.FFI (the class of in-line FFIs) while weasyprint.text.ffi is imported, which
+    runs `ffi = cffi.FFI()`, then `ffi.cdef(…)` with its C declarations, then `ffi.dlopen(…)` for
+    each library.
+
+    Why: cffi.FFI parses those declarations with pycparser in every process, and every C type
+    string on its first use (~0.1 s of each cold process). The FFI given instead is prebuilt from
+    the same declarations (prebuilt.PrebuiltFFI, kept in the cache folder): its `cdef` accepts
+    them again without parsing, it opens the same libraries by the same names and flags, and it
+    parses type strings in C. With no prebuilt module yet, WeasyPrint gets its own in-line FFI,
+    which records the declarations for the module written after the import."""
+    if _FOR_IMPORT:
+        return _FOR_IMPORT.pop()
+    return prebuilt.recording_ffi()
+
+
+IMPORT_PATCHES: tuple[Patch, ...] = (
+    Patch("ctypes.util:find_library", find_library,
+          (("cffi.api:_load_backend_lib", "6dd2d8c9061e7e9a"), ("weasyprint.text.ffi:_dlopen", "9ab3167cbc804871")),
+          "import"),
+    # the whole of weasyprint/text/ffi.py: its module code calls cffi.FFI, cdef and _dlopen
+    Patch("cffi:FFI", cffi_ffi,
+          (("weasyprint.text:ffi", "530e83118f7841d2"), ("weasyprint.text.ffi:_dlopen", "9ab3167cbc804871"),
+           ("cffi.api:_load_backend_lib", "6dd2d8c9061e7e9a"), ("cffi.api:FFI.dlopen", "4f6cd544640a87d1")),
+          "import"),
+)
+
+
+@contextmanager
+def _import_patches(linux: bool):
+    """The import patches in place for one import (find_library only on Linux), then put back."""
+    saved = []
+    try:
+        for patch in IMPORT_PATCHES:
+            if patch.replacement is find_library and not linux:
+                continue
+            owner, name = patch.owner_and_name
+            saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
+            setattr(owner, name, patch.replacement)
+        yield
+    finally:
+        for owner, name, original in reversed(saved):
+            if original is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+
+
+def _import_bindings(ffi) -> tuple[object, BaseException | None]:
+    """Import weasyprint.text.ffi with the import patches (handing out `ffi` if not None): its
+    module's ffi, or None and the error, with every WeasyPrint module forgotten again."""
+    import contextlib
+    import io
+
+    _FOR_IMPORT[:] = [] if ffi is None else [ffi]
+    try:
+        with _import_patches(sys.platform.startswith("linux")):
+            with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint prints why a library is missing
+                import weasyprint.text.ffi as bindings
+        return bindings.ffi, None
+    except Exception as error:  # noqa: BLE001 - WeasyPrint is then imported again the usual way
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+        return None, error
+    finally:
+        _FOR_IMPORT.clear()
+
+
+def import_weasyprint() -> None:
+    """Import WeasyPrint's library bindings with the import patches in place: the prebuilt FFI when
+    the cache folder has it, else WeasyPrint's own FFI and the prebuilt module written after. When
+    that fails (a library only find_library finds, a prebuilt FFI that does not serve), every
+    WeasyPrint module is forgotten and the next `import weasyprint` is the usual one. Only when
+    WeasyPrint is not imported yet and no other thread could meanwhile use what is replaced."""
+    import threading
+
+    if "weasyprint.text.ffi" in sys.modules or threading.active_count() > 1:
+        return
+    key = prebuilt.expected_key()
+    ffi = prebuilt.load(key)
+    made, error = _import_bindings(ffi)
+    if ffi is not None and made is None and not isinstance(error, OSError):
+        made, error = _import_bindings(None)  # with WeasyPrint's own FFI
+    if made is not None and not isinstance(made, prebuilt.PrebuiltFFI):
+        prebuilt.store(getattr(made, "recorded", []), key)
+
+
+import_weasyprint()  # before the modules below import WeasyPrint
+
+from . import blocklayout, engine, fontfiles, glyphs, lines, measure, plan, settings, speedups  # noqa: E402
 
 # ------------------------------------------------------------------------------ the patches
 
@@ -240,6 +357,7 @@ _GET_NEXT_LINEBOX = (f"{INLINE}:get_next_linebox", "67af458c2545e74f")
 _SPLIT_INLINE_LEVEL = (f"{INLINE}:split_inline_level", "d98c008c8fc00582")
 
 PATCHES: tuple[Patch, ...] = (
+    *IMPORT_PATCHES,
     # draw/text.py writes glyph adjustments as int(kerning): a module-level `int` there shadows the
     # builtin inside that module only (glyphs.ExactAdjustment).
     Patch("weasyprint.draw.text:int", glyphs.ExactAdjustment, (_DRAW_FIRST_LINE,)),
@@ -295,7 +413,7 @@ PATCHES: tuple[Patch, ...] = (
 # ------------------------------------------------------------------------------ installing
 
 _checked = False
-CHECKED_PACKAGES = ("weasyprint", "pydyf")  # the code the patches rely on (relies_on's modules)
+CHECKED_PACKAGES = ("weasyprint", "pydyf", "cffi")  # the code the patches rely on (relies_on's modules)
 
 
 def install_stamp(packages: tuple[str, ...] = CHECKED_PACKAGES) -> str:
@@ -382,7 +500,7 @@ def installed(group: str = "composition") -> bool:
 
 def install(group: str = "composition") -> None:
     """Hook a group of patches into WeasyPrint (idempotent): by default the Chinese line composition."""
-    assert group in GROUPS, group
+    assert group in GROUPS, group  # not "import": those are in place during the one import only
     if installed(group):
         return
     check()
