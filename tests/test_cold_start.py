@@ -396,3 +396,32 @@ def test_the_install_stamp_follows_the_files_and_the_expected_fingerprints(tmp_p
     changed = patches.Patch("x:y", None, (("weasyprint.layout.inline:text_align", "ffffffffffffffff"),))
     monkeypatch.setattr(patches, "PATCHES", (*patches.PATCHES, changed))  # bulletin expects other code
     assert patches.install_stamp(("fakeweasy17",)) != third
+
+
+def test_fonttools_subset_is_loaded_only_when_used():
+    """WeasyPrint imports fontTools.subset (~65 ms) for subsetting without HarfBuzz-subset only: a
+    process importing WeasyPrint through bulletin gets it deferred, a render never loads it, and
+    the first use loads the real module in place (the same object for every importer)."""
+    out = _run("""
+import sys
+import bulletin.typeset  # imports WeasyPrint
+from bulletin.api import render
+from tests.conftest import SAMPLE
+deferred = type(sys.modules['fontTools.subset']).__name__
+render(SAMPLE)
+after_render = type(sys.modules['fontTools.subset']).__name__
+from weasyprint.pdf import fonts
+import fontTools.subset as again
+options = fonts.subset.Options(retain_gids=True)  # what Font._fonttools_subset makes first
+print(deferred, after_render, type(sys.modules['fontTools.subset']).__name__, again is fonts.subset,
+      options.retain_gids, hasattr(again, 'Subsetter'))
+""")
+    assert out.split() == ["_LazyModule", "_LazyModule", "module", "True", "True", "True"], out
+
+
+def test_defer_module_leaves_imported_and_unknown_modules_alone():
+    from bulletin.typeset import patches
+
+    assert patches.defer_module("json") is sys.modules["json"]
+    assert patches.defer_module("no_such_module_here") is None
+    assert patches.defer_module("no_such_package.sub") is None

@@ -126,6 +126,41 @@ def cffi_ffi(*args, **kwargs):
     return prebuilt.recording_ffi()
 
 
+def fonttools_subset():
+    """Replaces the module fontTools.subset, which weasyprint/pdf/fonts.py imports when WeasyPrint
+    is imported (`from fontTools import subset`), by the same module loaded on first use
+    (importlib.util.LazyLoader; `defer_module`). Unlike the other import patches it stays: it is
+    the module itself, in sys.modules for whoever imports it next.
+
+    Why: importing it costs ~65 ms of every process that imports WeasyPrint, which uses it only to
+    subset fonts without HarfBuzz-subset (Font._fonttools_subset) — never where HarfBuzz-subset is
+    installed, as bulletin's installation makes sure (resources.harfbuzz_subsetting)."""
+    return defer_module("fontTools.subset")
+
+
+def defer_module(name: str):
+    """Put a module that loads itself on first use in sys.modules (and on its package) unless it
+    is imported already; the module, or None when it cannot be found."""
+    import importlib.util
+
+    if name in sys.modules:
+        return sys.modules[name]
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.loader is None:
+        return None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)  # only notes what to run on first use
+    package, _, attribute = name.rpartition(".")
+    if package:
+        setattr(sys.modules[package], attribute, module)
+    return module
+
+
 IMPORT_PATCHES: tuple[Patch, ...] = (
     Patch("ctypes.util:find_library", find_library,
           (("cffi.api:_load_backend_lib", "6dd2d8c9061e7e9a"), ("weasyprint.text.ffi:_dlopen", "9ab3167cbc804871")),
@@ -135,7 +170,10 @@ IMPORT_PATCHES: tuple[Patch, ...] = (
           (("weasyprint.text:ffi", "530e83118f7841d2"), ("weasyprint.text.ffi:_dlopen", "9ab3167cbc804871"),
            ("cffi.api:_load_backend_lib", "6dd2d8c9061e7e9a"), ("cffi.api:FFI.dlopen", "4f6cd544640a87d1")),
           "import"),
+    # the whole of weasyprint/pdf/fonts.py: what it imports from fontTools and where it uses subset
+    Patch("fontTools:subset", fonttools_subset, (("weasyprint.pdf:fonts", "9ad9a202a416b845"),), "import"),
 )
+DEFERRED = (fonttools_subset,)  # import patches made once for good (import_weasyprint), not around the import
 
 
 @contextmanager
@@ -144,7 +182,7 @@ def _import_patches(linux: bool):
     saved = []
     try:
         for patch in IMPORT_PATCHES:
-            if patch.replacement is find_library and not linux:
+            if (patch.replacement is find_library and not linux) or patch.replacement in DEFERRED:
                 continue
             owner, name = patch.owner_and_name
             saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
@@ -188,6 +226,8 @@ def import_weasyprint() -> None:
 
     if "weasyprint.text.ffi" in sys.modules or threading.active_count() > 1:
         return
+    for deferred in DEFERRED:
+        deferred()
     key = prebuilt.expected_key()
     ffi = prebuilt.load(key)
     made, error = _import_bindings(ffi)
