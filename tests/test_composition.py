@@ -215,7 +215,7 @@ def test_every_patch_is_named_documented_and_fingerprinted():
     assert {"split_inline_box", "split_text_box", "text_align", "line_box_verticality", "set_text",
             "get_first_line", "int", "block_level_layout", "block_container_layout", "_harfbuzz_subset",
             "original_get_image_from_uri", "get_hb_object_data", "file_content", "pydyf", "find_library",
-            "FFI"} <= names
+            "FFI", "subset"} <= names
     assert {patch.group for patch in patches.PATCHES} == {*patches.GROUPS, "import"}
 
 

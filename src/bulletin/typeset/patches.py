@@ -127,8 +127,8 @@ def cffi_ffi(*args, **kwargs):
 
 
 def fonttools_subset():
-    """Replaces the module fontTools.subset, which weasyprint/pdf/fonts.py imports when WeasyPrint
-    is imported (`from fontTools import subset`), by the same module loaded on first use
+    """Replaces fontTools.subset (the module weasyprint/pdf/fonts.py imports when WeasyPrint is
+    imported: `from fontTools import subset`) by the same module loaded on first use
     (importlib.util.LazyLoader; `defer_module`). Unlike the other import patches it stays: it is
     the module itself, in sys.modules for whoever imports it next.
 
