@@ -137,39 +137,20 @@ def mark_fixable(text: str, file: Path, problems: list[dict]) -> list[dict]:
     return problems
 
 
-def page_map(pdf: bytes, doc) -> list[dict]:
-    """Where each article starts in the PDF: [{page, top (0 = page top, 1 = bottom), section,
-    article}], from the PDF's outline (one entry per section and article, in order)."""
-    import io
-
-    from pypdf import PdfReader
-
-    if not pdf:
-        return []
-    try:
-        reader = PdfReader(io.BytesIO(pdf))
-        entries = []
-
-        def walk(items):
-            for item in items:
-                if isinstance(item, list):
-                    walk(item)
-                else:
-                    page = reader.get_destination_page_number(item)
-                    height = float(reader.pages[page].mediabox.height)
-                    top = float(item.top) if item.top is not None else height
-                    entries.append((page + 1, round(1 - top / height, 4)))
-        walk(reader.outline)
-    except Exception:  # noqa: BLE001 - no map is no harm: clicks on pages then do nothing
+def page_map(marks: list[tuple[int, float]], doc) -> list[dict]:
+    """Where each article starts: [{page, top (0 = page top, 1 = bottom), section, article}], from
+    the outline of the laid-out pages (renderer.page_marks: one entry per section and article, in
+    order) — the renderer sends it with the pages, no PDF is read for it."""
+    if not marks:
         return []
     order: list[tuple[str, int, int]] = [("article", -1, j) for j in range(len(doc.lead))]
     for i, s in enumerate(doc.sections):
         order.append(("section", i, -1))
         order += [("article", i, j) for j in range(len(s.articles))]
-    if len(order) != len(entries):
+    if len(order) != len(marks):
         return []
     return [{"page": page, "top": top, "section": i, "article": j}
-            for (kind, i, j), (page, top) in zip(order, entries) if kind == "article"]
+            for (kind, i, j), (page, top) in zip(order, marks) if kind == "article"]
 
 
 class Guard:
@@ -444,21 +425,22 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
             status.set_pages(ref.folder, len(result.pages))  # the list page shows it
         return JSONResponse({"version": result.version, "ok": result.ok, "pages": len(result.pages),
                              "seconds": round(result.seconds, 2), "problems": problems,
-                             "map": await heavy.run(page_map_of, ref.folder, result),
+                             "map": page_map_of(ref.folder, result, text),
                              # what each page shows: an image whose digest is unchanged need not be fetched again
                              "digests": list(getattr(result, "digests", [])),
                              "changed": list(getattr(result, "rasterised", [])),
                              "pause": save_pause(result.seconds)})
 
-    def page_map_of(folder: Path, result) -> list[dict]:
+    def page_map_of(folder: Path, result, text: str) -> list[dict]:
         key = (str(folder), result.version)
         if key not in page_maps:
-            page_maps.clear()  # one issue at a time is plenty: it is cheap to read again
-            page_maps[key] = page_map(result.pdf, parse(workspace.read(ref_of_folder(folder))[0]))
+            page_maps.clear()  # one issue at a time is plenty: it is cheap to make again
+            try:
+                doc = parse(text)
+            except ValueError:
+                return []
+            page_maps[key] = page_map(getattr(result, "marks", []), doc)
         return page_maps[key]
-
-    def ref_of_folder(folder: Path):
-        return workspace.issue(folder.parent.name, folder.name)
 
     async def get_history(request: Request):
         import datetime as _dt
@@ -537,9 +519,13 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
     async def pdf(request: Request):
         ref = ref_of(request)
         result = renderer.current(ref.folder)
-        if result is None or not result.pdf:
+        if result is None:
             version = renderer.request(ref.folder)
             result = await renderer.wait_async(ref.folder, version - 1, 2 * PREVIEW_WAIT)
+        if result is not None and not result.pdf and result.pages:
+            # the pages on screen, whose whole PDF is painted after their images: made now if not yet,
+            # never an older version's
+            result = await renderer.pdf_async(ref.folder, 2 * PREVIEW_WAIT)
         if result is None or not result.pdf:
             return PlainTextResponse("这一期还不能排版，请先改正错误 / the issue cannot be rendered yet", status_code=409)
         return Response(result.pdf, media_type="application/pdf", headers={

@@ -142,6 +142,64 @@ def _file_digest(path: str) -> str:
     return digest
 
 
+_SHORTCUTS = None
+
+
+def _shortcuts():
+    """For each of DRAW_PROPERTIES: (inherited?, initial value or None when it needs computing,
+    the logical properties that stand for it, or None when it needs WeasyPrint's own path)."""
+    global _SHORTCUTS
+    if _SHORTCUTS is None:
+        from weasyprint.css.computed_values import PHYSICAL_FUNCTIONS
+        from weasyprint.css.properties import INHERITED, INITIAL_NOT_COMPUTED, INITIAL_VALUES
+
+        table = []
+        for name in DRAW_PROPERTIES:
+            if name in ("position", "float", "display", "page") or name.startswith("text_decoration_"):
+                table.append(None)  # specified values kept, or propagated: WeasyPrint's path
+                continue
+            logical = PHYSICAL_FUNCTIONS.get(name)
+            aliases = frozenset(logical(block="ttb", inline=direction) for direction in ("ltr", "rtl")) \
+                if logical else frozenset()
+            initial = None if name in INITIAL_NOT_COMPUTED else INITIAL_VALUES[name]
+            table.append((name in INHERITED, name not in INITIAL_NOT_COMPUTED, initial, aliases))
+        _SHORTCUTS = table
+    return _SHORTCUTS
+
+
+def _draw_values(style) -> list:
+    """style[name] for every name of DRAW_PROPERTIES, without making WeasyPrint compute what is
+    plain: a property not declared for the element (nor through a logical alias) is its parent's
+    value when inherited, its initial value when that needs no computing — exactly what
+    ComputedStyle.__missing__ and AnonymousStyle.__missing__ (weasyprint/css/__init__.py) give
+    for it. Everything else is read from the style (computed there if it is not yet)."""
+    kind = type(style).__name__
+    if kind not in ("ComputedStyle", "AnonymousStyle"):
+        return [style[name] for name in DRAW_PROPERTIES]
+    anonymous = kind == "AnonymousStyle"
+    cascaded = {} if anonymous else style.cascaded
+    parent = style.parent_style
+    out = []
+    get = dict.get
+    missing = _MISSING
+    for name, shortcut in zip(DRAW_PROPERTIES, _shortcuts()):
+        value = get(style, name, missing)
+        if value is missing:
+            if shortcut is None or name in cascaded or (shortcut[3] and not shortcut[3].isdisjoint(cascaded)):
+                value = style[name]
+            elif shortcut[0] and parent is not None:
+                value = parent[name]
+            elif shortcut[1] and (not shortcut[0] or not anonymous):
+                value = shortcut[2]
+            else:
+                value = style[name]
+        out.append(value)
+    return out
+
+
+_MISSING = object()
+
+
 class _NotPlain(Exception):
     pass
 
@@ -187,6 +245,7 @@ class _Encoder:
         self.styles: dict[int, str] = {}
         self.images: dict[int, str] = {}
         self.shapes: dict[tuple, tuple[list[str], str]] = {}
+        self.memo: dict[int, tuple[object, bytes]] = {}  # id of a style value → (the value, its encoding)
 
     def value(self, v, depth: int = 0) -> str:
         t = type(v)
@@ -220,7 +279,7 @@ class _Encoder:
         references, equal values give equal bytes) for plain values and containers of them; else a
         pickle without memo (named tuples, objects by their class and every attribute, styles and
         images by their keys); else value() one by one (boxes, C data)."""
-        try:
+        try:  # (each encoding ends where a reader of it would stop: they can be put one after another)
             return b"m" + marshal.dumps(values, 2)
         except ValueError:
             pass
@@ -229,7 +288,8 @@ class _Encoder:
             _Plain(buffer, self).dump(values)
             return b"p" + buffer.getvalue()
         except (_NotPlain, TypeError, AttributeError, ValueError, RecursionError, pickle.PicklingError):
-            return "\x1f".join([self.value(v) for v in values]).encode("utf-8", "surrogatepass")
+            text = "\x1f".join([self.value(v) for v in values]).encode("utf-8", "surrogatepass")
+            return b"g" + len(text).to_bytes(8, "little") + text
 
     def image(self, image) -> str:
         key = self.images.get(id(image))
@@ -263,8 +323,15 @@ class _Encoder:
         left in caches, and would change digests for nothing."""
         key = self.styles.get(id(style))
         if key is None:
-            key = self.styles[id(style)] = hashlib.sha256(
-                self.values([style[name] for name in DRAW_PROPERTIES])).hexdigest()
+            memo = self.memo
+            parts = []
+            for value in _draw_values(style):
+                # styles share most of their values (inherited, initial): each object encoded once
+                known = memo.get(id(value))
+                if known is None:
+                    known = memo[id(value)] = (value, self.values([value]))  # (kept alive: ids stay unique)
+                parts.append(known[1])
+            key = self.styles[id(style)] = hashlib.sha256(b"".join(parts)).hexdigest()
         return key
 
     def box(self, box, out: list[bytes]) -> None:
