@@ -57,14 +57,15 @@ UI = {
 }
 
 
-def locate(text: str, problems: list[dict]) -> list[dict]:
+def locate(text: str, problems: list[dict], doc=None) -> list[dict]:
     """Attach to each problem in issue.md the field it concerns: a front-matter key, or an article
-    (section index, article index, field) — so the editor can point at it."""
+    (section index, article index, field) — so the editor can point at it. `doc`: parse(text), if
+    the caller has it."""
     import yaml
 
     from ..source.yaml_input import compose_node
 
-    doc = parse(text)
+    doc = doc or parse(text)
     front_lines = 2 + doc.front_text.count("\n")  # "---", the YAML, "---"
     keys: dict[int, str] = {}
     try:
@@ -420,25 +421,29 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         if result is None:
             return JSONResponse({"pending": True})
         text, _ = workspace.read(ref)
-        problems = mark_fixable(text, ref.file, locate(text, [dict(p) for p in result.problems]))
+        try:
+            doc = parse(text)
+        except ValueError:
+            doc = None
+        problems = [dict(p) for p in result.problems]
+        if problems and doc is not None:
+            problems = mark_fixable(text, ref.file, locate(text, problems, doc))
         if result.ok and result is renderer.current(ref.folder):
             status.set_pages(ref.folder, len(result.pages))  # the list page shows it
         return JSONResponse({"version": result.version, "ok": result.ok, "pages": len(result.pages),
                              "seconds": round(result.seconds, 2), "problems": problems,
-                             "map": page_map_of(ref.folder, result, text),
+                             "map": page_map_of(ref.folder, result, doc),
                              # what each page shows: an image whose digest is unchanged need not be fetched again
                              "digests": list(getattr(result, "digests", [])),
                              "changed": list(getattr(result, "rasterised", [])),
                              "pause": save_pause(result.seconds)})
 
-    def page_map_of(folder: Path, result, text: str) -> list[dict]:
+    def page_map_of(folder: Path, result, doc) -> list[dict]:
+        if doc is None:
+            return []
         key = (str(folder), result.version)
         if key not in page_maps:
             page_maps.clear()  # one issue at a time is plenty: it is cheap to make again
-            try:
-                doc = parse(text)
-            except ValueError:
-                return []
             page_maps[key] = page_map(getattr(result, "marks", []), doc)
         return page_maps[key]
 
