@@ -121,7 +121,7 @@ _NOT_DRAWN = frozenset({
 _LAYOUT_ATTRIBUTES = ("text", "max_width", "justification_spacing", "bulletin_advances", "bulletin_half",
                       "bulletin_draw")
 
-_file_hashes: dict[tuple, str] = {}  # (path, size, mtime) → SHA-256 of a picture file's bytes
+_file_hashes: dict[tuple, str] = {}  # (path, size, times, inode) → SHA-256 of a picture file's bytes
 
 
 def _file_digest(path: str) -> str:
@@ -131,7 +131,7 @@ def _file_digest(path: str) -> str:
         st = os.stat(path)
     except OSError:
         return "missing"
-    key = (path, st.st_size, st.st_mtime_ns)
+    key = (path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)  # (a file put back with its old time: ctime)
     digest = _file_hashes.get(key)
     if digest is None:
         with open(path, "rb") as f:
