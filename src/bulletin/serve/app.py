@@ -394,19 +394,30 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
             text = serialize(doc, original)
         except (AttributeError, TypeError, ValueError) as exc:
             return JSONResponse({"error": f"bad document: {exc}"}, status_code=400)
+
+        def checked_save():
+            """Load the new text (an edit that does not load is not saved) and save it: one trip
+            to a worker thread, the render is asked for as soon as the file is written."""
+            try:
+                load(ref.folder, text)
+            except BulletinError as exc:
+                return "refused", exc
+            if text == text_now:
+                return "unchanged", None
+            return "saved", workspace.save(ref, text, current, checkpoint)  # may wait for another process's save
+
         try:
-            await heavy.run(load, ref.folder, text)
-        except BulletinError as exc:
-            problems = [p for p in exc.problems if p.severity == "error"]
-            return JSONResponse({"saved": False, "problems": locate(text, [problem_json(p) for p in problems])}, status_code=422)
-        if text == text_now:
-            return JSONResponse({"saved": False, "unchanged": True, "base": current})
-        try:
-            base = await heavy.run(workspace.save, ref, text, current, checkpoint)  # may wait for another process's save
+            outcome, value = await heavy.run(checked_save)
         except Conflict as exc:
             return JSONResponse({"conflict": True, "current": exc.current}, status_code=409)
         except BulletinError as exc:
             return JSONResponse({"error": exc.format(lang_of(request))}, status_code=503)
+        if outcome == "refused":
+            problems = [p for p in value.problems if p.severity == "error"]
+            return JSONResponse({"saved": False, "problems": locate(text, [problem_json(p) for p in problems])}, status_code=422)
+        if outcome == "unchanged":
+            return JSONResponse({"saved": False, "unchanged": True, "base": current})
+        base = value
         visible = data.get("visible")  # the page on screen: rasterised first
         version = renderer.request(ref.folder, **({"visible": visible} if isinstance(visible, int) else {}))
         return JSONResponse({"saved": True, "base": base, "version": version, "doc": parse(text).to_json()})
