@@ -132,8 +132,33 @@ def _renderer() -> Renderer:
     """The server's side of a Renderer, without its process."""
     renderer = Renderer.__new__(Renderer)
     renderer.latest, renderer.cond, renderer.waiters, renderer.version = {}, threading.Condition(), [], 0
+    renderer.images, renderer.cancelled = {}, set()
     renderer.jobs = queue.Queue()
     return renderer
+
+
+def test_a_render_of_a_text_not_saved_after_all_is_never_shown():
+    """The editor's save asks for a render of its text before checking and saving it; when it
+    is not saved (it does not load, another save came first), that render is cancelled: never
+    shown, its images kept only as the worker's reference for the next one, and when it was good
+    the file as saved is laid out again."""
+    renderer = _renderer()
+    key = "/x/issue"
+    renderer._take_result(key, Result(1, True, [b"p1", b"p2"], digests=["a", "b"], shows=1))
+    version = renderer.request(key, text="未保存的文字")
+    assert renderer.jobs.get_nowait() == (key, version, None, "未保存的文字")
+    renderer.cancel(key, version)
+    renderer._take_result(key, Result(version, True, [b"", b"u2"], digests=["a", "u"], shows=version))
+    assert renderer.latest[key].version == 1 and renderer.latest[key].pages == [b"p1", b"p2"]
+    again = renderer.jobs.get_nowait()  # the saved file, rendered again
+    assert again[:2] == (key, version + 1) and again[3] is None
+    renderer._take_result(key, Result(again[1], True, [b"", b""], digests=["a", "u"], shows=again[1]))
+    assert renderer.latest[key].pages == [b"p1", b"u2"]  # images the worker sent with the cancelled render
+    failed = renderer.request(key, text="坏的")
+    renderer.jobs.get_nowait()
+    renderer.cancel(key, failed)
+    renderer._take_result(key, Result(failed, False, problems=[{"message": "坏了"}]))
+    assert renderer.latest[key].ok and renderer.jobs.empty()  # nothing shown, nothing to render again
 
 
 def test_the_server_never_shows_a_pdf_with_another_versions_pages():

@@ -212,13 +212,15 @@ class LaidOut:
                            bulletin=self.loaded.bulletin, fonts=self.fonts)
 
 
-def lay_out(issue_dir: Path | str, pdf_options: dict | None = None) -> LaidOut:
+def lay_out(issue_dir: Path | str, pdf_options: dict | None = None, text: str | None = None) -> LaidOut:
     """render() up to the painting: load, check, compose and lay out (the same layout, always);
-    raises BulletinError on whatever render() would refuse before painting."""
-    return _render(Path(issue_dir), True, pdf_options, False, paint=False)
+    raises BulletinError on whatever render() would refuse before painting. `text` stands in for
+    issue.md (the editor's version being saved)."""
+    return _render(Path(issue_dir), True, pdf_options, False, paint=False, text=text)
 
 
-def _render(issue_dir: Path, adjust: bool, pdf_options: dict | None, preprinted: bool, paint: bool):
+def _render(issue_dir: Path, adjust: bool, pdf_options: dict | None, preprinted: bool, paint: bool,
+            text: str | None = None):
     timings: dict[str, float] = {}
     t = time.perf_counter()
 
@@ -228,7 +230,7 @@ def _render(issue_dir: Path, adjust: bool, pdf_options: dict | None, preprinted:
         timings[stage] = now - t
         t = now
 
-    loaded, layout, options = _prepare(issue_dir)
+    loaded, layout, options = _prepare(issue_dir, text)
     bulletin = loaded.bulletin
     lap("load")
     problems = _problems(loaded, layout, options)

@@ -412,9 +412,15 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
         except (AttributeError, TypeError, ValueError) as exc:
             return JSONResponse({"error": f"bad document: {exc}"}, status_code=400)
 
+        visible = data.get("visible")  # the page on screen: rasterised first
+        visible = {"visible": visible} if isinstance(visible, int) else {}
+        # the render starts from this text at once, while it is checked and saved; if it is not
+        # saved after all, that render is cancelled (never shown) and the file rendered again
+        version = renderer.request(ref.folder, text=text, **visible) if text != text_now else None
+
         def checked_save():
-            """Load the new text (an edit that does not load is not saved) and save it: one trip
-            to a worker thread, the render is asked for as soon as the file is written."""
+            """Load the new text (an edit that does not load is not saved) and save it, in one trip
+            to a worker thread."""
             try:
                 load(ref.folder, text)
             except BulletinError as exc:
@@ -424,7 +430,14 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
             return "saved", workspace.save(ref, text, current, checkpoint)  # may wait for another process's save
 
         try:
-            outcome, value = await heavy.run(checked_save)
+            try:
+                outcome, value = await heavy.run(checked_save)
+            except BaseException:
+                outcome = "failed"
+                raise
+            finally:
+                if version is not None and outcome != "saved":
+                    renderer.cancel(ref.folder, version)
         except Conflict as exc:
             return JSONResponse({"conflict": True, "current": exc.current}, status_code=409)
         except BulletinError as exc:
@@ -434,10 +447,7 @@ def create_app(issues_dir: Path, host: str = "127.0.0.1", port: int = 8000, toke
             return JSONResponse({"saved": False, "problems": locate(text, [problem_json(p) for p in problems])}, status_code=422)
         if outcome == "unchanged":
             return JSONResponse({"saved": False, "unchanged": True, "base": current})
-        base = value
-        visible = data.get("visible")  # the page on screen: rasterised first
-        version = renderer.request(ref.folder, **({"visible": visible} if isinstance(visible, int) else {}))
-        return JSONResponse({"saved": True, "base": base, "version": version, "doc": parse(text).to_json()})
+        return JSONResponse({"saved": True, "base": value, "version": version, "doc": parse(text).to_json()})
 
     async def get_preview(request: Request):
         ref = ref_of(request)

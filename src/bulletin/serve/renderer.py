@@ -171,7 +171,8 @@ class Worker:
                 self.downloads[job[1]] = job[2]
             else:
                 issue_dir, version, *rest = job
-                self.renders[issue_dir] = (version, rest[0] if rest else None)
+                rest += [None] * (2 - len(rest))
+                self.renders[issue_dir] = (version, rest[0], rest[1])
 
     def waiting(self) -> bool:
         """A newer request is queued (asked between two pages of a whole PDF's painting)."""
@@ -197,9 +198,9 @@ class Worker:
                 issue_dir, version = self.downloads.popitem()
                 self.whole_pdf(issue_dir, None)
             elif self.renders:
-                issue_dir, (version, visible) = next(iter(self.renders.items()))
+                issue_dir, (version, visible, text) = next(iter(self.renders.items()))
                 del self.renders[issue_dir]
-                if self.render(issue_dir, version, visible):
+                if self.render(issue_dir, version, visible, text):
                     # the render's own garbage, now that its images are sent (see GC_PAUSED_PAGES)
                     gc.collect(2 if self.uncollected >= GC_FULL_EVERY else 1)
                     if self.uncollected >= GC_FULL_EVERY:
@@ -209,7 +210,7 @@ class Worker:
                 issue_dir = next(i for i, state in self.issues.items() if state.laid)
                 self.whole_pdf(issue_dir, self.waiting)
 
-    def render(self, issue_dir: str, version: int, visible: int | None) -> bool:
+    def render(self, issue_dir: str, version: int, visible: int | None, text: str | None = None) -> bool:
         """Render and send the result; True when the collector was paused for it."""
         import gc
 
@@ -220,19 +221,20 @@ class Worker:
             gc.disable()
             self.uncollected += 1
         try:
-            self._render(issue_dir, version, visible, state, start)
+            self._render(issue_dir, version, visible, text, state, start)
         finally:
             if paused:
                 gc.enable()
         return paused
 
-    def _render(self, issue_dir: str, version: int, visible: int | None, state: _Issue, start: float) -> None:
+    def _render(self, issue_dir: str, version: int, visible: int | None, text: str | None, state: _Issue,
+                start: float) -> None:
         from ..api import lay_out
         from ..editor.preview import rasterise
         from ..typeset.pagedigest import layout_digests
 
         try:
-            laid = lay_out(issue_dir)
+            laid = lay_out(issue_dir, text=text)
             digests = layout_digests(laid.document, surroundings(issue_dir, laid.layout_folder))
             todo = [n for n, digest in enumerate(digests, 1) if digest not in state.shown]
             todo.sort(key=lambda n: (n != visible, n))  # the page on screen first
@@ -296,9 +298,11 @@ def _worker(jobs, results, parent: int | None = None) -> None:  # pragma: no cov
 class Renderer:
     def __init__(self):
         ctx = multiprocessing.get_context("spawn")
-        # simple queues: written at once by the caller, no feeder thread — a result is on its way
-        # before the worker goes on (a feeder thread would wait for the GIL behind the next work)
-        self.jobs = ctx.SimpleQueue()
+        # results through a simple queue: written at once by the worker, no feeder thread — a
+        # result is on its way before the worker goes on (a feeder thread would wait for the GIL
+        # behind the next work); requests through a queue with a feeder thread: a request carrying
+        # an issue's text never holds up the server's event loop while the worker is busy
+        self.jobs = ctx.Queue()
         self.results = ctx.SimpleQueue()
         self.process = ctx.Process(target=_worker, args=(self.jobs, self.results, os.getpid()), daemon=True)
         self.process.start()
@@ -306,6 +310,8 @@ class Renderer:
         self.latest: dict[str, Result] = {}  # issue folder → newest result
         self.cond = threading.Condition()
         self.waiters: list = []  # (event loop, future) of the previews waiting for a result
+        self.images: dict[str, dict[str, bytes]] = {}  # issue folder → page digest → PNG, as last sent
+        self.cancelled: set[int] = set()  # versions rendered from a text that was not saved after all
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -330,18 +336,24 @@ class Renderer:
                     pass
 
     def _take_result(self, issue_dir: str, result: Result) -> None:
+        if result.ok:
+            # the worker sends only the images of pages whose digest it last sent no image for:
+            # the others come from the last result it sent (shown or not)
+            kept = self.images.get(issue_dir, {})
+            result.pages = [image or kept.get(digest, b"") for image, digest in zip(result.pages, result.digests)]
+            self.images[issue_dir] = dict(zip(result.digests, result.pages))
+        if result.version in self.cancelled:
+            self.cancelled.discard(result.version)
+            if result.ok:
+                self.request(Path(issue_dir))  # the issue as saved, laid out again
+            return  # its text was not saved: never shown
         old = self.latest.get(issue_dir)
         if old is not None and result.version <= old.version:
             return  # stale
-        if not result.ok:
-            if old is not None and old.pages:
-                # a broken edit keeps the last good pages on screen (and their PDF), with the new problems
-                result = replace(old, version=result.version, ok=False, problems=result.problems,
-                                 seconds=result.seconds, rasterised=[])
-        else:
-            # the worker sends only the images of pages the server has no image for (by digest)
-            kept = dict(zip(old.digests, old.pages)) if old is not None else {}
-            result.pages = [image or kept.get(digest, b"") for image, digest in zip(result.pages, result.digests)]
+        if not result.ok and old is not None and old.pages:
+            # a broken edit keeps the last good pages on screen (and their PDF), with the new problems
+            result = replace(old, version=result.version, ok=False, problems=result.problems,
+                             seconds=result.seconds, rasterised=[])
         self.latest[issue_dir] = result
 
     def _attach_pdf(self, issue_dir: str, version: int, pdf: bytes, problems) -> None:
@@ -354,13 +366,29 @@ class Renderer:
             current = replace(current, problems=problems)  # as painting the whole issue found them
         self.latest[issue_dir] = replace(current, pdf_done=True)
 
-    def request(self, issue_dir: Path, visible: int | None = None) -> int:
-        """Ask for a render; `visible`: the page on screen, rasterised first if it changed."""
+    def request(self, issue_dir: Path, visible: int | None = None, text: str | None = None) -> int:
+        """Ask for a render; `visible`: the page on screen, rasterised first if it changed; `text`:
+        render this text instead of reading issue.md — the editor's version while it is being
+        checked and saved (cancel() it if it is not saved after all)."""
         with self.cond:
             self.version += 1
             version = self.version
-        self.jobs.put((str(issue_dir), version, visible))
+        self.jobs.put((str(issue_dir), version, visible, text))
         return version
+
+    def cancel(self, issue_dir: Path, version: int) -> None:
+        """A render asked for with a text that was not saved: its result is never shown; if it
+        was good, the issue as saved is rendered again (the worker's last layout would otherwise
+        be of the unsaved text)."""
+        with self.cond:
+            current = self.latest.get(str(issue_dir))
+            if current is None or current.version < version:
+                self.cancelled.add(version)
+                return
+        if current.version == version:  # shown already (a save that waited long): no download of it
+            with self.cond:
+                self.latest[str(issue_dir)] = replace(current, pdf=b"", pdf_done=True)
+            self.request(issue_dir)
 
     def wait(self, issue_dir: Path, after: int, timeout: float) -> Result | None:
         """The newest result newer than `after`, waiting up to `timeout` seconds."""
