@@ -96,9 +96,12 @@ class StubRenderer:
     def __init__(self):
         self.requests = []
 
-    def request(self, issue_dir):
+    def request(self, issue_dir, visible=None, text=None):
         self.requests.append(issue_dir)
         return len(self.requests)
+
+    def cancel(self, issue_dir, version):
+        self.cancelled = [*getattr(self, "cancelled", []), version]
 
     def wait(self, issue_dir, after, timeout):
         return None

@@ -227,7 +227,7 @@ def test_pending_previews_hold_no_thread(client, workspace, monkeypatch):
     from bulletin.serve.renderer import Renderer
 
     renderer = client.app_.state.renderer
-    renderer.latest, renderer.cond = {}, threading.Condition()
+    renderer.latest, renderer.cond, renderer.waiters = {}, threading.Condition(), []
     renderer.wait_async = Renderer.wait_async.__get__(renderer)
     monkeypatch.setattr(serve_app, "PREVIEW_WAIT", 5.0)
     waiting = [threading.Thread(target=lambda: client.get(ISSUE + "/preview?after=5")) for _ in range(40)]

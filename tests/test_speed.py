@@ -326,6 +326,7 @@ def test_renderer_rasterises_only_changed_pages_and_they_match_a_full_render(tmp
         second = renderer.wait(issue, version - 1, 120)
         assert second.ok and second.rasterised == [2]
         assert second.pages[0] == first.pages[0] and second.pages[1] != first.pages[1]
+        second = renderer.wait_pdf(issue, 120)  # the whole PDF comes after the images
         fresh = [_png(image) for image in rasterise(second.pdf, list(range(1, len(second.pages) + 1)), 72)]
         assert second.pages == fresh  # kept images are what rasterising everything again gives
         (issue / "picture-unused.txt").write_text("x", encoding="utf-8")  # the folder changed: all pages anew

@@ -165,7 +165,62 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
     adjust=False renders without bulletin's Chinese line composition (typeset/patches.py), to compare with the
     bare engine; preprinted=True leaves out the red masthead title and rule (套打), everything else
     at the same place."""
-    issue_dir = Path(issue_dir)
+    return _render(Path(issue_dir), adjust, pdf_options, preprinted, paint=True)
+
+
+@dataclass
+class LaidOut:
+    """An issue laid out and checked but not painted yet (lay_out): the live preview paints the
+    pages it needs first and the whole PDF after (typeset/painting.py). `result()` gives what
+    render() gives, byte for byte."""
+    issue_dir: Path
+    stem: str
+    pages: int
+    painter: object = field(repr=False)  # typeset.painting.Painter
+    problems: list[Problem] = field(default_factory=list)  # the checks' warnings and notes (no errors)
+    layout_warnings: list[str] = field(default_factory=list)  # WeasyPrint's own, while laying out
+    overflows: list[dict] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    loaded: object = field(default=None, repr=False)
+    fonts: list[dict] = field(default_factory=list)
+    layout_folder: Path | None = None
+
+    @property
+    def document(self):
+        return self.painter.document
+
+    def found(self, paint_messages: list[str] = ()) -> list[Problem]:
+        """The problems of the pages as they are (postflight: past the text block, pictures left
+        out, WeasyPrint's messages from laying out and from `paint_messages`); raises BulletinError
+        when one is an error."""
+        from .check.postflight import problems as postflight_problems
+
+        found = postflight_problems(self.overflows, [*self.layout_warnings, *paint_messages], self.loaded)
+        if any(p.severity == "error" for p in found):
+            raise BulletinError([p for p in found if p.severity == "error"])
+        return found
+
+    def warnings(self, paint_messages: list[str] = ()) -> list[Problem]:
+        """Everything render() would report for this issue, given what painting logged."""
+        return self.problems + self.found(paint_messages)
+
+    def result(self, pdf: bytes, paint_messages: list[str] = ()) -> BuildResult:
+        """render()'s result, given the whole PDF painted (painter.pdf()) and what it logged."""
+        warnings = self.warnings(paint_messages)
+        return BuildResult(self.issue_dir, self.stem, None, self.pages, pdf, warnings,
+                           [*self.layout_warnings, *paint_messages], dict(self.timings),
+                           bulletin=self.loaded.bulletin, fonts=self.fonts)
+
+
+def lay_out(issue_dir: Path | str, pdf_options: dict | None = None, text: str | None = None) -> LaidOut:
+    """render() up to the painting: load, check, compose and lay out (the same layout, always);
+    raises BulletinError on whatever render() would refuse before painting. `text` stands in for
+    issue.md (the editor's version being saved)."""
+    return _render(Path(issue_dir), True, pdf_options, False, paint=False, text=text)
+
+
+def _render(issue_dir: Path, adjust: bool, pdf_options: dict | None, preprinted: bool, paint: bool,
+            text: str | None = None):
     timings: dict[str, float] = {}
     t = time.perf_counter()
 
@@ -175,7 +230,7 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
         timings[stage] = now - t
         t = now
 
-    loaded, layout, options = _prepare(issue_dir)
+    loaded, layout, options = _prepare(issue_dir, text)
     bulletin = loaded.bulletin
     lap("load")
     problems = _problems(loaded, layout, options)
@@ -190,27 +245,35 @@ def render(issue_dir: Path | str, adjust: bool = True, pdf_options: dict | None 
         pdf_options = {**(pdf_options or {}), "custom_metadata": True}
     roots = [layout.folder, fonts_dir(), *(font.path for font in fontset.user.values())]
     result = _place_and_typeset(bulletin, layout, options, issue_dir, adjust, pdf_options, lap, preprinted,
-                                font_css, roots, own_fonts)
+                                font_css, roots, own_fonts, paint)
     timings.update(result.timings)  # WeasyPrint's layout and PDF writing
+    post = None
     if bulletin.series.masthead.red_spot:  # the masthead red as a spot colour (inks.py)
+        from functools import partial
+
         from .output.inks import spot_colour
 
-        result.pdf = spot_colour(result.pdf, bulletin.series.masthead.red, bulletin.series.masthead.red_spot)
+        post = partial(spot_colour, cmyk_percent=bulletin.series.masthead.red, name=bulletin.series.masthead.red_spot)
     if result.denied:
         raise BulletinError([
             Problem(issue_dir / "issue.md", None, f"拒绝读取期刊文件夹以外的资源：{url}",
                     f"refused to read a resource outside the issue folder: {url}")
             for url in result.denied
         ])
-    from .check.postflight import problems as postflight_problems
+    if paint:
+        pdf = post(result.pdf) if post else result.pdf
+        painter = None
+    else:
+        from .typeset.painting import Painter
 
+        pdf, painter = b"", Painter(result.document, result.pdf_options, post)
+    laid = LaidOut(issue_dir, bulletin.output_stem, result.pages, painter, [p for p in problems if p.severity != "error"],
+                   list(result.warnings), getattr(result, "overflows", []), timings, loaded, own_fonts, layout.folder)
+    if not paint:
+        laid.found()  # what the layout alone shows (pages past the paper, pictures left out): refused now
+        return laid
     # what the pages show: a picture left out, a table past the page edge… (never in silence)
-    found = postflight_problems(getattr(result, "overflows", []), result.warnings, loaded)
-    if any(p.severity == "error" for p in found):
-        raise BulletinError([p for p in found if p.severity == "error"])
-    return BuildResult(issue_dir, bulletin.output_stem, None, result.pages, result.pdf,
-                       [p for p in problems if p.severity != "error"] + found, result.warnings, timings,
-                       bulletin=bulletin, fonts=own_fonts)
+    return laid.result(pdf)
 
 
 def with_font_record(composed, record: list[dict]):
@@ -226,10 +289,10 @@ def with_font_record(composed, record: list[dict]):
 
 
 def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool, pdf_options, lap,
-                       preprinted: bool, font_css: str, roots: list[Path], own_fonts: list[dict]):
+                       preprinted: bool, font_css: str, roots: list[Path], own_fonts: list[dict], paint: bool = True):
     """Compose and typeset; when a picture left a page foot empty, again with the pictures placed
     (placement.py) — at most once more per picture. `own_fonts`: the series' font files, recorded
-    in the PDF's metadata."""
+    in the PDF's metadata. `paint=False`: laid out only (typeset's paint), in this process."""
     from .compose.pictures import PictureRules
     from .compose.placement import Plan, Rules, blank_before_colophon, colophon_placement, measure, revise
 
@@ -245,8 +308,14 @@ def _place_and_typeset(bulletin, layout, options, issue_dir: Path, adjust: bool,
             composed = with_font_record(composed, own_fonts)
         has_pictures = any(kind in ("figure", "figures") for a in composed.outline.articles for _k, kind, _h in a)
         lap("compose")
-        result = _typeset(composed, issue_dir, list(layout.stylesheets), roots, adjust,
-                          pdf_options, inspect=measure if has_pictures or duplex else None)
+        if paint:
+            result = _typeset(composed, issue_dir, list(layout.stylesheets), roots, adjust,
+                              pdf_options, inspect=measure if has_pictures or duplex else None)
+        else:
+            from .typeset import typeset
+
+            result = typeset(composed, issue_dir, list(layout.stylesheets), roots, adjust,
+                             pdf_options, inspect=measure if has_pictures or duplex else None, paint=False)
         return composed, has_pictures, result
 
     while True:

@@ -82,6 +82,8 @@ class Typeset:
     timings: dict[str, float] = field(default_factory=dict)  # "layout", "pdf" (seconds)
     inspected: object = None  # what `inspect` read from the laid-out document (placement.measure)
     overflows: list[dict] = field(default_factory=list)  # postflight.measure(): boxes past the text block
+    document: object = None  # typeset(paint=False): the laid-out document, not painted yet (painting.py)
+    pdf_options: dict = field(default_factory=dict)  # … and what write_pdf is to be called with
 
 
 class _Collector(logging.Handler):
@@ -162,10 +164,12 @@ def layout_sheet(path: Path, config: FontConfiguration, fetcher: SafeFetcher) ->
 
 
 def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: list[Path],
-            adjust: bool = True, pdf_options: dict | None = None, inspect=None) -> Typeset:
+            adjust: bool = True, pdf_options: dict | None = None, inspect=None, paint: bool = True) -> Typeset:
     """Render to PDF. `adjust=False` leaves WeasyPrint's own line adjustment (for comparisons);
     `pdf_options` go to WeasyPrint's write_pdf (e.g. pdf_variant, attachments); `inspect(document)`
-    reads the laid-out pages (plain values, e.g. placement.measure)."""
+    reads the laid-out pages (plain values, e.g. placement.measure). `paint=False` lays out only:
+    the result has no PDF but the document and the write_pdf options (painting.Painter paints it,
+    all pages or some, later: the live preview)."""
     patches.install("grid")  # grid snapping of pictures and tables (see blocklayout.py)
     if adjust:
         patches.install()  # Chinese line composition (see patches.py)
@@ -188,6 +192,11 @@ def typeset(composed: Composed, base_dir: Path, stylesheets: list[Path], roots: 
         overflows = postflight.measure(html.etree_element, document)  # boxes past the text block
         laid_out = time.perf_counter()
         identifier = hashlib.sha256(composed.html.encode("utf-8")).hexdigest()[:32].encode()
+        if not paint:
+            return Typeset(pdf=b"", pages=len(document.pages), warnings=list(messages), denied=list(fetcher.denied),
+                           timings={"layout": laid_out - start}, inspected=inspect(document) if inspect else None,
+                           overflows=overflows, document=document,
+                           pdf_options={"pdf_identifier": identifier, **(pdf_options or {})})
         pdf = document.write_pdf(pdf_identifier=identifier, **(pdf_options or {}))
         written = time.perf_counter()
     return Typeset(pdf=pdf, pages=len(document.pages), warnings=list(messages), denied=list(fetcher.denied),
