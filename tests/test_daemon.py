@@ -159,3 +159,78 @@ def test_an_issue_is_absorbed_again_only_when_its_files_changed(tmp_path, monkey
     daemon._absorb(argv, str(tmp_path))
     daemon._absorb(["build", str(tmp_path / "nothing-here")], str(tmp_path))  # not an issue: nothing
     assert len(rendered) == 3
+
+
+def _status(env) -> dict:
+    code = "import json; from bulletin.run import daemon; print(json.dumps(daemon.ask('status')))"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    import json
+
+    return json.loads(done.stdout)
+
+
+def _wait_for_spare(env, timeout: float = 60) -> dict:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        status = _status(env)
+        if status and status.get("spare") == "ready":
+            return status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+
+
+def test_the_next_build_runs_in_a_child_prepared_ahead(env, tmp_path):
+    """After a build the daemon forks the next build's child and lets it render the last issue
+    (nothing written) before anyone waits: that child then runs the next build — same bytes —
+    and another is prepared; stopping the daemon ends the spare too."""
+    import time
+
+    assert cli(env, "daemon", "start").returncode == 0
+    first = cli(env, "build", str(SAMPLE), "-o", str(tmp_path / "a"))
+    assert first.returncode == 0, first.stderr
+    spare = _wait_for_spare(env)["spare_pid"]
+    os.kill(spare, 0)  # it runs
+    second = cli(env, "build", str(SAMPLE), "-o", str(tmp_path / "b"), "--force")
+    assert second.returncode == 0, second.stderr
+    name = "shanxi-tongxin-2021-7.pdf"
+    assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert second.stdout.replace(str(tmp_path / "b"), "X").split("（")[0] == \
+        first.stdout.replace(str(tmp_path / "a"), "X").split("（")[0]
+    deadline = time.monotonic() + 30
+    while True:  # the spare ran the build and ended (the daemon reaped it)
+        try:
+            os.kill(spare, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "the spare did not end after its build"
+        time.sleep(0.1)
+    status = _wait_for_spare(env)
+    assert status["builds"] == 2 and status["spare_pid"] != spare
+    newer = status["spare_pid"]
+    assert cli(env, "daemon", "stop").returncode == 0
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            os.kill(newer, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "the spare outlived the daemon"
+        time.sleep(0.1)
+
+
+def test_a_spare_that_died_is_replaced_and_the_build_still_runs(env, tmp_path):
+    import signal
+    import time
+
+    assert cli(env, "daemon", "start").returncode == 0
+    assert cli(env, "build", str(SAMPLE), "-o", str(tmp_path / "a")).returncode == 0
+    spare = _wait_for_spare(env)["spare_pid"]
+    os.kill(spare, signal.SIGKILL)
+    time.sleep(0.5)
+    built = cli(env, "build", str(SAMPLE), "-o", str(tmp_path / "b"), "--force")
+    assert built.returncode == 0, built.stderr
+    name = "shanxi-tongxin-2021-7.pdf"
+    assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert _wait_for_spare(env)["spare_pid"] not in (None, spare)
