@@ -185,8 +185,6 @@ def test_the_next_build_runs_in_a_child_prepared_ahead(env, tmp_path):
     """After a build the daemon forks the next build's child and lets it render the last issue
     (nothing written) before anyone waits: that child then runs the next build — same bytes —
     and another is prepared; stopping the daemon ends the spare too."""
-    import time
-
     assert cli(env, "daemon", "start").returncode == 0
     first = cli(env, "build", str(SAMPLE), "-o", str(tmp_path / "a"))
     assert first.returncode == 0, first.stderr
@@ -198,25 +196,24 @@ def test_the_next_build_runs_in_a_child_prepared_ahead(env, tmp_path):
     assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert second.stdout.replace(str(tmp_path / "b"), "X").split("（")[0] == \
         first.stdout.replace(str(tmp_path / "a"), "X").split("（")[0]
-    deadline = time.monotonic() + 30
-    while True:  # the spare ran the build and ended (the daemon reaped it)
-        try:
-            os.kill(spare, 0)
-        except ProcessLookupError:
-            break
-        assert time.monotonic() < deadline, "the spare did not end after its build"
-        time.sleep(0.1)
+    _wait_for_end(spare, "the spare did not end after its build")  # it ran the build; the daemon reaped it
     status = _wait_for_spare(env)
     assert status["builds"] == 2 and status["spare_pid"] != spare
     newer = status["spare_pid"]
     assert cli(env, "daemon", "stop").returncode == 0
-    deadline = time.monotonic() + 30
+    _wait_for_end(newer, "the spare outlived the daemon")
+
+
+def _wait_for_end(pid: int, why: str, timeout: float = 30) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
     while True:
         try:
-            os.kill(newer, 0)
+            os.kill(pid, 0)
         except ProcessLookupError:
-            break
-        assert time.monotonic() < deadline, "the spare outlived the daemon"
+            return
+        assert time.monotonic() < deadline, why
         time.sleep(0.1)
 
 
