@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """bulletin's performance figures (issues 6 and 17), printed as a table. Not a test.
 
-    python bench/bench.py            # full run (about 10 minutes on 2 idle cores)
-    python bench/bench.py --quick    # fewer repetitions (about 3 minutes)
+    python bench/bench.py            # full run (about 3 minutes on 2 idle cores)
+    python bench/bench.py --quick    # fewer repetitions (about 2 minutes)
 
 Every comparison is interleaved (A, B, A, B…) and reported as a median: this machine is shared and
 varies by ±20 % and more; ratios are steadier than seconds. Measures:
