@@ -100,3 +100,25 @@ def test_html_export_renders_with_the_plain_weasyprint_command(tmp_path, expecte
         assert pc.find_in_order(pc.flow_text(pdf), expected["paragraphs"]) == []
         fonts = {c["fontname"].split("+")[-1] for p in pdf.pages for c in p.chars}
         assert fonts <= {"Bulletin-Fang", "Bulletin-Serif", "Bulletin-Title-Bold", "Bulletin-Masthead-Heavy", "Bulletin-Hei"}
+
+
+def test_the_tool_digest_is_kept_until_a_shared_file_changes(tmp_path, monkeypatch):
+    """tool_digest() is read from the files once per process and made again when one of them
+    changes size or time (here: a copy of the layouts folder, edited)."""
+    import shutil
+
+    from bulletin import batch, resources
+
+    layouts = tmp_path / "layouts"
+    shutil.copytree(resources.layouts_dir(), layouts)
+    monkeypatch.setattr(resources, "layouts_dir", lambda: layouts)
+    monkeypatch.setattr(batch, "_tool_digest", None)
+    computed = []
+    original = batch._compute_tool_digest
+    monkeypatch.setattr(batch, "_compute_tool_digest", lambda: computed.append(1) or original())
+    first = batch.tool_digest()
+    assert batch.tool_digest() == first and len(computed) == 1
+    css = next(layouts.rglob("*.css"))
+    css.write_text(css.read_text(encoding="utf-8") + "\n/* edited */\n", encoding="utf-8")
+    second = batch.tool_digest()
+    assert second != first and len(computed) == 2

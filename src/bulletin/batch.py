@@ -64,12 +64,16 @@ def _problem_dicts(problems: Iterable[Problem]) -> list[dict]:
 # ---------------------------------------------------------------- what a build depends on
 
 
-def _hash_tree(digest: "hashlib._Hash", root: Path, skip: tuple[str, ...] = ()) -> None:
+def _tree_files(root: Path, skip: tuple[str, ...] = ()) -> list[Path]:
     from .source.recipients import SEND_LOG  # a record of deliveries, not an input
 
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != SEND_LOG
-                       and "__pycache__" not in p.relative_to(root).parts  # compiled: differs per machine
-                       and p.relative_to(root).parts[0] not in skip):
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != SEND_LOG
+                  and "__pycache__" not in p.relative_to(root).parts  # compiled: differs per machine
+                  and p.relative_to(root).parts[0] not in skip)
+
+
+def _hash_tree(digest: "hashlib._Hash", root: Path, skip: tuple[str, ...] = ()) -> None:
+    for path in _tree_files(root, skip):
         digest.update(str(path.relative_to(root)).encode("utf-8", "surrogateescape") + b"\0")
         with open(path, "rb") as fh:  # in pieces: an issue folder may hold big files
             for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -77,8 +81,30 @@ def _hash_tree(digest: "hashlib._Hash", root: Path, skip: tuple[str, ...] = ()) 
         digest.update(b"\0")
 
 
+_tool_digest: tuple[tuple, str] | None = None  # (the files' names, sizes and times, their digest)
+
+
 def tool_digest() -> str:
-    """Hash of what every issue's build shares: versions, layouts, the fonts' manifest, our code."""
+    """Hash of what every issue's build shares: versions, layouts, the fonts' manifest, our code.
+    Kept for the process while none of those files changed name, size or time (a daemon's child
+    gets it made: reading and hashing ~1 MB of code and layouts took ~10 ms of every build)."""
+    global _tool_digest
+    from .resources import fonts_dir, layouts_dir
+
+    files = [*_tree_files(layouts_dir()), fonts_dir() / "manifest.json", *_tree_files(Path(__file__).parent, ("_home",))]
+    stats = []
+    for path in files:
+        st = path.stat()
+        stats.append((str(path), st.st_size, st.st_mtime_ns))
+    key = tuple(stats)
+    if _tool_digest is not None and _tool_digest[0] == key:
+        return _tool_digest[1]
+    result = _compute_tool_digest()
+    _tool_digest = (key, result)
+    return result
+
+
+def _compute_tool_digest() -> str:
     from importlib.metadata import version
 
     from .resources import fonts_dir, layouts_dir

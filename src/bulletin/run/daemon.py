@@ -108,6 +108,8 @@ def _warm() -> None:
     from .. import api, batch  # noqa: F401 - imported for the children (daemon_process.py imported the CLI)
     from ..typeset.speedups import settle
 
+    batch.tool_digest()  # kept for the children (their batch manifest's key)
+
     with tempfile.TemporaryDirectory(prefix="bulletin-warm-") as tmp:
         series = Path(tmp) / "warm"
         issue = series / "2024-01"
