@@ -205,3 +205,21 @@ def test_renderer_end_to_end_pdf_is_the_builds(issue):
         assert done.version == first.version and done.pdf == api.render(issue).pdf
     finally:
         renderer.close()
+
+
+def test_pages_painted_alone_leave_nothing_in_the_cache_folder(issue, tmp_path, monkeypatch):
+    """A page's glyph set is made for one edit: its font subsets stay out of the disk store that
+    later processes read (diskcache.py); the whole PDF's go in as usual."""
+    from bulletin.typeset import speedups
+    from bulletin.typeset.diskcache import disk
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    laid = api.lay_out(issue)
+    speedups.clear()  # subsets made now, not found in this process's memory
+    laid.painter.pages([2])
+    store = disk.folder()
+    assert not store.exists() or not list(store.iterdir())
+    assert disk.enabled  # on again after the page
+    speedups.clear()
+    laid.painter.pdf()
+    assert list(store.glob("subset-*"))

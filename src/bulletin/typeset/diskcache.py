@@ -87,6 +87,20 @@ class DiskStore:
             except OSError:
                 pass
 
+    def paused(self):
+        """`with disk.paused():` nothing read or written meanwhile (one-off work, like the preview's
+        PDFs of single pages, whose glyph sets no later process asks for)."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def pause():
+            was, self.enabled = self.enabled, False
+            try:
+                yield
+            finally:
+                self.enabled = was
+        return pause()
+
     def clear(self) -> None:
         import shutil
 

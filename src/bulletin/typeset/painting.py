@@ -103,9 +103,12 @@ class Painter:
         """A PDF of the given pages only (1-based), in that order: page k of it shows what page
         numbers[k - 1] of the whole document shows. Without links, anchors and outline, and not
         compressed (for rasterising at once: deflating and inflating it again is wasted time)."""
+        from .diskcache import disk
+
         options = {key: value for key, value in self.options.items() if key != "finisher"}
         options["uncompressed_pdf"] = True
-        return self._paint(list(numbers), options, bare=True, interrupt=None)
+        with disk.paused():  # a page's glyph set is made for this edit only: not kept for later processes
+            return self._paint(list(numbers), options, bare=True, interrupt=None)
 
     def _paint(self, numbers: list[int], options: dict, bare: bool, interrupt) -> Painted:
         log = _Log()
