@@ -115,7 +115,7 @@ def test_the_tool_digest_is_kept_until_a_shared_file_changes(tmp_path, monkeypat
     monkeypatch.setattr(batch, "_tool_digest", None)
     computed = []
     original = batch._compute_tool_digest
-    monkeypatch.setattr(batch, "_compute_tool_digest", lambda: computed.append(1) or original())
+    monkeypatch.setattr(batch, "_compute_tool_digest", lambda *roots: computed.append(1) or original(*roots))
     first = batch.tool_digest()
     assert batch.tool_digest() == first and len(computed) == 1
     css = next(layouts.rglob("*.css"))

@@ -224,12 +224,12 @@ def test_a_read_only_cache_folder_is_not_written_nor_the_module_built(tmp_path, 
 
 
 def test_the_prebuilt_module_is_kept_in_the_cache_folder_of_the_other_caches(tmp_path, monkeypatch):
-    from bulletin.style.fonts import _cache_dir
+    from bulletin.resources import cache_dir
     from bulletin.typeset import prebuilt
 
     for xdg in (str(tmp_path), ""):
         monkeypatch.setenv("XDG_CACHE_HOME", xdg)
-        assert prebuilt.cache_file("k").parent == _cache_dir()
+        assert prebuilt.cache_file("k").parent == cache_dir()
 
 
 def test_the_prebuilt_module_key_follows_weasyprints_declarations_and_bulletins(monkeypatch):

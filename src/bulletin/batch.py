@@ -91,7 +91,8 @@ def tool_digest() -> str:
     global _tool_digest
     from .resources import fonts_dir, layouts_dir
 
-    files = [*_tree_files(layouts_dir()), fonts_dir() / "manifest.json", *_tree_files(Path(__file__).parent, ("_home",))]
+    layouts, manifest, code = layouts_dir(), fonts_dir() / "manifest.json", Path(__file__).parent
+    files = [*_tree_files(layouts), manifest, *_tree_files(code, CODE_SKIP)]
     stats = []
     for path in files:
         st = path.stat()
@@ -99,21 +100,21 @@ def tool_digest() -> str:
     key = tuple(stats)
     if _tool_digest is not None and _tool_digest[0] == key:
         return _tool_digest[1]
-    result = _compute_tool_digest()
+    result = _compute_tool_digest(layouts, manifest, code)
     _tool_digest = (key, result)
     return result
 
 
-def _compute_tool_digest() -> str:
+CODE_SKIP = ("_home",)  # an installed wheel's layouts and fonts: hashed as the layouts and the fonts' manifest
+
+
+def _compute_tool_digest(layouts: Path, manifest: Path, code: Path) -> str:
     from importlib.metadata import version
 
-    from .resources import fonts_dir, layouts_dir
-
     digest = hashlib.sha256(f"bulletin {__version__} weasyprint {version('weasyprint')}\n".encode())
-    _hash_tree(digest, layouts_dir())
-    digest.update((fonts_dir() / "manifest.json").read_bytes())  # font files are named by sha256 there
-    _hash_tree(digest, Path(__file__).parent, skip=("_home",))  # the code that typesets (an installed wheel's
-    # layouts and fonts, in _home/, are hashed above: the layouts whole, the fonts by their manifest)
+    _hash_tree(digest, layouts)
+    digest.update(manifest.read_bytes())  # font files are named by sha256 there
+    _hash_tree(digest, code, skip=CODE_SKIP)  # the code that typesets
     return digest.hexdigest()
 
 

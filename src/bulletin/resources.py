@@ -14,6 +14,14 @@ from pathlib import Path
 from .errors import BulletinError, Problem
 
 
+def cache_dir() -> Path:
+    """The user's cache folder for bulletin ($XDG_CACHE_HOME/bulletin, else ~/.cache/bulletin): every
+    cache kept between processes lives there (coverage maps, segmentations, font subsets, the
+    prebuilt FFI, the patch check's marker, the editor's status)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "bulletin"
+
+
 @cache
 def home() -> Path:
     candidates = []

@@ -103,10 +103,10 @@ class _Segments:
     or composition, not once per text. Bounded: the oldest go."""
 
     def __init__(self):
-        from ..style.fonts import _cache_dir
+        from ..resources import cache_dir
 
         stamp = segmenter_stamp()
-        self.file = _cache_dir() / f"segments-{stamp}.json" if stamp else None
+        self.file = cache_dir() / f"segments-{stamp}.json" if stamp else None
         self.entries: dict[str, list[tuple[str, str]]] = {}
         self.dirty = False
         if self.file is not None:
@@ -240,13 +240,14 @@ def font_metrics(role: str | None) -> Metrics:
     import json
     import os
 
-    from ..style.fonts import _cache_dir, fonts
+    from ..resources import cache_dir
+    from ..style.fonts import fonts
 
     try:
         font = fonts()[role]
     except KeyError:
         return Metrics()
-    cache_file = _cache_dir() / f"advances-{font.sha256[:32]}.json"
+    cache_file = cache_dir() / f"advances-{font.sha256[:32]}.json"
     try:
         return Metrics(tuple((ch, float(w)) for ch, w in json.loads(cache_file.read_text())))
     except (OSError, ValueError, TypeError):

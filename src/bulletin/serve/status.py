@@ -23,8 +23,9 @@ MAX_ENTRIES = 5000
 
 
 def cache_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "bulletin" / "serve-status.json"
+    from ..resources import cache_dir
+
+    return cache_dir() / "serve-status.json"
 
 
 def _stamp(directory: Path) -> str:

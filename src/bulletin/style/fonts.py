@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 
 from ..errors import BulletinError, Problem
-from ..resources import fonts_dir
+from ..resources import cache_dir, fonts_dir
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,6 @@ def fonts() -> dict[str, Font]:
 # ---------------------------------------------------------------- coverage
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "bulletin"
-
-
 def _ranges(cps: Iterable[int]) -> list[list[int]]:
     ranges: list[list[int]] = []
     for cp in sorted(cps):
@@ -97,7 +92,7 @@ def coverage_of(font: Font) -> frozenset[int]:
 
 def _cmap_ranges(font: Font) -> list[list[int]]:
     """The font's cmap as ranges [first, last] of code points, from the disk cache when it is there."""
-    cache_file = _cache_dir() / f"cmap-{font.sha256[:32]}.json"
+    cache_file = cache_dir() / f"cmap-{font.sha256[:32]}.json"
     try:
         return json.loads(cache_file.read_text())
     except (OSError, ValueError):

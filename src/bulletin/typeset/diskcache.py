@@ -24,9 +24,9 @@ class DiskStore:
         self.enabled = True
 
     def folder(self):
-        from ..style.fonts import _cache_dir
+        from ..resources import cache_dir
 
-        return _cache_dir() / self.name
+        return cache_dir() / self.name
 
     def _path(self, kind: str, key: bytes):
         return self.folder() / f"{kind}-{hashlib.sha256(key).hexdigest()[:40]}"

@@ -482,10 +482,10 @@ def install_stamp(packages: tuple[str, ...] = CHECKED_PACKAGES) -> str:
 
 def _checked_marker():
     """The file that says the check passed for this install (user's cache folder), or None."""
-    from ..style.fonts import _cache_dir
+    from ..resources import cache_dir
 
     try:
-        return _cache_dir() / f"patches-checked-{install_stamp()}"
+        return cache_dir() / f"patches-checked-{install_stamp()}"
     except (ImportError, OSError, TypeError):
         return None
 

@@ -130,10 +130,10 @@ def cache_key(source: bytes) -> str:
 
 
 def cache_file(key: str) -> Path:
-    """In the user's cache folder: the rule of style.fonts._cache_dir, not imported from there
-    (that module and what it imports are not needed before typesetting; tested to agree)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "bulletin" / f"weasyprint-ffi-{key}.py"
+    """In the user's cache folder (resources.cache_dir)."""
+    from ..resources import cache_dir
+
+    return cache_dir() / f"weasyprint-ffi-{key}.py"
 
 
 def expected_key() -> str | None:
